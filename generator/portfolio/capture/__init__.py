@@ -1,0 +1,101 @@
+"""Capture: small, independent capturers that watch a plain script from the inside.
+
+Each capturer names the module that triggers it. It installs itself only when the
+script imports that module (a post-import hook), so a script that never imports
+Keras never pays TensorFlow's start-up. A capturer that raises is recorded as a
+warning in ``run.json`` and never breaks the user's script.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+import traceback
+from collections.abc import Callable
+from types import ModuleType
+from typing import Protocol
+
+from portfolio.runtime import Recorder
+
+
+class Capturer(Protocol):
+    name: str
+    trigger: str  # the module whose import installs this capturer
+
+    def install(self, rec: Recorder) -> None: ...
+
+    def finish(self, rec: Recorder) -> None: ...
+
+
+def all_capturers() -> list[Capturer]:
+    """The built-in capturers, in the order they finish (figures before the curve)."""
+    from portfolio.capture.figures import FigureCapture
+    from portfolio.capture.keras_fit import KerasCapture
+
+    return [FigureCapture(), KerasCapture()]
+
+
+def guarded(rec: Recorder, what: str, action: Callable[[], object]) -> None:
+    """Run ``action``; on failure record a warning instead of breaking the script."""
+    try:
+        action()
+    except Exception as exc:
+        rec.warn(f"{what}: {type(exc).__name__}: {exc}")
+        traceback.print_exc(file=sys.stderr)
+
+
+class _HookedLoader(importlib.abc.Loader):
+    """Wraps a real loader and runs callbacks once the module has executed."""
+
+    def __init__(self, loader: importlib.abc.Loader, callbacks: list[Callable[[], None]]):
+        self._loader = loader
+        self._callbacks = callbacks
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        for callback in self._callbacks:
+            callback()
+
+    def __getattr__(self, name: str) -> object:  # get_resource_reader, is_package, ...
+        return getattr(self._loader, name)
+
+
+class PostImportFinder(importlib.abc.MetaPathFinder):
+    """Calls a callback right after a watched module is first imported."""
+
+    def __init__(self) -> None:
+        self._hooks: dict[str, list[Callable[[], None]]] = {}
+        self._busy: set[str] = set()
+
+    def watch(self, module: str, callback: Callable[[], None]) -> None:
+        if module in sys.modules:
+            callback()
+        else:
+            self._hooks.setdefault(module, []).append(callback)
+
+    def find_spec(self, fullname, path, target=None):  # type: ignore[no-untyped-def]
+        if fullname not in self._hooks or fullname in self._busy:
+            return None
+        self._busy.add(fullname)
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            self._busy.discard(fullname)
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = _HookedLoader(spec.loader, self._hooks.pop(fullname))
+        return spec
+
+
+def install_all(rec: Recorder, capturers: list[Capturer]) -> PostImportFinder:
+    finder = PostImportFinder()
+    sys.meta_path.insert(0, finder)
+    for capturer in capturers:
+        finder.watch(capturer.trigger,
+                     lambda c=capturer: guarded(rec, f"{c.name} capture", lambda: c.install(rec)))
+    return finder

@@ -1,0 +1,123 @@
+"""Keras capture: fit history, evaluate results, saved models, the architecture.
+
+Installed when the script imports ``keras`` (TensorFlow's ``tf.keras`` imports it
+too). ``fit`` gets an extra callback on a copy of the user's callbacks list;
+``evaluate`` outside ``fit`` is a test result (``fit`` runs its validation through
+``evaluate``, hence the reentrancy guard); ``save`` is recorded so the model the
+script saved is the one published.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import io
+from pathlib import Path
+from typing import Any
+
+from portfolio.capture import guarded
+from portfolio.runtime import Recorder
+
+_FIT_PARAMS = ("batch_size", "epochs", "validation_split", "initial_epoch", "shuffle",
+               "steps_per_epoch", "validation_steps")
+
+
+class KerasCapture:
+    name = "keras"
+    trigger = "keras"
+
+    def __init__(self) -> None:
+        self._in_fit = 0
+        self._last_fitted: Any = None
+        self._original_save: Any = None
+
+    def install(self, rec: Recorder) -> None:
+        import keras
+
+        keras.utils.set_random_seed(rec.seed)
+        model_cls = keras.Model
+        original_fit, original_evaluate = model_cls.fit, model_cls.evaluate
+        self._original_save = original_save = model_cls.save
+        fit_signature = inspect.signature(original_fit)
+        evaluate_signature = inspect.signature(original_evaluate)
+        capture = self
+
+        class EpochRecorder(keras.callbacks.Callback):
+            def __init__(self, segment: dict[str, Any]) -> None:
+                super().__init__()
+                self.segment = segment
+
+            def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+                rec.add_epoch(self.segment, epoch, logs or {})
+
+        class TestRecorder(keras.callbacks.Callback):
+            def on_test_end(self, logs: dict[str, Any] | None = None) -> None:
+                rec.add_evaluation(logs or {})
+
+        @functools.wraps(original_fit)
+        def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+            bound = fit_signature.bind(self, *args, **kwargs)
+            params = {k: _plain(bound.arguments[k]) for k in _FIT_PARAMS if k in bound.arguments}
+            segment = rec.begin_fit(params, id(self), self.name)
+            callbacks = list(bound.arguments.get("callbacks") or [])  # never mutate theirs
+            bound.arguments["callbacks"] = [*callbacks, EpochRecorder(segment)]
+            capture._in_fit += 1
+            try:
+                return original_fit(*bound.args, **bound.kwargs)
+            finally:
+                capture._in_fit -= 1
+                capture._last_fitted = self
+
+        @functools.wraps(original_evaluate)
+        def evaluate(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if capture._in_fit:  # fit's own validation pass, not a test result
+                return original_evaluate(self, *args, **kwargs)
+            bound = evaluate_signature.bind(self, *args, **kwargs)
+            given = bound.arguments.get("callbacks")
+            if isinstance(given, keras.callbacks.CallbackList):
+                given.append(TestRecorder())
+            else:
+                bound.arguments["callbacks"] = [*(given or []), TestRecorder()]
+            return original_evaluate(*bound.args, **bound.kwargs)
+
+        @functools.wraps(original_save)
+        def save(self: Any, filepath: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original_save(self, filepath, *args, **kwargs)
+            if isinstance(filepath, str | Path):
+                path = Path(filepath).resolve()
+                rec.saved_models.append(str(path))
+                rec.add_output(path)
+            return result
+
+        model_cls.fit, model_cls.evaluate, model_cls.save = fit, evaluate, save
+
+    def finish(self, rec: Recorder) -> None:
+        model = self._last_fitted
+        if model is None:
+            return
+        guarded(rec, "model summary", lambda: self._summary(rec, model))
+        rec.adopt_saved_model()
+        if rec.model_file is None:  # the script saved none: publish the last fitted model
+            guarded(rec, "saving the fitted model",
+                    lambda: self._original_save(model, str(rec.out / "model.keras")))
+            if (rec.out / "model.keras").is_file():
+                rec.model_file = "model.keras"
+
+    @staticmethod
+    def _summary(rec: Recorder, model: Any) -> None:
+        lines = io.StringIO()
+        model.summary(print_fn=lambda text, *_, **__: lines.write(text + "\n"))
+        rec.extra["architecture"] = {
+            "name": model.name,
+            "class": type(model).__name__,
+            "parameters": int(model.count_params()),
+            "summary": lines.getvalue(),
+            "optimizer": type(model.optimizer).__name__ if model.optimizer else None,
+            "loss": _plain(getattr(model, "loss", None)),
+        }
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return getattr(value, "__name__", None) or repr(value)

@@ -1,0 +1,69 @@
+"""The child process: ``python -m portfolio.child SCRIPT``, run with cwd = the project.
+
+It installs the capturers, runs the user's script as ``__main__`` (the way
+``python SCRIPT`` would), then writes what was captured to ``$PORTFOLIO_OUT``.
+Exit status: 0 when the script succeeded, 1 when it failed; the parent reads
+``run.json`` for the details.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import runpy
+import sys
+import traceback
+from pathlib import Path
+
+from portfolio import runtime
+from portfolio.capture import all_capturers, curves, guarded, install_all
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    try:
+        import numpy as np
+    except ImportError:
+        return
+    np.random.seed(seed)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m portfolio.child SCRIPT", file=sys.stderr)
+        return 2
+    script = Path(argv[0]).resolve()
+    out = Path(os.environ["PORTFOLIO_OUT"])
+    seed = int(os.environ.get("PORTFOLIO_SEED", "42"))
+    os.environ.setdefault("MPLBACKEND", "Agg")  # plt.show() must never open a window
+
+    rec = runtime.Recorder(out=out, seed=seed, project_dir=Path.cwd())
+    runtime.activate(rec)
+    capturers = all_capturers()
+    install_all(rec, capturers)
+    _seed_everything(seed)
+
+    status, error = "ok", None
+    sys.argv = [str(script)]
+    sys.path.insert(0, str(script.parent))
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            status, error = "failed", f"the script exited with sys.exit({exc.code!r})"
+    except BaseException as exc:  # the user's error, reported, not ours to re-raise
+        traceback.print_exc()
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+    for capturer in capturers:
+        guarded(rec, f"{capturer.name} finish", lambda c=capturer: c.finish(rec))
+    guarded(rec, "learning curve", lambda: curves.draw(rec))
+    rec.write(status, error)
+    return 0 if status == "ok" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

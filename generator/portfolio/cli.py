@@ -1,0 +1,142 @@
+"""The ``portfolio`` command: a thin layer over the pipeline stages.
+
+discover → plan → run → render → site. Every :class:`PortfolioError` becomes a one-line
+(or one-per-problem) message on stderr and its exit code; no traceback for user errors.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from portfolio import discover, plan, render, run, site
+from portfolio.errors import EXIT_OK, PortfolioError, ProjectsFailed
+from portfolio.model import Workspace
+
+
+def _workspace(root: str | None) -> Workspace:
+    return Workspace(Path(root or ".").resolve())
+
+
+def _say(slug: str, message: str) -> None:
+    click.echo(f"{slug}: {message}", err=True)
+
+
+root_option = click.option("--root", type=click.Path(file_okay=False, exists=True),
+                           help="The portfolio repository (default: the current folder).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="portfolio")
+def cli() -> None:
+    """Build a deep-learning portfolio website from folders of Keras scripts."""
+
+
+@cli.command()
+@root_option
+def check(root: str | None) -> None:
+    """Validate every project.yaml and mkdocs.yml, without training."""
+    from portfolio.config import load_mkdocs_yml, profile_of
+
+    ws = _workspace(root)
+    projects = discover.discover(ws)
+    profile_of(load_mkdocs_yml(ws.mkdocs_yml), ws.mkdocs_yml)
+    click.echo(f"{len(projects)} project(s) OK: {', '.join(p.slug for p in projects) or 'none'}")
+
+
+def _run_stale(ws: Workspace, slugs: tuple[str, ...], jobs: int | None, force: bool,
+               smoke: bool) -> list[run.Outcome]:
+    projects = discover.discover(ws, list(slugs) or None)
+    decisions = [plan.decide(ws, p) for p in projects]
+    todo = [d for d in decisions if force or d.must_run]
+    for decision in decisions:
+        if decision not in todo:
+            _say(decision.state.project.slug, "fresh, not re-run")
+    return run.run_projects(ws, todo, jobs or os.cpu_count() or 1, smoke, _say)
+
+
+def _fail_if_any(outcomes: list[run.Outcome]) -> None:
+    failed = [o for o in outcomes if o.status != "ok"]
+    if failed:
+        raise ProjectsFailed("failed: " + ", ".join(f"{o.slug} ({o.status})" for o in failed))
+
+
+jobs_option = click.option("-j", "--jobs", type=click.IntRange(min=1),
+                           help="Projects to run at once (default: the number of cores).")
+force_option = click.option("--force", is_flag=True, help="Re-run even fresh projects.")
+smoke_option = click.option("--smoke", is_flag=True, envvar="PORTFOLIO_SMOKE",
+                            help="Quick end-to-end check: 1 epoch, a few batches.")
+
+
+@cli.command(name="run")
+@click.argument("slugs", nargs=-1)
+@root_option
+@jobs_option
+@force_option
+@smoke_option
+def run_command(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: bool,
+                smoke: bool) -> None:
+    """Run the stale projects (or SLUGS) without building the site."""
+    _fail_if_any(_run_stale(_workspace(root), slugs, jobs, force, smoke))
+
+
+@cli.command()
+@click.argument("slugs", nargs=-1)
+@root_option
+@jobs_option
+@force_option
+@smoke_option
+@click.option("--keep-going", is_flag=True,
+              help="Exit 0 even when a project failed (its page shows the failure).")
+def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: bool, smoke: bool,
+          keep_going: bool) -> None:
+    """Run the stale projects, then build the site into site/."""
+    ws = _workspace(root)
+    outcomes = _run_stale(ws, slugs, jobs, force, smoke)
+    states = [plan.state_of(ws, p) for p in discover.discover(ws)]
+    site.build(render.render(ws, states))
+    click.echo(f"site built: {ws.site_dir / 'index.html'}")
+    if not keep_going:
+        _fail_if_any(outcomes)
+
+
+@cli.command()
+@root_option
+def status(root: str | None) -> None:
+    """One line per project: fresh, stale, failed or never run, and why."""
+    ws = _workspace(root)
+    for project in discover.discover(ws):
+        decision = plan.decide(ws, project)
+        good = decision.state.good
+        headline = good.headline(project.meta) if good else None
+        score = f"{headline.name} {headline.value:.4g}" if headline else "–"
+        why = f" ({', '.join(decision.reasons)})" if decision.reasons else ""
+        click.echo(f"{project.slug:24} {decision.label:10} {score}{why}")
+
+
+@cli.command()
+@root_option
+@click.option("--port", default=8000, show_default=True)
+def serve(root: str | None, port: int) -> None:
+    """Render from results/ and serve a live preview on 127.0.0.1."""
+    ws = _workspace(root)
+    states = [plan.state_of(ws, p) for p in discover.discover(ws)]
+    site.serve(render.render(ws, states), port=port)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except PortfolioError as exc:
+        click.echo(f"error: {exc}" if "\n" not in str(exc) else str(exc), err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    sys.exit(EXIT_OK)

@@ -1,0 +1,167 @@
+"""The domain: a workspace of projects, and what their runs produced.
+
+These classes hold data and the rules about it (which metric is the headline,
+whether lower is better); reading and writing files lives with the pipeline
+stages, except the small loaders that turn a results folder into a ``RunResult``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from portfolio.schema import ProjectMeta
+
+RESULTS_FORMAT = 1  # bump when capture writes results differently: every project re-runs
+
+# Metric names where smaller is better, when project.yaml does not say.
+_LOWER_IS_BETTER = ("loss", "error", "mse", "mae", "rmse", "mape", "perplexity", "crossentropy")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The folders of a portfolio repository, all derived from its root."""
+
+    root: Path
+
+    @property
+    def projects_dir(self) -> Path:
+        return self.root / "projects"
+
+    @property
+    def results_dir(self) -> Path:
+        return self.root / "results"
+
+    @property
+    def build_dir(self) -> Path:
+        """Generated Markdown and engine config: never tracked."""
+        return self.root / ".build"
+
+    @property
+    def site_dir(self) -> Path:
+        return self.root / "site"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "site_templates"
+
+    @property
+    def mkdocs_yml(self) -> Path:
+        return self.root / "mkdocs.yml"
+
+    def results_for(self, slug: str) -> Path:
+        return self.results_dir / slug
+
+
+@dataclass(frozen=True)
+class Project:
+    """One ``projects/<slug>/`` folder and its validated metadata."""
+
+    slug: str
+    folder: Path
+    meta: ProjectMeta
+
+    @property
+    def metadata_file(self) -> Path:
+        return self.folder / "project.yaml"
+
+    @property
+    def script(self) -> Path:
+        return self.folder / self.meta.script
+
+
+def lower_is_better(metric_name: str) -> bool:
+    name = metric_name.lower()
+    return any(token in name for token in _LOWER_IS_BETTER)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The one number a project is judged by, with the direction that is good."""
+
+    name: str
+    value: float
+    goal: str  # "max" or "min"
+
+
+@dataclass
+class RunResult:
+    """What one run left in ``results/<slug>/`` (or in its ``failed/`` folder)."""
+
+    folder: Path
+    run: dict[str, Any]
+    metrics: dict[str, float] = field(default_factory=dict)
+    history: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return str(self.run.get("status", "unknown"))
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def figures(self) -> list[dict[str, Any]]:
+        return [f for f in self.run.get("figures", []) if (self.folder / f["path"]).is_file()]
+
+    @property
+    def model_file(self) -> Path | None:
+        name = self.run.get("model")
+        return self.folder / name if name and (self.folder / name).is_file() else None
+
+    @property
+    def log_file(self) -> Path:
+        return self.folder / "log.txt"
+
+    def headline(self, meta: ProjectMeta) -> Headline | None:
+        """The declared metric if it was measured, else the most telling one we have."""
+        if not self.metrics:
+            return None
+        if meta.metric and meta.metric.name in self.metrics:
+            name = meta.metric.name
+            goal = meta.metric.goal or ("min" if lower_is_better(name) else "max")
+            return Headline(name, self.metrics[name], goal)
+        preferred = [n for n in self.metrics if not lower_is_better(n)] or list(self.metrics)
+        for candidate in ("accuracy", "acc", "f1", "r2", "rmse", "mae"):
+            if candidate in self.metrics:
+                preferred = [candidate]
+                break
+        name = preferred[0]
+        return Headline(name, self.metrics[name], "min" if lower_is_better(name) else "max")
+
+    @classmethod
+    def load(cls, folder: Path) -> RunResult | None:
+        """Read a results folder; ``None`` when it holds no run record."""
+        run_file = folder / "run.json"
+        if not run_file.is_file():
+            return None
+        run = json.loads(run_file.read_text(encoding="utf-8"))
+        metrics_file = folder / "metrics.json"
+        metrics = {}
+        if metrics_file.is_file():
+            raw = json.loads(metrics_file.read_text(encoding="utf-8"))
+            metrics = {k: float(v) for k, v in raw.items() if isinstance(v, int | float)}
+        history = []
+        history_file = folder / "history.csv"
+        if history_file.is_file():
+            import csv
+
+            with history_file.open(newline="", encoding="utf-8") as fh:
+                history = list(csv.DictReader(fh))
+        return cls(folder, run, metrics, history)
+
+
+@dataclass
+class ProjectState:
+    """A project with its last good run and, if the latest run failed, that failure."""
+
+    project: Project
+    good: RunResult | None
+    failure: RunResult | None
+
+    @property
+    def latest(self) -> RunResult | None:
+        return self.failure or self.good

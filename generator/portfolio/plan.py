@@ -1,0 +1,144 @@
+"""Stage 2: decide which projects must run, by hashing what their results depend on.
+
+A project is fresh when the hash of its inputs equals the one recorded by its last
+successful run. Inputs are content, never timestamps: the project's files, the
+metadata fields that change training, the seed, the versions of the libraries that
+do the maths, and the results format. Each part is hashed separately and recorded,
+so a stale project can say *why* it is stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from portfolio.model import RESULTS_FORMAT, Project, ProjectState, RunResult, Workspace
+
+# The libraries whose versions change numbers; tensorflow may be installed as tensorflow-cpu.
+LIBRARIES = {
+    "keras": ("keras",),
+    "tensorflow": ("tensorflow", "tensorflow-cpu"),
+    "scikit-learn": ("scikit-learn",),
+    "numpy": ("numpy",),
+}
+_SKIP_DIRS = {"__pycache__", "results", "site", ".build"}
+
+
+def library_versions() -> dict[str, str]:
+    """Versions from package metadata: no import, so no TensorFlow start-up in the parent."""
+    versions = {"python": platform.python_version()}
+    for name, dists in LIBRARIES.items():
+        for dist in dists:
+            try:
+                versions[name] = metadata.version(dist)
+                break
+            except metadata.PackageNotFoundError:
+                continue
+        else:
+            versions[name] = "absent"
+    return versions
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The parts a run depends on, each hashed on its own, and their combined hash."""
+
+    files: dict[str, str]
+    meta: dict[str, Any]
+    versions: dict[str, str]
+    format: int = RESULTS_FORMAT
+    digest: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "digest", _sha(json.dumps(self.as_dict(), sort_keys=True)))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"files": self.files, "meta": self.meta, "versions": self.versions,
+                "format": self.format}
+
+
+def _sha(text: str | bytes) -> str:
+    data = text.encode() if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()
+
+
+def project_files(project: Project, outputs: list[str] = ()) -> list[Path]:
+    """The files whose content a run depends on: everything in the folder but hidden files,
+    caches, project.yaml (its training fields are hashed separately) and files the last run
+    wrote there itself (a script that saves its model beside itself must not go stale)."""
+    skip = {"project.yaml", *outputs}
+    found = []
+    for path in sorted(project.folder.rglob("*")):
+        rel = path.relative_to(project.folder)
+        if any(part.startswith(".") or part in _SKIP_DIRS for part in rel.parts):
+            continue
+        if path.is_file() and rel.as_posix() not in skip and path.suffix != ".pyc":
+            found.append(path)
+    return found
+
+
+def inputs_of(project: Project, previous: RunResult | None = None) -> Inputs:
+    outputs = list(previous.run.get("outputs", [])) if previous else []
+    files = {
+        p.relative_to(project.folder).as_posix(): _sha(p.read_bytes())
+        for p in project_files(project, outputs)
+    }
+    return Inputs(files, project.meta.training_fields(), library_versions())
+
+
+def state_of(workspace: Workspace, project: Project) -> ProjectState:
+    folder = workspace.results_for(project.slug)
+    return ProjectState(project, RunResult.load(folder), RunResult.load(folder / "failed"))
+
+
+@dataclass(frozen=True)
+class Decision:
+    state: ProjectState
+    inputs: Inputs
+    label: str  # fresh, stale, failed, never run
+    reasons: list[str]
+
+    @property
+    def must_run(self) -> bool:
+        return self.label != "fresh"
+
+
+def decide(workspace: Workspace, project: Project) -> Decision:
+    state = state_of(workspace, project)
+    inputs = inputs_of(project, state.good)
+    if state.failure is not None:
+        return Decision(state, inputs, "failed", [f"last run {state.failure.status}"])
+    if state.good is None:
+        return Decision(state, inputs, "never run", ["never run"])
+    recorded = state.good.run.get("inputs") or {}
+    if state.good.run.get("input_hash") == inputs.digest:
+        return Decision(state, inputs, "fresh", [])
+    return Decision(state, inputs, "stale", why_changed(recorded, inputs.as_dict()))
+
+
+def why_changed(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """Human reasons, cheapest-to-read first: 'train.py changed', 'keras 3.5 → 3.6'."""
+    reasons = []
+    old_files, new_files = before.get("files", {}), now["files"]
+    for name in sorted(set(old_files) | set(new_files)):
+        if name not in old_files:
+            reasons.append(f"{name} added")
+        elif name not in new_files:
+            reasons.append(f"{name} removed")
+        elif old_files[name] != new_files[name]:
+            reasons.append(f"{name} changed")
+    for key, value in now["meta"].items():
+        if before.get("meta", {}).get(key) != value:
+            reasons.append(f"project.yaml {key} changed")
+    for lib, version in now["versions"].items():
+        old = before.get("versions", {}).get(lib)
+        if old != version:
+            reasons.append(f"{lib} {old or 'absent'} → {version}")
+    if before.get("format") != now["format"]:
+        reasons.append("results format changed")
+    return reasons or ["inputs changed"]

@@ -1,0 +1,128 @@
+"""Stage 5: generate the site's Markdown pages and the engine config from projects/ and results/.
+
+Everything goes to ``.build/`` (ignored by git): ``docs/`` with one page per project,
+the home and results pages and their assets, and ``mkdocs.yml``, which inherits the
+user's ``mkdocs.yml`` and adds the generated nav and ``site_templates/`` overrides.
+Rendering never trains and never imports TensorFlow or matplotlib.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from portfolio import views
+from portfolio.config import Profile, load_mkdocs_yml, profile_of
+from portfolio.model import ProjectState, Workspace
+
+CSS = "assets/portfolio.css"
+
+
+def environment(templates: Path) -> jinja2.Environment:
+    """Our own Jinja2 environment: autoescape everything, fail on any undefined name."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["fmt"] = views.fmt
+    return env
+
+
+def render(workspace: Workspace, states: list[ProjectState]) -> Path:
+    """Write ``.build/docs`` and ``.build/mkdocs.yml``; return the config's path."""
+    user_config = load_mkdocs_yml(workspace.mkdocs_yml)
+    profile = profile_of(user_config, workspace.mkdocs_yml)
+    docs = workspace.build_dir / "docs"
+    if docs.exists():
+        shutil.rmtree(docs)
+    (docs / "assets").mkdir(parents=True)
+    env = environment(workspace.templates_dir)
+    project_views = [views.project_view(state) for state in states]
+
+    for view, state in zip(project_views, states, strict=True):
+        page_dir = docs / "projects" / view.slug
+        page_dir.mkdir(parents=True)
+        _copy_assets(state, view, page_dir)
+        _write(page_dir / "index.md", env.get_template("project.md.j2").render(p=view))
+
+    profile = _copy_profile_files(workspace.root, profile, docs / "assets")
+    _write(docs / "index.md", env.get_template("home.md.j2").render(
+        profile=profile, projects=project_views))
+    (docs / "results").mkdir()
+    _write(docs / "results" / "index.md",
+           env.get_template("results.md.j2").render(projects=project_views))
+    shutil.copyfile(workspace.templates_dir / "assets" / "portfolio.css", docs / CSS)
+
+    config = workspace.build_dir / "mkdocs.yml"
+    _write(config, yaml.safe_dump(_derived_config(workspace, user_config, project_views),
+                                  sort_keys=False, allow_unicode=True))
+    return config
+
+
+def _derived_config(workspace: Workspace, user: dict[str, Any],
+                    project_views: list[views.ProjectView]) -> dict[str, Any]:
+    build = workspace.build_dir
+    nav: list[Any] = [{"Home": "index.md"}]
+    if project_views:
+        nav.append({"Projects": [{v.title: f"projects/{v.slug}/index.md"} for v in project_views]})
+        nav.append({"Results": "results/index.md"})
+    return {
+        "INHERIT": _relative(workspace.mkdocs_yml, build),
+        "docs_dir": "docs",
+        "site_dir": _relative(workspace.site_dir, build),
+        "theme": {"custom_dir": _relative(workspace.templates_dir / "overrides", build)},
+        # Lists replace, not merge, under INHERIT: keep the user's stylesheets and add ours.
+        "extra_css": [*[c for c in user.get("extra_css", []) if c != CSS], CSS],
+        "nav": nav,
+    }
+
+
+def _relative(path: Path, start: Path) -> str:
+    import os
+
+    return os.path.relpath(path, start)
+
+
+def _copy_assets(state: ProjectState, view: views.ProjectView, page_dir: Path) -> None:
+    """Figures, model and log beside the page, so their links are relative and portable."""
+    run = state.good
+    if run is not None:
+        for figure in view.figures:
+            target = page_dir / figure.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(run.folder / figure.path, target)
+        if run.model_file is not None:
+            shutil.copyfile(run.model_file, page_dir / run.model_file.name)
+        if run.log_file.is_file():
+            shutil.copyfile(run.log_file, page_dir / "log.txt")
+    if state.failure is not None and state.failure.log_file.is_file():
+        shutil.copyfile(state.failure.log_file, page_dir / "failed-log.txt")
+
+
+def _copy_profile_files(root: Path, profile: Profile, assets: Path) -> Profile:
+    """Local avatar and CV files are copied into the site; URLs are left as they are."""
+    updates: dict[str, Any] = {}
+    if profile.avatar and not _is_url(profile.avatar) and (root / profile.avatar).is_file():
+        shutil.copyfile(root / profile.avatar, assets / Path(profile.avatar).name)
+        updates["avatar"] = f"assets/{Path(profile.avatar).name}"
+    cv = profile.links.cv
+    if cv and not _is_url(cv) and (root / cv).is_file():
+        shutil.copyfile(root / cv, assets / Path(cv).name)
+        updates["links"] = profile.links.model_copy(update={"cv": f"assets/{Path(cv).name}"})
+    return profile.model_copy(update=updates)
+
+
+def _is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://", "mailto:"))
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,196 @@
+"""The recorder that lives inside a child run and collects what capture sees.
+
+Only the child (``python -m portfolio.child``) creates a :class:`Recorder`; the
+public API in ``portfolio/__init__.py`` forwards to it, and does nothing when no
+recorder is active, so a script that calls ``portfolio.log_metric`` still runs on
+its own. Nothing here imports Keras, TensorFlow or matplotlib.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_active: Recorder | None = None
+
+
+def active() -> Recorder | None:
+    return _active
+
+
+def activate(recorder: Recorder | None) -> None:
+    global _active
+    _active = recorder
+
+
+def as_float(value: Any) -> float | None:
+    """A plain float from a Python, NumPy or tensor scalar; ``None`` when it is not one."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number
+
+
+def slugify(text: str, fallback: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
+    return slug or fallback
+
+
+@dataclass
+class Recorder:
+    """Everything one run captured; written out by :meth:`write`."""
+
+    out: Path
+    seed: int
+    project_dir: Path
+    fits: list[dict[str, Any]] = field(default_factory=list)
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
+    logged_metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    baselines: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    figures: list[dict[str, Any]] = field(default_factory=list)
+    saved_models: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    model_file: str | None = None
+    seen_figures: set[int] = field(default_factory=set)  # id() of figures already saved
+
+    def __post_init__(self) -> None:
+        (self.out / "figures").mkdir(parents=True, exist_ok=True)
+
+    # -- what capturers and the public API call -------------------------------------------
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def begin_fit(self, params: dict[str, Any], model_id: int, model_name: str) -> dict[str, Any]:
+        segment = {"index": len(self.fits), "model": model_name, "model_id": model_id,
+                   "params": params, "epochs": []}
+        self.fits.append(segment)
+        return segment
+
+    def add_epoch(self, segment: dict[str, Any], epoch: int, logs: dict[str, Any]) -> None:
+        row = {"epoch": epoch}
+        for key, value in (logs or {}).items():
+            number = as_float(value)
+            if number is not None:
+                row[key] = number
+        segment["epochs"].append(row)
+
+    def add_evaluation(self, logs: dict[str, Any]) -> None:
+        metrics = {k: v for k, v in ((k, as_float(v)) for k, v in logs.items()) if v is not None}
+        self.evaluations.append({"index": len(self.evaluations), "metrics": metrics})
+
+    def log_metric(self, name: str, value: Any) -> None:
+        number = as_float(value)
+        if number is None:
+            self.warn(f"log_metric({name!r}): {value!r} is not a number")
+            return
+        self.logged_metrics[str(name)] = number
+
+    def figure_path(self, title: str) -> Path:
+        """A unique ``figures/<name>.png`` for a figure titled ``title``."""
+        stem = slugify(title, f"figure-{len(self.figures) + 1}")
+        taken = {f["path"] for f in self.figures}
+        name, n = f"figures/{stem}.png", 2
+        while name in taken:
+            name, n = f"figures/{stem}-{n}.png", n + 1
+        return self.out / name
+
+    def add_figure(self, path: Path, caption: str, source: str, kind: str = "figure") -> None:
+        self.figures.append({"path": path.relative_to(self.out).as_posix(), "caption": caption,
+                             "source": source, "kind": kind})
+
+    def add_output(self, path: Path) -> None:
+        """Note a file the script wrote inside its own folder: it is not a training input."""
+        try:
+            rel = path.resolve().relative_to(self.project_dir.resolve()).as_posix()
+        except ValueError:
+            return
+        if rel not in self.outputs:
+            self.outputs.append(rel)
+
+    # -- output ---------------------------------------------------------------------------
+    def final_segments(self) -> list[dict[str, Any]]:
+        """The fit calls of the last model trained: candidates tried before it are not its
+        history, but a freeze-then-fine-tune script's two calls on one model are."""
+        if not self.fits:
+            return []
+        last = self.fits[-1]["model_id"]
+        segments: list[dict[str, Any]] = []
+        for segment in reversed(self.fits):
+            if segment["model_id"] != last:
+                break
+            segments.insert(0, segment)
+        return segments
+
+    def history_rows(self) -> list[dict[str, Any]]:
+        """Epoch logs of the final model, as Keras' CSVLogger would have written them."""
+        return [row for segment in self.final_segments() for row in segment["epochs"]]
+
+    def test_metrics(self) -> dict[str, float]:
+        """The last ``evaluate`` (the held-out test by tutorial convention) plus logged metrics."""
+        metrics = dict(self.evaluations[-1]["metrics"]) if self.evaluations else {}
+        metrics.update(self.logged_metrics)
+        return metrics
+
+    def adopt_saved_model(self) -> None:
+        """Copy the last ``.keras`` file the script saved, if any, as ``model.keras``."""
+        for saved in reversed(self.saved_models):
+            source = Path(saved)
+            if source.suffix in (".keras", ".h5") and source.is_file():
+                target = self.out / f"model{source.suffix}"
+                shutil.copyfile(source, target)
+                self.model_file = target.name
+                return
+
+    def write(self, status: str, error: str | None) -> None:
+        rows = self.history_rows()
+        if rows:
+            columns = ["epoch", *sorted({k for row in rows for k in row} - {"epoch"})]
+            with (self.out / "history.csv").open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=columns)
+                writer.writeheader()
+                writer.writerows(rows)
+        metrics = {k: v for k, v in self.test_metrics().items() if math.isfinite(v)}
+        _dump(self.out / "metrics.json", metrics)
+        _dump(self.out / "run.json", {
+            "status": status,
+            "error": error,
+            "seed": self.seed,
+            "fits": [{k: v for k, v in s.items() if k != "model_id"} for s in self.fits],
+            "evaluations": self.evaluations,
+            "logged_metrics": self.logged_metrics,
+            "params": self.params,
+            "baselines": self.baselines,
+            "notes": self.notes,
+            "figures": self.figures,
+            "model": self.model_file,
+            "saved_models": self.saved_models,
+            "outputs": self.outputs,
+            "capture_warnings": self.warnings,
+            **self.extra,
+        })
+
+
+def _finite(data: Any) -> Any:
+    """JSON has no NaN or infinity: a diverged loss is written as null."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    return data
+
+
+def _dump(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(_finite(data), indent=2, default=str) + "\n", encoding="utf-8")
