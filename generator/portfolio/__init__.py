@@ -32,7 +32,8 @@ def log_metric(name: str, value: float) -> None:
 def log_param(name: str, value: Any) -> None:
     """Record a hyper-parameter or setting, for example ``log_param("window", 12)``."""
     if (rec := runtime.active()) is not None:
-        rec.params[str(name)] = value if isinstance(value, int | float | str | bool) else repr(value)
+        plain = isinstance(value, int | float | str | bool)
+        rec.params[str(name)] = value if plain else repr(value)
 
 
 def log_baseline(name: str, value: float, source: str | None = None) -> None:

@@ -45,7 +45,7 @@ def load_mkdocs_yml(path: Path) -> dict[str, Any]:
 
     try:
         with path.open(encoding="utf-8") as fh:
-            data = yaml.load(fh, Loader=get_yaml_loader())  # noqa: S506 - MkDocs' loader
+            data = yaml.load(fh, Loader=get_yaml_loader())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)

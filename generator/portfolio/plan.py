@@ -57,6 +57,11 @@ class Inputs:
     def __post_init__(self) -> None:
         object.__setattr__(self, "digest", _sha(json.dumps(self.as_dict(), sort_keys=True)))
 
+    def without(self, outputs: list[str]) -> Inputs:
+        """The same inputs less files the run itself wrote (they are outputs, not inputs)."""
+        files = {k: v for k, v in self.files.items() if k not in outputs}
+        return Inputs(files, self.meta, self.versions, self.format)
+
     def as_dict(self) -> dict[str, Any]:
         return {"files": self.files, "meta": self.meta, "versions": self.versions,
                 "format": self.format}
@@ -82,13 +87,23 @@ def project_files(project: Project, outputs: list[str] = ()) -> list[Path]:
     return found
 
 
-def inputs_of(project: Project, previous: RunResult | None = None) -> Inputs:
-    outputs = list(previous.run.get("outputs", [])) if previous else []
-    files = {
+def file_hashes(project: Project, outputs: list[str] = ()) -> dict[str, str]:
+    return {
         p.relative_to(project.folder).as_posix(): _sha(p.read_bytes())
         for p in project_files(project, outputs)
     }
-    return Inputs(files, project.meta.training_fields(), library_versions())
+
+
+def inputs_of(project: Project, previous: RunResult | None = None) -> Inputs:
+    outputs = list(previous.run.get("outputs", [])) if previous else []
+    return Inputs(file_hashes(project, outputs), project.meta.training_fields(),
+                  library_versions())
+
+
+def written_by_run(project: Project, before: Inputs) -> list[str]:
+    """Files the script created or changed in its own folder while it ran."""
+    after = file_hashes(project)
+    return sorted(name for name, digest in after.items() if before.files.get(name) != digest)
 
 
 def state_of(workspace: Workspace, project: Project) -> ProjectState:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from portfolio.model import Project, Workspace
-from portfolio.plan import Decision, library_versions
+from portfolio.plan import Decision, library_versions, written_by_run
 
 _GRACE_S = 5.0  # between SIGTERM and SIGKILL when a run is stopped
 
@@ -101,8 +101,9 @@ def run_child(job: Job) -> Outcome:
     command = [sys.executable, "-m", "portfolio.child", job.script]
     started_at, started = datetime.now(UTC), time.monotonic()
     with (job.out / "log.txt").open("wb") as log:
-        proc = subprocess.Popen(command, cwd=job.folder, env=child_env(job), stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(command, cwd=job.folder, env=child_env(job),
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
         try:
             returncode = proc.wait(timeout=job.timeout)
             status, error = _status_from_child(job.out, returncode)
@@ -153,6 +154,8 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -
     """Complete ``run.json`` with what only the parent knows, then move the run into place."""
     project = decision.state.project
     record = _read_json(job.out / "run.json")
+    outputs = sorted({*record.get("outputs", []), *written_by_run(project, decision.inputs)})
+    inputs = decision.inputs.without(outputs)
     record.update({
         "format": decision.inputs.format,
         "slug": project.slug,
@@ -165,8 +168,9 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -
         "seed": job.seed,
         "started": outcome.started.isoformat(timespec="seconds"),
         "duration_s": round(outcome.duration_s, 2),
-        "input_hash": decision.inputs.digest,
-        "inputs": decision.inputs.as_dict(),
+        "input_hash": inputs.digest,
+        "inputs": inputs.as_dict(),
+        "outputs": outputs,
         "versions": library_versions(),
         "hardware": hardware(),
     })

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from portfolio.model import Headline, ProjectState, RunResult
+from portfolio.schema import Dataset
 
 _FRACTION_METRICS = ("accuracy", "acc", "auc", "precision", "recall", "f1")
 _LOG_TAIL_LINES = 40
@@ -67,7 +68,7 @@ class ProjectView:
     summary: str
     tags: list[str]
     task: str | None
-    dataset: dict[str, Any]
+    dataset: Dataset | None
     status: str
     headline: Headline | None
     score_text: str
@@ -88,8 +89,10 @@ class ProjectView:
 
     @property
     def thumbnail(self) -> FigureView | None:
+        """The project's own first figure (a forecast, a confusion matrix) says more on a
+        card than a learning curve, which is the fallback."""
         others = [f for f in self.figures if f.kind != "learning-curve"]
-        return self.learning_curve or (others[0] if others else None)
+        return others[0] if others else self.learning_curve
 
     @property
     def best_baseline(self) -> BaselineView | None:
@@ -110,7 +113,7 @@ def project_view(state: ProjectState) -> ProjectView:
         summary=meta.summary or "",
         tags=list(meta.tags),
         task=meta.task.value if meta.task else None,
-        dataset=meta.dataset.model_dump(exclude_none=True) if meta.dataset else {},
+        dataset=meta.dataset,
         status=good.status if good else (state.failure.status if state.failure else "never run"),
         headline=headline,
         score_text=fmt(headline.name, headline.value) if headline else "–",

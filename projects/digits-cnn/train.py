@@ -65,12 +65,12 @@ loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
 print(f"Test accuracy: {accuracy:.4f}")
 
 predicted = model.predict(x_test, verbose=0).argmax(axis=1)
-wrong = np.flatnonzero(predicted != y_test)[:12]
+mistakes = np.flatnonzero(predicted != y_test)
 fig, axes = plt.subplots(2, 6, figsize=(8, 3.2))
 for ax in axes.flat:
     ax.axis("off")
-for ax, index in zip(axes.flat, wrong):
+for ax, index in zip(axes.flat, mistakes[:12], strict=False):
     ax.imshow(x_test[index, :, :, 0], cmap="gray_r")
     ax.set_title(f"true {y_test[index]}, said {predicted[index]}", fontsize=8)
-fig.suptitle(f"Misclassified test digits ({len(np.flatnonzero(predicted != y_test))} of {len(y_test)})")
+fig.suptitle(f"Misclassified test digits ({len(mistakes)} of {len(y_test)})")
 plt.show()

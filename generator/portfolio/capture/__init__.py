@@ -49,16 +49,17 @@ def guarded(rec: Recorder, what: str, action: Callable[[], object]) -> None:
 class _HookedLoader(importlib.abc.Loader):
     """Wraps a real loader and runs callbacks once the module has executed."""
 
-    def __init__(self, loader: importlib.abc.Loader, callbacks: list[Callable[[], None]]):
+    def __init__(self, loader: importlib.abc.Loader, name: str, finder: PostImportFinder):
         self._loader = loader
-        self._callbacks = callbacks
+        self._name = name
+        self._finder = finder
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return self._loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)
-        for callback in self._callbacks:
+        for callback in self._finder.take(self._name):
             callback()
 
     def __getattr__(self, name: str) -> object:  # get_resource_reader, is_package, ...
@@ -78,6 +79,10 @@ class PostImportFinder(importlib.abc.MetaPathFinder):
         else:
             self._hooks.setdefault(module, []).append(callback)
 
+    def take(self, module: str) -> list[Callable[[], None]]:
+        """The callbacks for ``module``, handed out once: a module is imported once."""
+        return self._hooks.pop(module, [])
+
     def find_spec(self, fullname, path, target=None):  # type: ignore[no-untyped-def]
         if fullname not in self._hooks or fullname in self._busy:
             return None
@@ -88,7 +93,9 @@ class PostImportFinder(importlib.abc.MetaPathFinder):
             self._busy.discard(fullname)
         if spec is None or spec.loader is None:
             return None
-        spec.loader = _HookedLoader(spec.loader, self._hooks.pop(fullname))
+        # Do not consume the hooks here: libraries probe with find_spec without importing
+        # (TensorFlow does so for keras); the callbacks run when the module executes.
+        spec.loader = _HookedLoader(spec.loader, fullname, self)
         return spec
 
 

@@ -12,7 +12,7 @@ def _metric_names(rows: list[dict[str, Any]]) -> list[str]:
     """Training metrics with loss first; each is drawn beside its ``val_`` twin."""
     names = sorted({k for row in rows for k in row if k != "epoch" and not k.startswith("val_")})
     names = [n for n in names if n not in ("learning_rate", "lr")]
-    return sorted(names, key=lambda n: (n != "loss", n))[:3]
+    return sorted(names, key=lambda n: (n != "loss", n))[:2]
 
 
 def draw(rec: Recorder) -> None:

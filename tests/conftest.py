@@ -1,0 +1,62 @@
+"""Shared fixtures: tiny real portfolios copied into a temporary folder.
+
+``tests/fixtures/tiny`` is a whole portfolio (a tutorial-style Keras script, a
+crashing script, a script without Keras). ``built_tiny`` builds it once per session
+through the real CLI, in a child process, and many tests read what it produced.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def copy_portfolio(name: str, target: Path) -> Path:
+    """A fixture portfolio plus the repository's own site templates, ready to build."""
+    shutil.copytree(FIXTURES / name, target)
+    shutil.copytree(REPO / "site_templates", target / "site_templates")
+    return target
+
+
+def portfolio_cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the real ``portfolio`` command the way a user would, in a child process."""
+    return subprocess.run([sys.executable, "-m", "portfolio", *args], cwd=cwd, text=True,
+                          capture_output=True, timeout=timeout, check=False)
+
+
+@dataclass
+class Built:
+    root: Path
+    result: subprocess.CompletedProcess
+
+    @property
+    def site(self) -> Path:
+        return self.root / "site"
+
+    def results(self, slug: str) -> Path:
+        return self.root / "results" / slug
+
+    def page(self, slug: str) -> str:
+        return (self.site / "projects" / slug / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def built_tiny(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    root = copy_portfolio("tiny", tmp_path_factory.mktemp("built") / "tiny")
+    result = portfolio_cli("build", "--keep-going", "-j", "2", cwd=root)
+    assert result.returncode == 0, result.stderr
+    return Built(root, result)
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    """A fresh, unbuilt copy of the tiny portfolio."""
+    return copy_portfolio("tiny", tmp_path / "tiny")
