@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 
 from portfolio import runtime
-from portfolio.capture import all_capturers, curves, guarded, install_all
+from portfolio.capture import all_capturers, guarded, install_all, plots
 
 
 def _seed_everything(seed: int) -> None:
@@ -60,7 +60,8 @@ def main(argv: list[str]) -> int:
 
     for capturer in capturers:
         guarded(rec, f"{capturer.name} finish", lambda c=capturer: c.finish(rec))
-    guarded(rec, "learning curve", lambda: curves.draw(rec))
+    guarded(rec, "learning curve", lambda: plots.learning_curve(rec))
+    guarded(rec, "spot-check box plot", lambda: plots.spot_check_boxplot(rec))
     rec.write(status, error)
     return 0 if status == "ok" else 1
 

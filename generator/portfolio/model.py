@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from portfolio.metricnames import lower_is_better
 from portfolio.schema import ProjectMeta
 
 RESULTS_FORMAT = 1  # bump when capture writes results differently: every project re-runs
 
-# Metric names where smaller is better, when project.yaml does not say.
-_LOWER_IS_BETTER = ("loss", "error", "mse", "mae", "rmse", "mape", "perplexity", "crossentropy")
 
 
 @dataclass(frozen=True)
@@ -70,11 +69,6 @@ class Project:
     @property
     def script(self) -> Path:
         return self.folder / self.meta.script
-
-
-def lower_is_better(metric_name: str) -> bool:
-    name = metric_name.lower()
-    return any(token in name for token in _LOWER_IS_BETTER)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from portfolio import logs
 from portfolio.model import Project, Workspace
 from portfolio.plan import Decision, library_versions, written_by_run
 
@@ -154,6 +155,7 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -
     """Complete ``run.json`` with what only the parent knows, then move the run into place."""
     project = decision.state.project
     record = _read_json(job.out / "run.json")
+    logs.absorb(record, job.out)
     outputs = sorted({*record.get("outputs", []), *written_by_run(project, decision.inputs)})
     inputs = decision.inputs.without(outputs)
     record.update({

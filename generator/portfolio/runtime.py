@@ -43,18 +43,33 @@ def slugify(text: str, fallback: str) -> str:
     return slug or fallback
 
 
+RUN_SCHEMA_VERSION = 1  # the version of run.json's layout; run.schema.json describes it
+
+
 @dataclass
 class Recorder:
-    """Everything one run captured; written out by :meth:`write`."""
+    """Everything one run captured; written out by :meth:`write`.
+
+    Results (held-out metrics) are kept in the order they were recorded, each with its
+    source, so later ones win for the same name and a script's own ``log_metric`` wins
+    over every hook.
+    """
 
     out: Path
     seed: int
     project_dir: Path
     fits: list[dict[str, Any]] = field(default_factory=list)
     evaluations: list[dict[str, Any]] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
     logged_metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    splits: list[dict[str, Any]] = field(default_factory=list)
+    spot_checks: list[dict[str, Any]] = field(default_factory=list)
+    searches: list[dict[str, Any]] = field(default_factory=list)
+    confusion_matrices: list[dict[str, Any]] = field(default_factory=list)
+    reports: list[dict[str, Any]] = field(default_factory=list)
     baselines: list[dict[str, Any]] = field(default_factory=list)
+    trivial_baseline: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     figures: list[dict[str, Any]] = field(default_factory=list)
     saved_models: list[str] = field(default_factory=list)
@@ -63,6 +78,7 @@ class Recorder:
     extra: dict[str, Any] = field(default_factory=dict)
     model_file: str | None = None
     seen_figures: set[int] = field(default_factory=set)  # id() of figures already saved
+    split_arrays: list[tuple[Any, Any]] = field(default_factory=list)  # (y_train, y_test)
 
     def __post_init__(self) -> None:
         (self.out / "figures").mkdir(parents=True, exist_ok=True)
@@ -87,7 +103,14 @@ class Recorder:
 
     def add_evaluation(self, logs: dict[str, Any]) -> None:
         metrics = {k: v for k, v in ((k, as_float(v)) for k, v in logs.items()) if v is not None}
-        self.evaluations.append({"index": len(self.evaluations), "metrics": metrics})
+        index = len(self.evaluations)
+        self.evaluations.append({"index": index, "metrics": metrics})
+        for name, value in metrics.items():
+            self.add_result(name, value, "keras.evaluate", "test")
+
+    def add_result(self, name: str, value: float, source: str, split: str) -> None:
+        """A measured score; ``split`` is test, train or unknown (only train is not a result)."""
+        self.results.append({"name": name, "value": value, "source": source, "split": split})
 
     def log_metric(self, name: str, value: Any) -> None:
         number = as_float(value)
@@ -137,8 +160,8 @@ class Recorder:
         return [row for segment in self.final_segments() for row in segment["epochs"]]
 
     def test_metrics(self) -> dict[str, float]:
-        """The last ``evaluate`` (the held-out test by tutorial convention) plus logged metrics."""
-        metrics = dict(self.evaluations[-1]["metrics"]) if self.evaluations else {}
+        """Held-out results in the order recorded (later wins), then ``log_metric`` values."""
+        metrics = {r["name"]: r["value"] for r in self.results if r["split"] != "train"}
         metrics.update(self.logged_metrics)
         return metrics
 
@@ -163,12 +186,20 @@ class Recorder:
         metrics = {k: v for k, v in self.test_metrics().items() if math.isfinite(v)}
         _dump(self.out / "metrics.json", metrics)
         _dump(self.out / "run.json", {
+            "schema_version": RUN_SCHEMA_VERSION,
             "status": status,
             "error": error,
             "seed": self.seed,
+            "splits": self.splits,
+            "spot_checks": self.spot_checks,
+            "searches": self.searches,
             "fits": [{k: v for k, v in s.items() if k != "model_id"} for s in self.fits],
             "evaluations": self.evaluations,
+            "results": self.results,
             "logged_metrics": self.logged_metrics,
+            "confusion_matrices": self.confusion_matrices,
+            "reports": self.reports,
+            "trivial_baseline": self.trivial_baseline,
             "params": self.params,
             "baselines": self.baselines,
             "notes": self.notes,

@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from portfolio.logs import clean
+from portfolio.metricnames import canonical, is_fraction_metric
 from portfolio.model import Headline, ProjectState, RunResult
 from portfolio.schema import Dataset
 
-_FRACTION_METRICS = ("accuracy", "acc", "auc", "precision", "recall", "f1")
 _LOG_TAIL_LINES = 40
 
 
 def is_fraction(name: str, value: float) -> bool:
-    lowered = name.lower()
-    return 0.0 <= value <= 1.0 and any(token in lowered for token in _FRACTION_METRICS)
+    return 0.0 <= value <= 1.0 and is_fraction_metric(name)
 
 
 def fmt(name: str, value: float | None) -> str:
@@ -52,6 +52,7 @@ class BaselineView:
     difference: str
     better: bool
     raw: float
+    trivial: bool = False
 
 
 @dataclass
@@ -95,6 +96,10 @@ class ProjectView:
         return others[0] if others else self.learning_curve
 
     @property
+    def trivial_baseline(self) -> BaselineView | None:
+        return next((b for b in self.baselines if b.trivial), None)
+
+    @property
     def best_baseline(self) -> BaselineView | None:
         """The strongest baseline: the one a result must beat to mean something."""
         if not self.baselines or self.headline is None:
@@ -132,10 +137,20 @@ def project_view(state: ProjectState) -> ProjectView:
 
 
 def _baselines(state: ProjectState, headline: Headline | None) -> list[BaselineView]:
-    declared = [b.model_dump() for b in state.project.meta.baselines]
-    logged = list(state.good.run.get("baselines", [])) if state.good else []
+    """The computed trivial baseline first, then declared ones, then those the run logged.
+    A baseline measured on another metric than the headline cannot be compared: left out."""
+    items: list[dict[str, Any]] = []
+    run = state.good.run if state.good else {}
+    trivial = run.get("trivial_baseline")
+    metric = canonical(headline.name) if headline else None
+    if trivial and metric in trivial["metrics"]:
+        items.append({"name": trivial["name"], "value": trivial["metrics"][metric],
+                      "source": f"{trivial['estimator']}, {trivial['source']}", "trivial": True})
+    items += [b.model_dump() for b in state.project.meta.baselines]
+    items += [b for b in run.get("baselines", []) if not headline or
+              canonical(b.get("metric") or headline.name) == canonical(headline.name)]
     views = []
-    for item in [*declared, *logged]:
+    for item in items:
         value = float(item["value"])
         name = headline.name if headline else "score"
         if headline:
@@ -143,7 +158,7 @@ def _baselines(state: ProjectState, headline: Headline | None) -> list[BaselineV
         else:
             difference, better = "", False
         views.append(BaselineView(item["name"], fmt(name, value), item.get("source"),
-                                  difference, better, value))
+                                  difference, better, value, bool(item.get("trivial"))))
     return views
 
 
@@ -153,13 +168,14 @@ def _failure(run: RunResult) -> dict[str, Any]:
 
 
 def log_tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
+    """The last lines of a log as a terminal would have shown them."""
     if not path.is_file():
         return ""
     with path.open("rb") as fh:
         fh.seek(0, 2)
         fh.seek(max(0, fh.tell() - 64_000))
         text = fh.read().decode("utf-8", errors="replace")
-    return "\n".join(text.replace("\r", "\n").splitlines()[-lines:])
+    return "\n".join(clean(text).splitlines()[-lines:])
 
 
 def _size(path: Path) -> str:

@@ -33,8 +33,9 @@ def all_capturers() -> list[Capturer]:
     """The built-in capturers, in the order they finish (figures before the curve)."""
     from portfolio.capture.figures import FigureCapture
     from portfolio.capture.keras_fit import KerasCapture
+    from portfolio.capture.sklearn_capture import SklearnMetricsCapture, SklearnSelectionCapture
 
-    return [FigureCapture(), KerasCapture()]
+    return [FigureCapture(), KerasCapture(), SklearnSelectionCapture(), SklearnMetricsCapture()]
 
 
 def guarded(rec: Recorder, what: str, action: Callable[[], object]) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from portfolio.capture import guarded
-from portfolio.runtime import Recorder
+from portfolio.runtime import Recorder, as_float
 
 _FIT_PARAMS = ("batch_size", "epochs", "validation_split", "initial_epoch", "shuffle",
                "steps_per_epoch", "validation_steps")
@@ -56,17 +56,21 @@ class KerasCapture:
 
         @functools.wraps(original_fit)
         def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-            bound = fit_signature.bind(self, *args, **kwargs)
+            try:
+                bound = fit_signature.bind(self, *args, **kwargs)
+            except TypeError:  # let Keras report the bad call in its own words
+                return original_fit(self, *args, **kwargs)
             params = {k: _plain(bound.arguments[k]) for k in _FIT_PARAMS if k in bound.arguments}
             segment = rec.begin_fit(params, id(self), self.name)
-            callbacks = list(bound.arguments.get("callbacks") or [])  # never mutate theirs
-            bound.arguments["callbacks"] = [*callbacks, EpochRecorder(segment)]
+            theirs = list(bound.arguments.get("callbacks") or [])  # a copy: never mutate theirs
+            bound.arguments["callbacks"] = [*theirs, EpochRecorder(segment)]
             capture._in_fit += 1
             try:
                 return original_fit(*bound.args, **bound.kwargs)
             finally:
                 capture._in_fit -= 1
                 capture._last_fitted = self
+                guarded(rec, "fit details", lambda: _describe_fit(segment, self, theirs))
 
         @functools.wraps(original_evaluate)
         def evaluate(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -115,6 +119,38 @@ class KerasCapture:
             "optimizer": type(model.optimizer).__name__ if model.optimizer else None,
             "loss": _plain(getattr(model, "loss", None)),
         }
+
+
+def _describe_fit(segment: dict[str, Any], model: Any, callbacks: list[Any]) -> None:
+    """What the segment trained with: optimizer, loss, size, and what its callbacks did."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        config = optimizer.get_config()
+        segment["optimizer"] = {"class": type(optimizer).__name__,
+                                "config": {k: _plain(v) for k, v in config.items()}}
+    segment["loss"] = _plain(getattr(model, "loss", None))
+    segment["parameters"] = int(model.count_params())
+    segment["trainable_parameters"] = int(sum(int(w.numpy().size) for w in
+                                              model.trainable_weights))
+    segment["epochs_run"] = len(segment["epochs"])
+    for callback in callbacks:
+        kind = type(callback).__name__
+        if kind == "EarlyStopping":
+            segment["early_stopping"] = {
+                "monitor": callback.monitor,
+                "patience": callback.patience,
+                # Keras counts stopped_epoch from 0 and leaves it 0 when it never stopped.
+                "stopped_epoch": callback.stopped_epoch if callback.stopped_epoch else None,
+                "best_epoch": getattr(callback, "best_epoch", None),
+                "best": _plain(as_float(callback.best)),
+                "restore_best_weights": bool(callback.restore_best_weights),
+            }
+        elif kind == "ModelCheckpoint":
+            path = Path(str(callback.filepath))
+            pattern = path.name.split("{")[0] if "{" in path.name else path.name
+            files = sorted(str(p.resolve()) for p in path.parent.glob(pattern + "*")
+                           if p.is_file())
+            segment.setdefault("checkpoints", []).extend(files)
 
 
 def _plain(value: Any) -> Any:

@@ -1,4 +1,6 @@
-"""The learning curve, drawn from the recorded history once the script has finished."""
+"""Figures portfolio draws itself once the script has finished: the learning curve
+and the spot-check box plot. Drawn on matplotlib's Agg canvas, outside pyplot, so they
+never mix with the script's own figures."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ def _metric_names(rows: list[dict[str, Any]]) -> list[str]:
     return sorted(names, key=lambda n: (n != "loss", n))[:2]
 
 
-def draw(rec: Recorder) -> None:
+def learning_curve(rec: Recorder) -> None:
     rows = rec.history_rows()
     names = _metric_names(rows)
     if not rows or not names:
@@ -51,3 +53,29 @@ def _segment_starts(rec: Recorder) -> list[int]:
         starts.append(count)
         count += len(segment["epochs"])
     return starts
+
+
+def spot_check_boxplot(rec: Recorder) -> None:
+    """Fold scores of every spot-checked algorithm side by side (at least two of them)."""
+    checks = [c for c in rec.spot_checks if c["scores"]]
+    if len(checks) < 2:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(max(4.5, 1.1 * len(checks)), 3.4), layout="constrained")
+    ax = fig.subplots()
+    ax.boxplot([c["scores"] for c in checks], showmeans=True)
+    crowded = len(checks) > 4
+    ax.set_xticks(range(1, len(checks) + 1), [c["name"] for c in checks],
+                  rotation=30 if crowded else 0, ha="right" if crowded else "center")
+    scoring = {c["scoring"] for c in checks}
+    ax.set_ylabel(scoring.pop() if len(scoring) == 1 else "score")
+    ax.set_title("Spot-check: cross-validation scores per algorithm")
+    ax.grid(axis="y", alpha=0.3)
+    path = rec.figure_path("spot-check")
+    figures.save_png(fig, path)
+    rec.add_figure(path, "Spot-check: score of every cross-validation fold, per algorithm",
+                   "spot_checks", kind="spot-check")

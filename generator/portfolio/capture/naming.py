@@ -1,0 +1,69 @@
+"""Readable names for estimators, the way the script itself names them.
+
+Tutorials label their spot-checks: ``models.append(("LR", LogisticRegression()))`` or
+``{"k-NN": KNeighborsClassifier()}`` and loop over them. The label the reader sees in
+the script is the one the page should show, so we look for the estimator in the
+caller's variables before falling back to its class (a pipeline's last step).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+# Variable names that say nothing about which model it is.
+_GENERIC = {"model", "estimator", "clf", "reg", "pipe", "pipeline", "m", "est", "candidate",
+            "search", "grid", "self"}
+_LIBRARY_PREFIXES = ("portfolio", "sklearn", "joblib", "functools", "numpy", "scipy")
+
+
+def _user_frame() -> Any:
+    frame = sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if not module.startswith(_LIBRARY_PREFIXES):
+            return frame
+        frame = frame.f_back
+    return None
+
+
+def _from_collections(scope: dict[str, Any], estimator: Any) -> str | None:
+    for value in list(scope.values()):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if item is estimator and isinstance(key, str):
+                    return key
+        elif isinstance(value, list | tuple):
+            for item in value:
+                if (isinstance(item, tuple) and len(item) == 2 and item[1] is estimator
+                        and isinstance(item[0], str)):
+                    return item[0]
+    return None
+
+
+def class_name(estimator: Any) -> str:
+    """The class, or for a pipeline the class of its last step."""
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        return class_name(steps[-1][1])
+    return type(estimator).__name__
+
+
+def estimator_name(estimator: Any, depth: int = 4) -> str:
+    """The script's label for ``estimator``, its variable name, or its class name."""
+    frame = _user_frame()
+    for _ in range(depth):
+        if frame is None:
+            break
+        scopes = [frame.f_locals] + ([frame.f_globals] if frame.f_globals is not frame.f_locals
+                                     else [])
+        for scope in scopes:
+            label = _from_collections(scope, estimator)
+            if label:
+                return label
+        for scope in scopes:
+            for variable, value in list(scope.items()):
+                if value is estimator and variable not in _GENERIC and not variable.startswith("_"):
+                    return variable
+        frame = frame.f_back
+    return class_name(estimator)

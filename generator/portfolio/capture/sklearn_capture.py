@@ -1,0 +1,266 @@
+"""scikit-learn capture: the Data, Evaluate and Improve steps, and held-out scores.
+
+- ``train_test_split``: split sizes, shapes and, for labels, the class balance.
+- ``cross_val_score`` / ``cross_validate``: a spot-check, with the estimator's readable
+  name and every fold's score.
+- ``GridSearchCV`` / ``RandomizedSearchCV.fit``: the search space, best parameters and
+  the ranked configurations.
+- ``accuracy_score``, ``mean_squared_error`` and friends, ``confusion_matrix`` and
+  ``classification_report``: results, marked test when ``y_true`` is a captured test split.
+
+Only the outermost call is recorded: a search inside a cross-validation, or a score
+computed inside a search, is sklearn's own business.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Any
+
+from portfolio.capture import guarded
+from portfolio.capture.naming import estimator_name
+from portfolio.runtime import Recorder, as_float
+
+_SCORES = ("accuracy_score", "balanced_accuracy_score", "f1_score", "precision_score",
+           "recall_score", "roc_auc_score", "log_loss", "mean_squared_error",
+           "root_mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+           "r2_score")
+_TOP_CONFIGURATIONS = 10
+
+
+class _Nesting:
+    """Counts how deep we are inside recorded scikit-learn calls; shared by both capturers."""
+
+    depth = 0
+
+
+def _wrap(rec: Recorder, owner: Any, attribute: str, record: Any) -> None:
+    """Replace ``owner.attribute`` with a wrapper that records its outermost calls."""
+    original = getattr(owner, attribute)
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _Nesting.depth += 1
+        try:
+            result = original(*args, **kwargs)
+        finally:
+            _Nesting.depth -= 1
+        if _Nesting.depth == 0:
+            guarded(rec, f"{attribute} capture", lambda: record(result, args, kwargs))
+        return result
+
+    setattr(owner, attribute, wrapper)
+
+
+class SklearnSelectionCapture:
+    """Splits, cross-validation and hyper-parameter searches."""
+
+    name = "scikit-learn model selection"
+    trigger = "sklearn.model_selection"
+
+    def install(self, rec: Recorder) -> None:
+        import sklearn.model_selection as ms
+        from sklearn.model_selection._search import BaseSearchCV
+
+        _wrap(rec, ms, "train_test_split",
+              lambda result, args, kwargs: _record_split(rec, args, kwargs, result))
+        for function in ("cross_val_score", "cross_validate"):
+            _wrap(rec, ms, function, lambda result, args, kwargs, f=function:
+                  _record_cv(rec, f, args, kwargs, result))
+        _wrap(rec, BaseSearchCV, "fit",
+              lambda result, args, kwargs: _record_search(rec, args[0]))
+
+    def finish(self, rec: Recorder) -> None:
+        if "sklearn" not in sys.modules or not rec.split_arrays:
+            return
+        from portfolio.capture.baseline import trivial_baseline
+
+        guarded(rec, "trivial baseline", lambda: trivial_baseline(rec))
+
+
+class SklearnMetricsCapture:
+    """Scores, confusion matrices and classification reports."""
+
+    name = "scikit-learn metrics"
+    trigger = "sklearn.metrics"
+
+    def install(self, rec: Recorder) -> None:
+        import sklearn.metrics
+
+        for function in _SCORES:
+            if hasattr(sklearn.metrics, function):
+                _wrap(rec, sklearn.metrics, function, lambda result, args, kwargs, f=function:
+                      _record_score(rec, f, args, kwargs, result))
+        _wrap(rec, sklearn.metrics, "confusion_matrix",
+              lambda result, args, kwargs: _record_confusion(rec, args, kwargs, result))
+        _wrap(rec, sklearn.metrics, "classification_report",
+              lambda result, args, kwargs: _record_report(rec, args, kwargs, result))
+
+    def finish(self, rec: Recorder) -> None:
+        """Nothing to finish: every call was recorded as it happened."""
+
+
+def _shape(value: Any) -> list[int] | None:
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return [int(n) for n in shape]
+    return [len(value)] if hasattr(value, "__len__") else None
+
+
+def _record_split(rec: Recorder, args: tuple, kwargs: dict, result: list) -> None:
+    import numpy as np
+
+    arrays = len(result) // 2
+    split: dict[str, Any] = {
+        "index": len(rec.splits),
+        "train_size": len(result[0]),
+        "test_size": len(result[1]),
+        "shapes": [{"train": _shape(result[2 * i]), "test": _shape(result[2 * i + 1])}
+                   for i in range(arrays)],
+        "test_fraction": kwargs.get("test_size"),
+        "stratified": kwargs.get("stratify") is not None,
+        "shuffled": kwargs.get("shuffle", True),
+        "random_state": as_float(kwargs.get("random_state")),
+    }
+    if arrays >= 2:
+        y_train, y_test = np.asarray(result[-2]), np.asarray(result[-1])
+        if y_train.ndim == 1 and _looks_like_labels(y_train):
+            split["class_balance"] = {
+                "train": _counts(y_train), "test": _counts(y_test)}
+        rec.split_arrays.append((result[-2], result[-1]))
+    rec.splits.append(split)
+
+
+def _looks_like_labels(y: Any) -> bool:
+    import numpy as np
+
+    if y.dtype.kind in "OUSb":
+        return True
+    if y.dtype.kind in "iu":
+        return len(np.unique(y)) <= max(20, len(y) // 10)
+    return y.dtype.kind == "f" and bool(np.all(y == np.round(y))) and len(np.unique(y)) <= 20
+
+
+def _counts(y: Any) -> dict[str, int]:
+    import numpy as np
+
+    values, counts = np.unique(y, return_counts=True)
+    return {str(v): int(c) for v, c in zip(values, counts, strict=True)}
+
+
+def _record_cv(rec: Recorder, function: str, args: tuple, kwargs: dict, result: Any) -> None:
+    import numpy as np
+
+    estimator = args[0] if args else kwargs.get("estimator")
+    if function == "cross_validate":
+        scores = result.get("test_score")
+        if scores is None:  # several scorers: take the first
+            key = next((k for k in result if k.startswith("test_")), None)
+            scores = result[key] if key else []
+    else:
+        scores = result
+    scores = [float(s) for s in np.asarray(scores).ravel()]
+    scoring = kwargs.get("scoring")
+    rec.spot_checks.append({
+        "index": len(rec.spot_checks),
+        "name": estimator_name(estimator, depth=4),
+        "estimator": type(estimator).__name__,
+        "scoring": scoring if isinstance(scoring, str) else ("default" if scoring is None
+                                                             else repr(scoring)),
+        "cv": repr(kwargs.get("cv", args[4] if len(args) > 4 else 5)),
+        "scores": scores,
+        "mean": float(np.mean(scores)) if scores else None,
+        "std": float(np.std(scores)) if scores else None,
+    })
+
+
+def _record_search(rec: Recorder, search: Any) -> None:
+    import numpy as np
+
+    space = getattr(search, "param_grid", None) or getattr(search, "param_distributions", None)
+    results = search.cv_results_
+    order = np.argsort(results["rank_test_score"], kind="stable")[:_TOP_CONFIGURATIONS]
+    rec.searches.append({
+        "index": len(rec.searches),
+        "kind": type(search).__name__,
+        "estimator": estimator_name(search.estimator, depth=4),
+        "space": _plain_space(space),
+        "scoring": search.scoring if isinstance(search.scoring, str) else "default",
+        "candidates": len(results["params"]),
+        "best_params": {k: _plain(v) for k, v in search.best_params_.items()},
+        "best_score": as_float(search.best_score_),
+        "top": [{"rank": int(results["rank_test_score"][i]),
+                 "params": {k: _plain(v) for k, v in results["params"][i].items()},
+                 "mean": as_float(results["mean_test_score"][i]),
+                 "std": as_float(results["std_test_score"][i])} for i in order],
+    })
+
+
+def _plain_space(space: Any) -> Any:
+    if isinstance(space, dict):
+        return {k: [_plain(v) for v in values] if isinstance(values, list | tuple)
+                else repr(values) for k, values in space.items()}
+    if isinstance(space, list):
+        return [_plain_space(s) for s in space]
+    return repr(space)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    number = as_float(value)
+    return number if number is not None and not hasattr(value, "fit") else repr(value)
+
+
+def split_of(rec: Recorder, y_true: Any) -> str:
+    """test when ``y_true`` is a captured test target, train when a train target, else
+    unknown (a script that split by hand: its scores still count as results)."""
+    import numpy as np
+
+    for y_train, y_test in rec.split_arrays:
+        for array, label in ((y_test, "test"), (y_train, "train")):
+            if y_true is array:
+                return label
+            a, b = np.asarray(y_true), np.asarray(array)
+            if a.shape == b.shape and np.array_equal(a, b):
+                return label
+    return "unknown"
+
+
+_NAMES = {"accuracy_score": "accuracy", "balanced_accuracy_score": "balanced_accuracy",
+          "f1_score": "f1", "precision_score": "precision", "recall_score": "recall",
+          "roc_auc_score": "roc_auc", "log_loss": "log_loss", "mean_squared_error": "mse",
+          "root_mean_squared_error": "rmse", "mean_absolute_error": "mae",
+          "mean_absolute_percentage_error": "mape", "r2_score": "r2"}
+
+
+def _record_score(rec: Recorder, function: str, args: tuple, kwargs: dict, result: Any) -> None:
+    value = as_float(result)
+    y_true = args[0] if args else kwargs.get("y_true")
+    if value is None or y_true is None:
+        return
+    rec.add_result(_NAMES[function], value, f"sklearn.metrics.{function}", split_of(rec, y_true))
+
+
+def _record_confusion(rec: Recorder, args: tuple, kwargs: dict, result: Any) -> None:
+    import numpy as np
+
+    y_true = args[0] if args else kwargs.get("y_true")
+    y_pred = args[1] if len(args) > 1 else kwargs.get("y_pred")
+    labels = kwargs.get("labels")
+    if labels is None:
+        labels = np.unique(np.concatenate([np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()]))
+    rec.confusion_matrices.append({"labels": [str(v) for v in labels],
+                                   "matrix": np.asarray(result).tolist(),
+                                   "split": split_of(rec, y_true)})
+
+
+def _record_report(rec: Recorder, args: tuple, kwargs: dict, result: Any) -> None:
+    y_true = args[0] if args else kwargs.get("y_true")
+    entry: dict[str, Any] = {"split": split_of(rec, y_true)}
+    if isinstance(result, dict):
+        entry["table"] = result
+    else:
+        entry["text"] = str(result)
+    rec.reports.append(entry)
