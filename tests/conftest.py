@@ -7,6 +7,8 @@ through the real CLI, in a child process, and many tests read what it produced.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -30,6 +32,26 @@ def portfolio_cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.Com
     """Run the real ``portfolio`` command the way a user would, in a child process."""
     return subprocess.run([sys.executable, "-m", "portfolio", *args], cwd=cwd, text=True,
                           capture_output=True, timeout=timeout, check=False)
+
+
+def run_child(script: str, folder: Path, name: str = "train.py", seed: int = 3,
+              expect_ok: bool = True) -> Path:
+    """Run ``script`` under ``python -m portfolio.child`` in ``folder``; return the out folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder.parent / f"{folder.name}-out"
+    out.mkdir()
+    (folder / name).write_text(script)
+    env = {**os.environ, "PORTFOLIO_OUT": str(out), "PORTFOLIO_SEED": str(seed)}
+    result = subprocess.run([sys.executable, "-m", "portfolio.child", name], cwd=folder, env=env,
+                            capture_output=True, text=True, timeout=300, check=False)
+    (out / "log.txt").write_text(result.stdout + result.stderr)
+    if expect_ok:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+def run_record(out: Path) -> dict:
+    return json.loads((out / "run.json").read_text())
 
 
 @dataclass

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_child, run_record
+
 pytestmark = pytest.mark.slow
 
 SCRIPT = textwrap.dedent('''
@@ -49,22 +51,12 @@ SCRIPT = textwrap.dedent('''
 
 @pytest.fixture(scope="module")
 def captured(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("capture")
-    project, out = root / "project", root / "out"
-    project.mkdir()
-    out.mkdir()
-    (project / "saved").mkdir()
-    (project / "train.py").write_text(SCRIPT)
-    env = {**os.environ, "PORTFOLIO_OUT": str(out), "PORTFOLIO_SEED": "3"}
-    result = subprocess.run([sys.executable, "-m", "portfolio.child", "train.py"], cwd=project,
-                            env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "evaluate returned list dict" in result.stdout  # the script's own values untouched
+    project = tmp_path_factory.mktemp("capture") / "project"
+    (project / "saved").mkdir(parents=True)
+    out = run_child(SCRIPT, project)
+    # The script's own values are untouched by capture.
+    assert "evaluate returned list dict" in (out / "log.txt").read_text()
     return out
-
-
-def run_record(out: Path) -> dict:
-    return json.loads((out / "run.json").read_text())
 
 
 def test_fit_binds_positional_arguments(captured: Path) -> None:

@@ -14,7 +14,9 @@ from typing import Any
 # Variable names that say nothing about which model it is.
 _GENERIC = {"model", "estimator", "clf", "reg", "pipe", "pipeline", "m", "est", "candidate",
             "search", "grid", "self"}
-_LIBRARY_PREFIXES = ("portfolio", "sklearn", "joblib", "functools", "numpy", "scipy")
+_LIBRARY_PREFIXES = ("portfolio", "sklearn", "joblib", "functools", "numpy", "scipy", "runpy")
+# Loop variables that hold a label: `for name, model in models.items():`.
+_LABELS = ("name", "label", "model_name", "estimator_name", "key", "title")
 
 
 def _user_frame() -> Any:
@@ -29,6 +31,8 @@ def _user_frame() -> Any:
 
 def _from_collections(scope: dict[str, Any], estimator: Any) -> str | None:
     for value in list(scope.values()):
+        if isinstance(value, dict) and "__name__" in value:
+            continue  # a module's namespace: its keys are variable names, not labels
         if isinstance(value, dict):
             for key, item in value.items():
                 if item is estimator and isinstance(key, str):
@@ -50,20 +54,34 @@ def class_name(estimator: Any) -> str:
 
 
 def estimator_name(estimator: Any, depth: int = 4) -> str:
-    """The script's label for ``estimator``, its variable name, or its class name."""
+    """The script's label for ``estimator``, its variable name, or its class name.
+
+    A pipeline is looked up as itself and as its last step, since scripts often wrap a
+    labelled model in ``make_pipeline(StandardScaler(), model)`` at the call.
+    """
+    steps = getattr(estimator, "steps", None)
+    wanted = [estimator] + ([steps[-1][1]] if steps else [])
     frame = _user_frame()
     for _ in range(depth):
-        if frame is None:
+        if frame is None or frame.f_globals.get("__name__", "").startswith(_LIBRARY_PREFIXES):
             break
         scopes = [frame.f_locals] + ([frame.f_globals] if frame.f_globals is not frame.f_locals
                                      else [])
-        for scope in scopes:
-            label = _from_collections(scope, estimator)
-            if label:
-                return label
-        for scope in scopes:
-            for variable, value in list(scope.items()):
-                if value is estimator and variable not in _GENERIC and not variable.startswith("_"):
-                    return variable
+        for target in wanted:
+            for scope in scopes:
+                label = _from_collections(scope, target)
+                if label:
+                    return label
+        for target in wanted:
+            for scope in scopes:
+                names = [k for k, v in list(scope.items()) if v is target]
+                if not names:
+                    continue
+                specific = [n for n in names if n not in _GENERIC and not n.startswith("_")]
+                if specific:
+                    return specific[0]
+                label = next((scope[k] for k in _LABELS if isinstance(scope.get(k), str)), None)
+                if label:  # a loop over an unnamed collection of (label, model) pairs
+                    return label
         frame = frame.f_back
     return class_name(estimator)
