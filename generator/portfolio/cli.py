@@ -91,11 +91,13 @@ def run_command(slugs: tuple[str, ...], root: str | None, jobs: int | None, forc
 @smoke_option
 @click.option("--keep-going", is_flag=True,
               help="Exit 0 even when a project failed (its page shows the failure).")
+@click.option("--no-run", is_flag=True,
+              help="Run nothing: build the site from results/ as they are (what CI does).")
 def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: bool, smoke: bool,
-          keep_going: bool) -> None:
+          keep_going: bool, no_run: bool) -> None:
     """Run the stale projects, then build the site into site/."""
     ws = _workspace(root)
-    outcomes = _run_stale(ws, slugs, jobs, force, smoke)
+    outcomes = [] if no_run else _run_stale(ws, slugs, jobs, force, smoke)
     states = [plan.state_of(ws, p) for p in discover.discover(ws)]
     site.build(render.render(ws, states))
     click.echo(f"site built: {ws.site_dir / 'index.html'}")

@@ -74,9 +74,10 @@ def _sha(text: str | bytes) -> str:
 
 def project_files(project: Project, outputs: list[str] = ()) -> list[Path]:
     """The files whose content a run depends on: everything in the folder but hidden files,
-    caches, project.yaml (its training fields are hashed separately) and files the last run
-    wrote there itself (a script that saves its model beside itself must not go stale)."""
-    skip = {"project.yaml", *outputs}
+    caches, project.yaml (its training fields are hashed separately), the README narrative,
+    and files the last run wrote there itself (a script that saves its model beside itself
+    must not go stale)."""
+    skip = {"project.yaml", "README.md", *outputs}  # the narrative is presentation only
     found = []
     for path in sorted(project.folder.rglob("*")):
         rel = path.relative_to(project.folder)

@@ -20,6 +20,7 @@ from portfolio.config import Profile, load_mkdocs_yml, profile_of
 from portfolio.model import ProjectState, Workspace
 
 CSS = "assets/portfolio.css"
+JS = "assets/sortable.js"
 
 
 def environment(templates: Path) -> jinja2.Environment:
@@ -52,28 +53,47 @@ def render(workspace: Workspace, states: list[ProjectState]) -> Path:
         page_dir.mkdir(parents=True)
         _copy_assets(state, view, page_dir)
         _write(page_dir / "index.md", env.get_template("project.md.j2").render(p=view))
+        _write(page_dir / "model-index.yaml",
+               yaml.safe_dump(view.model_index(), sort_keys=False, allow_unicode=True))
 
     profile = _copy_profile_files(workspace.root, profile, docs / "assets")
     _write(docs / "index.md", env.get_template("home.md.j2").render(
-        profile=profile, projects=project_views))
+        profile=profile, projects=project_views, skills=views.skills(project_views),
+        initials=_initials(profile.name)))
     (docs / "results").mkdir()
     _write(docs / "results" / "index.md",
            env.get_template("results.md.j2").render(projects=project_views))
-    shutil.copyfile(workspace.templates_dir / "assets" / "portfolio.css", docs / CSS)
+    tags = _uses_tags(user_config) and any(v.tags for v in project_views)
+    if tags:
+        _write(docs / "tags.md", env.get_template("tags.md.j2").render())
+    for asset in (CSS, JS):
+        shutil.copyfile(workspace.templates_dir / asset, docs / asset)
 
     config = workspace.build_dir / "mkdocs.yml"
-    _write(config, yaml.safe_dump(_derived_config(workspace, user_config, project_views),
-                                  sort_keys=False, allow_unicode=True))
+    derived = _derived_config(workspace, user_config, project_views, tags)
+    _write(config, yaml.safe_dump(derived, sort_keys=False, allow_unicode=True))
     return config
 
 
+def _uses_tags(config: dict[str, Any]) -> bool:
+    plugins = config.get("plugins") or []
+    names = [next(iter(p)) if isinstance(p, dict) else p for p in plugins]
+    return "tags" in names or "material/tags" in names
+
+
+def _initials(name: str) -> str:
+    return "".join(word[0] for word in name.split()[:2]).upper() or "?"
+
+
 def _derived_config(workspace: Workspace, user: dict[str, Any],
-                    project_views: list[views.ProjectView]) -> dict[str, Any]:
+                    project_views: list[views.ProjectView], tags: bool) -> dict[str, Any]:
     build = workspace.build_dir
     nav: list[Any] = [{"Home": "index.md"}]
     if project_views:
         nav.append({"Projects": [{v.title: f"projects/{v.slug}/index.md"} for v in project_views]})
         nav.append({"Results": "results/index.md"})
+    if tags:
+        nav.append({"Tags": "tags.md"})
     return {
         "INHERIT": _relative(workspace.mkdocs_yml, build),
         "docs_dir": "docs",
@@ -81,6 +101,7 @@ def _derived_config(workspace: Workspace, user: dict[str, Any],
         "theme": {"custom_dir": _relative(workspace.templates_dir / "overrides", build)},
         # Lists replace, not merge, under INHERIT: keep the user's stylesheets and add ours.
         "extra_css": [*[c for c in user.get("extra_css", []) if c != CSS], CSS],
+        "extra_javascript": [*[j for j in user.get("extra_javascript", []) if j != JS], JS],
         "nav": nav,
     }
 
@@ -101,8 +122,14 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, page_dir: Path) -
             shutil.copyfile(run.folder / figure.path, target)
         if run.model_file is not None:
             shutil.copyfile(run.model_file, page_dir / run.model_file.name)
-        if run.log_file.is_file():
-            shutil.copyfile(run.log_file, page_dir / "log.txt")
+        for name in ("log.txt", "metrics.json"):
+            if (run.folder / name).is_file():
+                shutil.copyfile(run.folder / name, page_dir / name)
+    script = state.project.script
+    if script.is_file():  # the exact code that produced the page, linked from Reproduce
+        target = page_dir / state.project.meta.script
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(script, target)
     if state.failure is not None and state.failure.log_file.is_file():
         shutil.copyfile(state.failure.log_file, page_dir / "failed-log.txt")
 

@@ -175,6 +175,17 @@ class Recorder:
                 self.model_file = target.name
                 return
 
+    def _numbered_fits(self) -> list[dict[str, Any]]:
+        """Fits with ``model_index`` (0, 1, ...) in place of the object id: two candidates
+        built by one function share a name, never an index."""
+        order: dict[int, int] = {}
+        fits = []
+        for segment in self.fits:
+            index = order.setdefault(segment["model_id"], len(order))
+            fits.append({**{k: v for k, v in segment.items() if k != "model_id"},
+                         "model_index": index})
+        return fits
+
     def write(self, status: str, error: str | None) -> None:
         rows = self.history_rows()
         if rows:
@@ -193,7 +204,7 @@ class Recorder:
             "splits": self.splits,
             "spot_checks": self.spot_checks,
             "searches": self.searches,
-            "fits": [{k: v for k, v in s.items() if k != "model_id"} for s in self.fits],
+            "fits": self._numbered_fits(),
             "evaluations": self.evaluations,
             "results": self.results,
             "logged_metrics": self.logged_metrics,

@@ -77,6 +77,7 @@ class ProjectMeta(_Strict):
     metric: Metric | None = None
     baselines: list[Baseline] = Field(default_factory=list)
     tags: list[StrictStr] = Field(default_factory=list)
+    limitations: list[StrictStr] = Field(default_factory=list)
     timeout: Annotated[float, Field(gt=0)] = DEFAULT_TIMEOUT_S
     seed: int = DEFAULT_SEED
 

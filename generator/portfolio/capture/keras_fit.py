@@ -114,6 +114,7 @@ class KerasCapture:
         rec.extra["architecture"] = {
             "name": model.name,
             "class": type(model).__name__,
+            "layers": sorted({type(layer).__name__ for layer in _all_layers(model)}),
             "parameters": int(model.count_params()),
             "summary": lines.getvalue(),
             "optimizer": type(model.optimizer).__name__ if model.optimizer else None,
@@ -151,6 +152,16 @@ def _describe_fit(segment: dict[str, Any], model: Any, callbacks: list[Any]) -> 
             files = sorted(str(p.resolve()) for p in path.parent.glob(pattern + "*")
                            if p.is_file())
             segment.setdefault("checkpoints", []).extend(files)
+
+
+def _all_layers(model: Any) -> list[Any]:
+    """Every layer, nested models included (a functional model may wrap a Sequential)."""
+    found = []
+    for layer in getattr(model, "layers", []):
+        found.append(layer)
+        if hasattr(layer, "layers"):
+            found.extend(_all_layers(layer))
+    return found
 
 
 def _plain(value: Any) -> Any:

@@ -68,11 +68,12 @@ def spot_check_boxplot(rec: Recorder) -> None:
     fig = Figure(figsize=(max(4.5, 1.1 * len(checks)), 3.4), layout="constrained")
     ax = fig.subplots()
     ax.boxplot([c["scores"] for c in checks], showmeans=True)
-    crowded = len(checks) > 4
+    crowded = sum(len(c["name"]) for c in checks) > 8 * len(checks) or len(checks) > 5
     ax.set_xticks(range(1, len(checks) + 1), [c["name"] for c in checks],
                   rotation=30 if crowded else 0, ha="right" if crowded else "center")
     scoring = {c["scoring"] for c in checks}
-    ax.set_ylabel(scoring.pop() if len(scoring) == 1 else "score")
+    only = scoring.pop() if len(scoring) == 1 else "default"
+    ax.set_ylabel("score" if only == "default" else only.replace("_", " "))
     ax.set_title("Spot-check: cross-validation scores per algorithm")
     ax.grid(axis="y", alpha=0.3)
     path = rec.figure_path("spot-check")
