@@ -53,7 +53,8 @@ def base_url(example_site: Path) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is missing: `make test` installs it (apt-get install chromium)")
+        pytest.fail("Debian chromium is missing: `make test` installs it (apt-get install "
+                    "chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

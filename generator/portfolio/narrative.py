@@ -3,8 +3,8 @@
 The narrative is the owner's Markdown and is passed through as written (it may hold
 HTML); every other field on a page is escaped. A ``## Data`` section in the README lands
 under the page's Data step, a ``## Tuning`` one under Improve results, and a section
-that matches no step is kept, after the results, under its own heading. The README's ``###`` sub-headings stay ``###``: under the page's
-``##`` steps they keep their level.
+that matches no step is kept, after the results, under its own heading. The README's
+``###`` sub-headings stay ``###``: under the page's ``##`` steps they keep their level.
 """
 
 from __future__ import annotations
