@@ -18,12 +18,6 @@ from pathlib import Path
 from portfolio import runtime
 from portfolio.capture import all_capturers, guarded, install_all, plots
 
-# Libraries a reader would list on a CV, by the module a script imports.
-_LIBRARIES = {"keras": "Keras", "tensorflow": "TensorFlow", "sklearn": "scikit-learn",
-              "pandas": "pandas", "statsmodels": "statsmodels", "matplotlib": "matplotlib",
-              "seaborn": "seaborn", "xgboost": "XGBoost", "lightgbm": "LightGBM",
-              "torch": "PyTorch", "jax": "JAX", "scipy": "SciPy"}
-
 
 def _seed_everything(seed: int) -> None:
     random.seed(seed)
@@ -66,8 +60,6 @@ def main(argv: list[str]) -> int:
 
     for capturer in capturers:
         guarded(rec, f"{capturer.name} finish", lambda c=capturer: c.finish(rec))
-    rec.extra["libraries"] = sorted(name for module, name in _LIBRARIES.items()
-                                    if module in sys.modules)
     guarded(rec, "learning curve", lambda: plots.learning_curve(rec))
     guarded(rec, "spot-check box plot", lambda: plots.spot_check_boxplot(rec))
     rec.write(status, error)

@@ -98,6 +98,7 @@ class ProjectView:
     limitations: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     raw_metrics: dict[str, float] = field(default_factory=dict)
+    libraries: list[str] = field(default_factory=list)
 
     # -- figures --------------------------------------------------------------------------
     def figures_of(self, kind: str) -> list[FigureView]:
@@ -201,10 +202,6 @@ class ProjectView:
     def architectures(self) -> list[str]:
         return architecture_labels((self.architecture or {}).get("layers", []))
 
-    @property
-    def libraries(self) -> list[str]:
-        return list(self.run.get("libraries", []))
-
     def model_index(self) -> dict[str, Any]:
         """A Hugging Face style ``model-index`` block for machines that read model cards."""
         metrics = [{"type": canonical(name), "value": value, "name": f"Test {name}"}
@@ -216,6 +213,35 @@ class ProjectView:
             result["dataset"] = {"name": self.dataset.name,
                                  "type": slugify(self.dataset.name, "dataset")}
         return {"model-index": [{"name": self.slug, "results": [result]}]}
+
+
+# Libraries a reader would list on a CV, by the top-level module a script imports.
+_LIBRARIES = {"keras": "Keras", "tensorflow": "TensorFlow", "sklearn": "scikit-learn",
+              "pandas": "pandas", "statsmodels": "statsmodels", "seaborn": "seaborn",
+              "xgboost": "XGBoost", "lightgbm": "LightGBM", "torch": "PyTorch", "jax": "JAX",
+              "scipy": "SciPy", "transformers": "Transformers"}
+
+
+def libraries_of(folder: Path) -> list[str]:
+    """The libraries a project's own code imports (read from its source, not from what
+    happened to be loaded: scikit-learn loads SciPy, which no reader would credit)."""
+    import ast
+
+    found: list[str] = []
+    for path in sorted(folder.rglob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError):
+            continue
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module] if isinstance(node, ast.ImportFrom) and node.module
+                     and not node.level else [])
+            for name in names:
+                label = _LIBRARIES.get(name.split(".")[0])
+                if label and label not in found:
+                    found.append(label)
+    return found
 
 
 def architecture_labels(layers: list[str]) -> list[str]:
@@ -259,6 +285,7 @@ def project_view(state: ProjectState) -> ProjectView:
         limitations=list(meta.limitations),
         notes=list(good.run.get("notes", [])) if good else [],
         raw_metrics=dict(good.metrics) if good else {},
+        libraries=libraries_of(state.project.folder),
     )
 
 
