@@ -46,3 +46,10 @@ chromium:
 
 clean:
 	rm -rf .build site .pytest_cache
+
+# Benchmarks against mkdocs-gallery (installed in its own venv under bench/): several
+# minutes; the report goes to BENCHMARKS.md.
+bench: $(VENV)/.base
+	$(BIN)/python bench/run_bench.py > BENCHMARKS.md.new
+	mv BENCHMARKS.md.new BENCHMARKS.md
+	cat BENCHMARKS.md

@@ -45,7 +45,7 @@ def test_invalid_folder_name_is_reported(tiny: Path) -> None:
 
 def _hash(tiny: Path, slug: str = "tutorial") -> str:
     [project] = discover.discover(Workspace(tiny), [slug])
-    return plan.inputs_of(project).digest
+    return plan.inputs_of(project, tiny).digest
 
 
 def test_hash_changes_with_the_script_and_training_fields_only(tiny: Path) -> None:

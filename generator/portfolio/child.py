@@ -28,6 +28,29 @@ def _seed_everything(seed: int) -> None:
     np.random.seed(seed)
 
 
+def _record_local_modules(rec: runtime.Recorder) -> None:
+    """Modules the script imported from the repository, outside its own folder (those
+    inside are hashed with the folder); the parent hashes them into the next plan."""
+    root = os.environ.get("PORTFOLIO_ROOT")
+    if not root:
+        return
+    root_path, project = Path(root).resolve(), rec.project_dir.resolve()
+    generator = Path(__file__).resolve().parent
+    found = set()
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if not file:
+            continue
+        path = Path(file).resolve()
+        if (path.is_relative_to(root_path) and not path.is_relative_to(project)
+                and not path.is_relative_to(generator)
+                and not any(part.startswith(".") or part == "site-packages"
+                            for part in path.relative_to(root_path).parts)
+                and path.suffix == ".py"):
+            found.add(path.relative_to(root_path).as_posix())
+    rec.extra["local_modules"] = sorted(found)
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m portfolio.child SCRIPT", file=sys.stderr)
@@ -37,7 +60,8 @@ def main(argv: list[str]) -> int:
     seed = int(os.environ.get("PORTFOLIO_SEED", "42"))
     os.environ.setdefault("MPLBACKEND", "Agg")  # plt.show() must never open a window
 
-    rec = runtime.Recorder(out=out, seed=seed, project_dir=Path.cwd())
+    smoke = os.environ.get("PORTFOLIO_SMOKE") == "1"
+    rec = runtime.Recorder(out=out, seed=seed, project_dir=Path.cwd(), smoke=smoke)
     runtime.activate(rec)
     capturers = all_capturers()
     install_all(rec, capturers)
@@ -62,6 +86,7 @@ def main(argv: list[str]) -> int:
         guarded(rec, f"{capturer.name} finish", lambda c=capturer: c.finish(rec))
     guarded(rec, "learning curve", lambda: plots.learning_curve(rec))
     guarded(rec, "spot-check box plot", lambda: plots.spot_check_boxplot(rec))
+    guarded(rec, "local modules", lambda: _record_local_modules(rec))
     rec.write(status, error)
     return 0 if status == "ok" else 1
 

@@ -15,6 +15,7 @@ import click
 from portfolio import discover, plan, render, run, site
 from portfolio.errors import EXIT_OK, PortfolioError, ProjectsFailed
 from portfolio.model import Workspace
+from portfolio.progress import Reporter
 
 
 def _workspace(root: str | None) -> Workspace:
@@ -49,13 +50,29 @@ def check(root: str | None) -> None:
 
 def _run_stale(ws: Workspace, slugs: tuple[str, ...], jobs: int | None, force: bool,
                smoke: bool) -> list[run.Outcome]:
+    """Run what is stale (everything with --force; everything, into scratch, with --smoke)."""
     projects = discover.discover(ws, list(slugs) or None)
     decisions = [plan.decide(ws, p) for p in projects]
-    todo = [d for d in decisions if force or d.must_run]
+    reporter = Reporter()
+    todo = []
     for decision in decisions:
-        if decision not in todo:
-            _say(decision.state.project.slug, "fresh, not re-run")
-    return run.run_projects(ws, todo, jobs or os.cpu_count() or 1, smoke, _say)
+        if force or smoke or decision.must_run:
+            todo.append(decision)
+        else:
+            reporter.fresh(decision.state.project.slug)
+    with reporter:
+        outcomes = run.run_projects(ws, todo, jobs or os.cpu_count() or 1, smoke, reporter)
+    if todo:
+        reporter.summary(_peak_mb())
+    if smoke:
+        click.echo(f"smoke run: results in {ws.scratch_dir} (never published)", err=True)
+    return outcomes
+
+
+def _peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _fail_if_any(outcomes: list[run.Outcome]) -> None:
@@ -99,8 +116,9 @@ def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: boo
     ws = _workspace(root)
     outcomes = [] if no_run else _run_stale(ws, slugs, jobs, force, smoke)
     states = [plan.state_of(ws, p) for p in discover.discover(ws)]
-    site.build(render.render(ws, states))
-    click.echo(f"site built: {ws.site_dir / 'index.html'}")
+    config = render.render(ws, states)
+    built = site.build_if_changed(config, ws.site_dir, [ws.templates_dir, ws.mkdocs_yml])
+    click.echo(f"site {'built' if built else 'unchanged'}: {ws.site_dir / 'index.html'}")
     if not keep_going:
         _fail_if_any(outcomes)
 
@@ -108,15 +126,25 @@ def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: boo
 @cli.command()
 @root_option
 def status(root: str | None) -> None:
-    """One line per project: fresh, stale, failed or never run, and why."""
+    """One row per project: fresh, stale (and why), failed or never run."""
+    from rich.console import Console
+    from rich.table import Table
+
     ws = _workspace(root)
+    table = Table(title_justify="left")
+    for column in ("project", "state", "headline", "last run", "duration", "why"):
+        table.add_column(column, overflow="fold")
     for project in discover.discover(ws):
         decision = plan.decide(ws, project)
-        good = decision.state.good
-        headline = good.headline(project.meta) if good else None
-        score = f"{headline.name} {headline.value:.4g}" if headline else "–"
-        why = f" ({', '.join(decision.reasons)})" if decision.reasons else ""
-        click.echo(f"{project.slug:24} {decision.label:10} {score}{why}")
+        latest = decision.state.latest
+        headline = decision.state.good.headline(project.meta) if decision.state.good else None
+        table.add_row(
+            project.slug, decision.label,
+            f"{headline.name} {headline.value:.4g}" if headline else "–",
+            str(latest.run.get("started", "–")).replace("T", " ")[:16] if latest else "–",
+            f"{latest.run['duration_s']:.1f} s" if latest and "duration_s" in latest.run else "–",
+            ", ".join(decision.reasons) or "–")
+    Console(width=200 if not sys.stdout.isatty() else None).print(table)
 
 
 @cli.command()

@@ -52,18 +52,20 @@ def discover(workspace: Workspace, only: list[str] | None = None) -> list[Projec
 
 
 def _check_paths(project: Project) -> list[Problem]:
-    """The script must exist and stay inside the project folder (no ../, no symlink out)."""
-    script = Path(project.meta.script)
+    """``script`` and ``data`` must stay inside the project folder (no ../, no absolute path,
+    no symlink out) and exist."""
+    problems = []
     folder = project.folder.resolve()
-    line = _line_of(project.metadata_file, "script")
-    target = (project.folder / script).resolve()
-    if script.is_absolute() or not target.is_relative_to(folder):
-        return [Problem(project.metadata_file, line, 1, "script",
-                        f"'{script}' points outside the project folder")]
-    if not target.is_file():
-        return [Problem(project.metadata_file, line, 1, "script",
-                        f"'{script}' does not exist in {project.folder.name}/")]
-    return []
+    for key, value in [("script", project.meta.script), *(("data", d) for d in project.meta.data)]:
+        line = _line_of(project.metadata_file, key)
+        target = (project.folder / value).resolve()
+        if Path(value).is_absolute() or not target.is_relative_to(folder):
+            problems.append(Problem(project.metadata_file, line, 1, key,
+                                    f"'{value}' points outside the project folder"))
+        elif not target.exists() or (key == "script" and not target.is_file()):
+            problems.append(Problem(project.metadata_file, line, 1, key,
+                                    f"'{value}' does not exist in {project.folder.name}/"))
+    return problems
 
 
 def _line_of(meta_file: Path, key: str) -> int:

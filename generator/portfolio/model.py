@@ -39,6 +39,11 @@ class Workspace:
         return self.root / ".build"
 
     @property
+    def scratch_dir(self) -> Path:
+        """Smoke runs land here: never published, never taken for real results."""
+        return self.results_dir / ".scratch"
+
+    @property
     def site_dir(self) -> Path:
         return self.root / "site"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -72,38 +73,69 @@ def _sha(text: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def project_files(project: Project, outputs: list[str] = ()) -> list[Path]:
-    """The files whose content a run depends on: everything in the folder but hidden files,
-    caches, project.yaml (its training fields are hashed separately), the README narrative,
-    and files the last run wrote there itself (a script that saves its model beside itself
-    must not go stale)."""
+def _ignored(workspace_root: Path, project: Project) -> Callable[[str], bool]:
+    """A matcher for the repository's and the project's ``.gitignore`` patterns."""
+    import pathspec
+
+    lines: list[str] = []
+    for ignore in (workspace_root / ".gitignore", project.folder / ".gitignore"):
+        if ignore.is_file():
+            lines += ignore.read_text(encoding="utf-8").splitlines()
+    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    prefix = project.folder.resolve().relative_to(workspace_root.resolve()).as_posix() \
+        if project.folder.resolve().is_relative_to(workspace_root.resolve()) else ""
+    return lambda rel: spec.match_file(f"{prefix}/{rel}" if prefix else rel)
+
+
+def project_files(project: Project, root: Path, outputs: list[str] = ()) -> list[Path]:
+    """The files whose content a run depends on: everything in the project folder except
+    hidden files, caches, git-ignored files (unless declared as ``data``), project.yaml (its
+    training fields are hashed separately), the README narrative, and files the last run
+    wrote there itself (a script that saves its model beside itself must not go stale)."""
     skip = {"project.yaml", "README.md", *outputs}  # the narrative is presentation only
+    ignored = _ignored(root, project)
+    declared = {(project.folder / d).resolve() for d in project.meta.data}
     found = []
     for path in sorted(project.folder.rglob("*")):
         rel = path.relative_to(project.folder)
         if any(part.startswith(".") or part in _SKIP_DIRS for part in rel.parts):
             continue
-        if path.is_file() and rel.as_posix() not in skip and path.suffix != ".pyc":
-            found.append(path)
+        if not path.is_file() or rel.as_posix() in skip or path.suffix == ".pyc":
+            continue
+        is_declared = any(path.resolve().is_relative_to(d) for d in declared)
+        if ignored(rel.as_posix()) and not is_declared:
+            continue
+        found.append(path)
     return found
 
 
-def file_hashes(project: Project, outputs: list[str] = ()) -> dict[str, str]:
+def file_hashes(project: Project, root: Path, outputs: list[str] = ()) -> dict[str, str]:
     return {
         p.relative_to(project.folder).as_posix(): _sha(p.read_bytes())
-        for p in project_files(project, outputs)
+        for p in project_files(project, root, outputs)
     }
 
 
-def inputs_of(project: Project, previous: RunResult | None = None) -> Inputs:
-    outputs = list(previous.run.get("outputs", [])) if previous else []
-    return Inputs(file_hashes(project, outputs), project.meta.training_fields(),
-                  library_versions())
+def local_module_hashes(root: Path, modules: list[str]) -> dict[str, str]:
+    """The repository's own Python modules outside the project that its last run imported
+    (``lib/features.py`` shared by several projects): a change there re-runs the project."""
+    hashes = {}
+    for rel in modules:
+        path = root / rel
+        hashes[f"<repo>/{rel}"] = _sha(path.read_bytes()) if path.is_file() else "missing"
+    return hashes
 
 
-def written_by_run(project: Project, before: Inputs) -> list[str]:
+def inputs_of(project: Project, root: Path, previous: RunResult | None = None) -> Inputs:
+    run = previous.run if previous else {}
+    files = file_hashes(project, root, list(run.get("outputs", [])))
+    files.update(local_module_hashes(root, run.get("local_modules", [])))
+    return Inputs(files, project.meta.training_fields(), library_versions())
+
+
+def written_by_run(project: Project, root: Path, before: Inputs) -> list[str]:
     """Files the script created or changed in its own folder while it ran."""
-    after = file_hashes(project)
+    after = file_hashes(project, root)
     return sorted(name for name, digest in after.items() if before.files.get(name) != digest)
 
 
@@ -126,7 +158,7 @@ class Decision:
 
 def decide(workspace: Workspace, project: Project) -> Decision:
     state = state_of(workspace, project)
-    inputs = inputs_of(project, state.good)
+    inputs = inputs_of(project, workspace.root, state.good)
     if state.failure is not None:
         return Decision(state, inputs, "failed", [f"last run {state.failure.status}"])
     if state.good is None:

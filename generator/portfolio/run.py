@@ -18,8 +18,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,10 +27,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from portfolio import logs
-from portfolio.model import Project, Workspace
+from portfolio.model import Project, RunResult, Workspace
 from portfolio.plan import Decision, library_versions, written_by_run
+from portfolio.progress import Reporter, describe_epoch
 
 _GRACE_S = 5.0  # between SIGTERM and SIGKILL when a run is stopped
+_POLL_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -45,20 +47,27 @@ class Job:
     out: Path
     threads: int = 1
     smoke: bool = False
+    root: Path | None = None  # the repository, for recording which of its modules ran
 
 
 @dataclass(frozen=True)
 class Outcome:
     slug: str
-    status: str  # ok, failed, timeout, killed
+    status: str  # ok, failed, timeout, killed, interrupted
     returncode: int | None
     duration_s: float
     error: str | None
     started: datetime
+    peak_mb: float | None = None  # the child's peak resident memory
 
 
 class Executor(Protocol):
+    """Runs jobs somewhere and hands back futures. A job names a project folder and an
+    output folder and nothing else of this process, so a remote pool can implement it."""
+
     def submit(self, job: Job) -> Future[Outcome]: ...
+
+    def cancel(self) -> None: ...
 
     def shutdown(self) -> None: ...
 
@@ -68,9 +77,15 @@ class LocalExecutor:
 
     def __init__(self, jobs: int) -> None:
         self._pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="portfolio-run")
+        self._stop = threading.Event()
 
     def submit(self, job: Job) -> Future[Outcome]:
-        return self._pool.submit(run_child, job)
+        return self._pool.submit(run_child, job, self._stop)
+
+    def cancel(self) -> None:
+        """Stop every running child (and its process group); queued jobs never start."""
+        self._stop.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)
@@ -83,6 +98,7 @@ def child_env(job: Job) -> dict[str, str]:
         "PORTFOLIO_OUT": str(job.out),
         "PORTFOLIO_SEED": str(job.seed),
         "PORTFOLIO_SMOKE": "1" if job.smoke else "0",
+        "PORTFOLIO_ROOT": str(job.root or job.folder),
         "PYTHONHASHSEED": str(job.seed),
         "PYTHONUNBUFFERED": "1",  # the log keeps the order of prints and tracebacks
         "MPLBACKEND": "Agg",
@@ -97,25 +113,40 @@ def child_env(job: Job) -> dict[str, str]:
     return env
 
 
-def run_child(job: Job) -> Outcome:
-    """Run one job to completion or timeout; stdout and stderr go to ``log.txt``."""
+def run_child(job: Job, stop: threading.Event | None = None) -> Outcome:
+    """Run one job to completion, timeout or ``stop``; stdout and stderr go to ``log.txt``.
+
+    The child is reaped with ``wait4`` so its peak memory comes back with its status.
+    """
     command = [sys.executable, "-m", "portfolio.child", job.script]
     started_at, started = datetime.now(UTC), time.monotonic()
+    peak_mb = None
     with (job.out / "log.txt").open("wb") as log:
         proc = subprocess.Popen(command, cwd=job.folder, env=child_env(job),
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         try:
-            returncode = proc.wait(timeout=job.timeout)
-            status, error = _status_from_child(job.out, returncode)
-        except subprocess.TimeoutExpired:
-            stop_group(proc)
-            returncode = proc.returncode
-            status, error = "timeout", f"timed out after {job.timeout:g} s; the run was stopped"
+            while True:
+                pid, wait_status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    proc.returncode = os.waitstatus_to_exitcode(wait_status)
+                    peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+                    status, error = _status_from_child(job.out, proc.returncode)
+                    break
+                if stop is not None and stop.is_set():
+                    stop_group(proc)
+                    status, error = "interrupted", "the build was interrupted"
+                    break
+                if time.monotonic() - started > job.timeout:
+                    stop_group(proc)
+                    status, error = "timeout", f"timed out after {job.timeout:g} s; stopped"
+                    break
+                time.sleep(_POLL_S)
         except BaseException:
             stop_group(proc)
             raise
-    return Outcome(job.slug, status, returncode, time.monotonic() - started, error, started_at)
+    return Outcome(job.slug, status, proc.returncode, time.monotonic() - started, error,
+                   started_at, peak_mb)
 
 
 def stop_group(proc: subprocess.Popen[bytes]) -> None:
@@ -151,12 +182,17 @@ def hardware() -> dict[str, Any]:
             "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
 
 
-def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -> None:
-    """Complete ``run.json`` with what only the parent knows, then move the run into place."""
+def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -> Path | None:
+    """Complete ``run.json`` with what only the parent knows, then move the run into place:
+    over ``results/<slug>/`` when it succeeded, into its ``failed/`` folder when not, into
+    the scratch folder for a smoke run. An interrupted run is dropped: nothing changes."""
+    if outcome.status == "interrupted":
+        return None
     project = decision.state.project
     record = _read_json(job.out / "run.json")
     logs.absorb(record, job.out)
-    outputs = sorted({*record.get("outputs", []), *written_by_run(project, decision.inputs)})
+    outputs = sorted({*record.get("outputs", []),
+                      *written_by_run(project, workspace.root, decision.inputs)})
     inputs = decision.inputs.without(outputs)
     record.update({
         "format": decision.inputs.format,
@@ -168,8 +204,10 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -
         "script": project.meta.script,
         "command": f"portfolio build {project.slug} --force",
         "seed": job.seed,
+        "smoke": job.smoke,
         "started": outcome.started.isoformat(timespec="seconds"),
         "duration_s": round(outcome.duration_s, 2),
+        "peak_memory_mb": round(outcome.peak_mb, 1) if outcome.peak_mb else None,
         "input_hash": inputs.digest,
         "inputs": inputs.as_dict(),
         "outputs": outputs,
@@ -177,12 +215,16 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -
         "hardware": hardware(),
     })
     (job.out / "run.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    target = workspace.results_for(project.slug)
-    if outcome.status == "ok":
-        _replace(job.out, target)
+    if job.smoke:
+        target = workspace.scratch_dir / project.slug
+        target.parent.mkdir(parents=True, exist_ok=True)
+    elif outcome.status == "ok":
+        target = workspace.results_for(project.slug)
     else:
-        target.mkdir(parents=True, exist_ok=True)
-        _replace(job.out, target / "failed")
+        workspace.results_for(project.slug).mkdir(parents=True, exist_ok=True)
+        target = workspace.results_for(project.slug) / "failed"
+    _replace(job.out, target)
+    return target
 
 
 def _replace(source: Path, target: Path) -> None:
@@ -197,37 +239,99 @@ def _replace(source: Path, target: Path) -> None:
 
 
 def run_projects(workspace: Workspace, decisions: list[Decision], jobs: int, smoke: bool,
-                 report: Callable[[str, str], None]) -> list[Outcome]:
-    """Run every decision's project, ``jobs`` at a time; return outcomes in input order."""
+                 reporter: Reporter) -> list[Outcome]:
+    """Run every decision's project and keep its results; outcomes come in input order.
+
+    Projects marked ``exclusive`` run first, one at a time with every core; the rest share
+    the cores, ``jobs`` at a time, each child's thread pools sized to its share.
+    """
     if not decisions:
         return []
     workspace.results_dir.mkdir(parents=True, exist_ok=True)
-    threads = max(1, (os.cpu_count() or 1) // max(1, min(jobs, len(decisions))))
-    executor = LocalExecutor(jobs)
-    pending: list[tuple[Decision, Job, Future[Outcome]]] = []
+    for decision in decisions:
+        reporter.queued(decision.state.project.slug, decision.reasons)
+    alone = [d for d in decisions if d.state.project.meta.exclusive]
+    shared = [d for d in decisions if not d.state.project.meta.exclusive]
+    cores = os.cpu_count() or 1
+    outcomes: dict[str, Outcome] = {}
+    for batch, workers in [*[([d], 1) for d in alone], (shared, jobs)]:
+        if batch:
+            threads = max(1, cores // max(1, min(workers, len(batch))))
+            outcomes.update(_run_batch(workspace, batch, workers, threads, smoke, reporter))
+    return [outcomes[d.state.project.slug] for d in decisions]
+
+
+def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, threads: int,
+               smoke: bool, reporter: Reporter) -> dict[str, Outcome]:
+    executor = LocalExecutor(workers)
+    running = [_Running(d, _job(workspace, d.state.project, threads, smoke)) for d in decisions]
+    for item in running:
+        item.future = executor.submit(item.job)
+    done: dict[str, Outcome] = {}
     try:
-        for decision in decisions:
-            project = decision.state.project
-            job = _job(workspace, project, threads, smoke)
-            report(project.slug, "queued: " + ", ".join(decision.reasons))
-            pending.append((decision, job, executor.submit(job)))
-        outcomes = []
-        for decision, job, future in pending:
-            outcome = future.result()
-            keep(workspace, decision, job, outcome)
-            outcomes.append(outcome)
-            detail = f"{outcome.duration_s:.1f} s" + (f": {outcome.error}" if outcome.error else "")
-            report(outcome.slug, f"{outcome.status} in {detail}")
-        return outcomes
-    finally:
+        while len(done) < len(running):
+            for item in running:
+                if item.slug in done:
+                    continue
+                item.follow(reporter)
+                if item.future is not None and item.future.done():
+                    outcome = item.future.result()
+                    final = keep(workspace, item.decision, item.job, outcome)
+                    reporter.finished(item.slug, outcome.status, outcome.duration_s,
+                                      outcome.peak_mb, _score(item.decision, final),
+                                      outcome.error)
+                    done[item.slug] = outcome
+            time.sleep(_POLL_S)
         executor.shutdown()
-        for _, job, _ in pending:
-            if job.out.exists():
-                shutil.rmtree(job.out, ignore_errors=True)
+        return done
+    except BaseException:
+        executor.cancel()  # Ctrl-C, SIGTERM: stop the children, keep nothing half-done
+        raise
+    finally:
+        for item in running:
+            shutil.rmtree(item.job.out, ignore_errors=True)
+
+
+@dataclass
+class _Running:
+    """A submitted job and how far the parent has read its progress stream."""
+
+    decision: Decision
+    job: Job
+    future: Future[Outcome] | None = None
+    offset: int = 0
+
+    @property
+    def slug(self) -> str:
+        return self.decision.state.project.slug
+
+    def follow(self, reporter: Reporter) -> None:
+        """Report the child's new progress events; a log file means it has started."""
+        if not (self.job.out / "log.txt").exists():
+            return
+        stream = self.job.out / "progress.jsonl"
+        detail = ""
+        if stream.exists():
+            with stream.open("rb") as fh:
+                fh.seek(self.offset)
+                chunk = fh.read()
+            complete = chunk[: chunk.rfind(b"\n") + 1]
+            self.offset += len(complete)
+            for line in complete.decode("utf-8", errors="replace").splitlines():
+                with contextlib.suppress(ValueError):
+                    detail = describe_epoch(json.loads(line))
+        if detail or self.offset == 0:
+            reporter.running(self.slug, detail)
+
+
+def _score(decision: Decision, folder: Path | None) -> str:
+    result = RunResult.load(folder) if folder is not None else None
+    headline = result.headline(decision.state.project.meta) if result else None
+    return f"{headline.name} {headline.value:.4g}" if headline else ""
 
 
 def _job(workspace: Workspace, project: Project, threads: int, smoke: bool) -> Job:
     out = Path(tempfile.mkdtemp(prefix=f".run-{project.slug}-", dir=workspace.results_dir))
     return Job(slug=project.slug, folder=project.folder, script=project.meta.script,
                timeout=project.meta.timeout, seed=project.meta.seed, out=out,
-               threads=threads, smoke=smoke)
+               threads=threads, smoke=smoke, root=workspace.root)

@@ -58,6 +58,7 @@ class Recorder:
     out: Path
     seed: int
     project_dir: Path
+    smoke: bool = False  # cap every fit at one short epoch, every search at one candidate
     fits: list[dict[str, Any]] = field(default_factory=list)
     evaluations: list[dict[str, Any]] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
@@ -86,6 +87,11 @@ class Recorder:
     # -- what capturers and the public API call -------------------------------------------
     def warn(self, message: str) -> None:
         self.warnings.append(message)
+
+    def progress(self, **event: Any) -> None:
+        """Stream an event to the parent, which shows it live (one JSON object per line)."""
+        with (self.out / "progress.jsonl").open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(_finite(event), default=str) + "\n")
 
     def begin_fit(self, params: dict[str, Any], model_id: int, model_name: str) -> dict[str, Any]:
         segment = {"index": len(self.fits), "model": model_name, "model_id": model_id,

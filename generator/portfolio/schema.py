@@ -80,12 +80,14 @@ class ProjectMeta(_Strict):
     limitations: list[StrictStr] = Field(default_factory=list)
     timeout: Annotated[float, Field(gt=0)] = DEFAULT_TIMEOUT_S
     seed: int = DEFAULT_SEED
+    exclusive: bool = False  # run alone, with every core, never beside another project
+    data: list[StrictStr] = Field(default_factory=list)  # data files hashed even if git-ignored
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def training_fields(self) -> dict[str, Any]:
         """The fields that change what a run produces (presentation-only ones excluded)."""
-        return {"script": self.script, "seed": self.seed}
+        return {"script": self.script, "seed": self.seed, "data": list(self.data)}
 
 
 # Where a key is unknown, suggest from the keys allowed at that level.

@@ -6,6 +6,7 @@ one that imports MkDocs, so the engine can be swapped (Zensical reads the same f
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from pathlib import Path
@@ -20,6 +21,40 @@ class _Collect(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
+
+
+def inputs_digest(config_file: Path, site_dir: Path, extra: list[Path]) -> str:
+    """Everything the engine reads: the generated pages and assets, the configs, the theme
+    overrides, and the engine's versions. Equal digests mean an identical site."""
+    from importlib import metadata
+
+    digest = hashlib.sha256()
+    for name in ("mkdocs", "mkdocs-material"):
+        digest.update(f"{name}={metadata.version(name)}\n".encode())
+    folders = [config_file.parent / "docs", *(e for e in extra if e.is_dir())]
+    files = [config_file, *(e for e in extra if e.is_file()),
+             *(p for f in folders for p in sorted(f.rglob("*")))]
+    for path in files:
+        if path.is_file():
+            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(str(site_dir.resolve()).encode())
+    return digest.hexdigest()
+
+
+def build_if_changed(config_file: Path, site_dir: Path, extra: list[Path],
+                     strict: bool = True) -> bool:
+    """Build unless the last build had the same inputs and its site is still there.
+    Returns whether the engine ran. (A partial MkDocs build would leave the search index
+    incomplete, so it is all or nothing.)"""
+    stamp = config_file.parent / "site-inputs.sha256"
+    digest = inputs_digest(config_file, site_dir, extra)
+    if (site_dir / "index.html").is_file() and stamp.is_file() and \
+            stamp.read_text(encoding="utf-8") == digest:
+        return False
+    stamp.unlink(missing_ok=True)
+    build(config_file, strict)
+    stamp.write_text(digest, encoding="utf-8")
+    return True
 
 
 def build(config_file: Path, strict: bool = True) -> None:

@@ -18,6 +18,9 @@ from typing import Any
 from portfolio.capture import guarded
 from portfolio.runtime import Recorder, as_float
 
+_SMOKE_STEPS = 2
+# The live progress line shows these, when the epoch logs have them.
+_SHOWN = ("loss", "val_loss", "accuracy", "val_accuracy", "rmse", "val_rmse", "mae", "val_mae")
 _FIT_PARAMS = ("batch_size", "epochs", "validation_split", "initial_epoch", "shuffle",
                "steps_per_epoch", "validation_steps")
 
@@ -49,6 +52,9 @@ class KerasCapture:
 
             def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
                 rec.add_epoch(self.segment, epoch, logs or {})
+                shown = {k: as_float(v) for k, v in (logs or {}).items() if k in _SHOWN}
+                rec.progress(event="epoch", epoch=epoch + 1,
+                             epochs=self.params.get("epochs") if self.params else None, **shown)
 
         class TestRecorder(keras.callbacks.Callback):
             def on_test_end(self, logs: dict[str, Any] | None = None) -> None:
@@ -62,6 +68,10 @@ class KerasCapture:
                 return original_fit(self, *args, **kwargs)
             params = {k: _plain(bound.arguments[k]) for k in _FIT_PARAMS if k in bound.arguments}
             segment = rec.begin_fit(params, id(self), self.name)
+            if rec.smoke:  # one short epoch proves the script runs end to end
+                bound.arguments.update(epochs=1, initial_epoch=0, steps_per_epoch=_SMOKE_STEPS)
+                if "validation_data" in bound.arguments or "validation_split" in bound.arguments:
+                    bound.arguments["validation_steps"] = 1
             theirs = list(bound.arguments.get("callbacks") or [])  # a copy: never mutate theirs
             bound.arguments["callbacks"] = [*theirs, EpochRecorder(segment)]
             capture._in_fit += 1
@@ -77,6 +87,8 @@ class KerasCapture:
             if capture._in_fit:  # fit's own validation pass, not a test result
                 return original_evaluate(self, *args, **kwargs)
             bound = evaluate_signature.bind(self, *args, **kwargs)
+            if rec.smoke:
+                bound.arguments["steps"] = _SMOKE_STEPS
             given = bound.arguments.get("callbacks")
             if isinstance(given, keras.callbacks.CallbackList):
                 given.append(TestRecorder())

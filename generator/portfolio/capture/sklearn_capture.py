@@ -35,12 +35,14 @@ class _Nesting:
     depth = 0
 
 
-def _wrap(rec: Recorder, owner: Any, attribute: str, record: Any) -> None:
+def _wrap(rec: Recorder, owner: Any, attribute: str, record: Any, before: Any = None) -> None:
     """Replace ``owner.attribute`` with a wrapper that records its outermost calls."""
     original = getattr(owner, attribute)
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if before is not None and _Nesting.depth == 0:
+            before(args)
         _Nesting.depth += 1
         try:
             result = original(*args, **kwargs)
@@ -69,7 +71,8 @@ class SklearnSelectionCapture:
             _wrap(rec, ms, function, lambda result, args, kwargs, f=function:
                   _record_cv(rec, f, args, kwargs, result))
         _wrap(rec, BaseSearchCV, "fit",
-              lambda result, args, kwargs: _record_search(rec, args[0]))
+              lambda result, args, kwargs: _record_search(rec, args[0]),
+              before=(lambda args: _first_candidate_only(args[0])) if rec.smoke else None)
 
     def finish(self, rec: Recorder) -> None:
         if "sklearn" not in sys.modules or not rec.split_arrays:
@@ -99,6 +102,17 @@ class SklearnMetricsCapture:
 
     def finish(self, rec: Recorder) -> None:
         """Nothing to finish: every call was recorded as it happened."""
+
+
+def _first_candidate_only(search: Any) -> None:
+    """Smoke mode: a search tries one configuration, enough to show the code path works."""
+    from sklearn.model_selection import ParameterGrid
+
+    if hasattr(search, "param_grid"):
+        first = next(iter(ParameterGrid(search.param_grid)))
+        search.param_grid = {key: [value] for key, value in first.items()}
+    if hasattr(search, "n_iter"):
+        search.n_iter = 1
 
 
 def _shape(value: Any) -> list[int] | None:

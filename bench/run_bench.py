@@ -1,0 +1,183 @@
+"""Benchmarks for `make bench`: portfolio against mkdocs-gallery, side by side, one run.
+
+Rows, for two portfolios (the three example projects, and the three scikit-learn
+scripts of the mkdocs-gallery peer benchmark, each as a portfolio project):
+cold build with -j1 and with the default jobs, no-op rebuild, rebuild after editing one
+script; then the same rows for mkdocs-gallery on its scripts (timed by its own run.sh,
+in its own virtual environment), a parallel speed-up on four equal projects, and the
+parent's peak memory. Prints a Markdown report; `make bench` writes it to BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PEER = REPO.parent / "shared" / "bench" / "mkdocs-gallery"
+GALLERY_VENV = REPO / "bench" / ".venv-gallery"
+PYTHON = sys.executable
+
+
+def timed(args: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall time of a `portfolio` command and the peak memory of that process alone (the
+    parent: children are not counted in its own rusage)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([PYTHON, "-m", "portfolio", *args], cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"portfolio {' '.join(args)} failed:\n{proc.stderr.read().decode()}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def workspace(projects: dict[str, str], scripts: dict[str, str]) -> Path:
+    root = Path(tempfile.mkdtemp(prefix="portfolio-bench-"))
+    shutil.copytree(REPO / "site_templates", root / "site_templates")
+    shutil.copyfile(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    for slug, source in projects.items():
+        shutil.copytree(source, root / "projects" / slug)
+    for slug, script in scripts.items():
+        folder = root / "projects" / slug
+        folder.mkdir(parents=True)
+        (folder / "train.py").write_text(script)
+        (folder / "project.yaml").write_text(f"title: {slug}\n")
+    return root
+
+
+def portfolio_rows(label: str, make: callable, edit: str) -> list[tuple[str, str, float, float]]:
+    rows = []
+    root = make()
+    seconds, peak = timed(["build", "-j", "1"], root)
+    rows.append((label, "cold build, -j1", seconds, peak))
+    shutil.rmtree(root)
+    root = make()
+    seconds, peak = timed(["build"], root)
+    rows.append((label, f"cold build, default jobs (-j{os.cpu_count()})", seconds, peak))
+    seconds, peak = timed(["build"], root)
+    rows.append((label, "no-op rebuild", seconds, peak))
+    with (root / "projects" / edit / "train.py").open("a") as fh:
+        fh.write(f"\n# edited by the benchmark at {time.time()}\n")
+    seconds, peak = timed(["build"], root)
+    rows.append((label, "rebuild after editing one script", seconds, peak))
+    shutil.rmtree(root)
+    return rows
+
+
+def gallery_rows() -> list[tuple[str, str, float, float]]:
+    if not (GALLERY_VENV / "bin" / "mkdocs").exists():
+        subprocess.run([PYTHON, "-m", "venv", str(GALLERY_VENV)], check=True)
+        subprocess.run([str(GALLERY_VENV / "bin" / "pip"), "install", "-q", "mkdocs-gallery",
+                        "mkdocs-material", "matplotlib", "numpy", "scikit-learn"], check=True)
+    rows = []
+    for attempt in ("warm-up", "measured"):  # its README: the first run on a fresh venv is slow
+        work = Path(tempfile.mkdtemp(prefix="gallery-bench-"))
+        out = subprocess.run(["bash", str(PEER / "run.sh"), str(GALLERY_VENV), str(work)],
+                             capture_output=True, text=True, check=True).stdout
+        shutil.rmtree(work, ignore_errors=True)
+        if attempt == "measured":
+            times = dict(re.findall(r"^(cold|noop|touch|edit)\s+([0-9.]+) s", out, re.M))
+            names = {"cold": "cold build", "noop": "no-op rebuild",
+                     "edit": "rebuild after editing one script"}
+            rows = [("mkdocs-gallery scripts", f"mkdocs-gallery: {names[k]}", float(times[k]),
+                     float("nan")) for k in ("cold", "noop", "edit")]
+    return rows
+
+
+def main() -> None:
+    examples = {p.name: p for p in sorted((REPO / "projects").iterdir()) if p.is_dir()}
+    scripts = {p.stem.removeprefix("plot_").replace("_", "-"): p.read_text()
+               for p in sorted((PEER / "examples").glob("plot_*.py"))}
+    rows = []
+    rows += portfolio_rows("example projects", lambda: workspace(examples, {}),
+                           edit=next(iter(examples)))
+    rows += portfolio_rows("mkdocs-gallery scripts", lambda: workspace({}, scripts),
+                           edit="wine-forest")
+    rows += gallery_rows()
+
+    four = {f"digits-{i}": (PEER / "examples" / "plot_digits_svc.py").read_text()
+            for i in range(4)}
+    root = workspace({}, four)
+    serial, _ = timed(["run", "-j", "1"], root)
+    shutil.rmtree(root)
+    root = workspace({}, four)
+    parallel, _ = timed(["run", "-j", str(os.cpu_count())], root)
+    shutil.rmtree(root)
+
+    def row(label: str, what: str) -> float:
+        return next(r[2] for r in rows if r[0] == label and r[1].startswith(what))
+
+    ours = "mkdocs-gallery scripts"
+    ratios = [
+        ("no-op rebuild", row(ours, "no-op"), row(ours, "mkdocs-gallery: no-op"), 0.6),
+        ("rebuild after editing one script", row(ours, "rebuild"),
+         row(ours, "mkdocs-gallery: rebuild"), 0.6),
+        ("cold build, default jobs", row(ours, "cold build, default"),
+         row(ours, "mkdocs-gallery: cold"), 0.8),
+    ]
+    peak = max(r[3] for r in rows if r[3] == r[3])
+    print(report(rows, ratios, serial, parallel, peak))
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        found = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
+        model = found[1] if found else model
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kb = int(re.search(r"MemTotal:\s*(\d+)", meminfo.read_text())[1])
+        memory = f", {kb / 1024 / 1024:.0f} GiB memory"
+    return (f"{os.cpu_count()} cores ({model}){memory}, {platform.system()} "
+            f"{platform.machine()}, Python {platform.python_version()}")
+
+
+def report(rows, ratios, serial, parallel, peak) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}.",
+        "Wall times of one run each, every row of a table in the same run; a shared, noisy",
+        "machine: compare the ratios more than the seconds.",
+        "",
+        "| portfolio | build | seconds | parent peak memory |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    for label, what, seconds, mem in rows:
+        memory = "–" if mem != mem else f"{mem:.0f} MB"
+        lines.append(f"| {label} | {what} | {seconds:.2f} | {memory} |")
+    lines += ["", "## Against mkdocs-gallery, on its own three scripts", "",
+              "| build | portfolio (s) | mkdocs-gallery (s) | ratio | target |",
+              "| --- | ---: | ---: | ---: | ---: |"]
+    for what, ours, theirs, target in ratios:
+        verdict = "met" if ours / theirs <= target else "missed"
+        lines.append(f"| {what} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f}× | "
+                     f"≤ {target}× ({verdict}) |")
+    speedup = serial / parallel
+    lines += [
+        "",
+        "## Parallel runs and memory",
+        "",
+        f"- Four equal projects (the peer's digits SVC script): `-j1` {serial:.2f} s, "
+        f"`-j{os.cpu_count()}` {parallel:.2f} s: speed-up {speedup:.2f}× "
+        f"(target ≥ 1.6×: {'met' if speedup >= 1.6 else 'missed'}).",
+        f"- The parent process's peak memory over every build above: {peak:.0f} MB "
+        f"(target ≤ 150 MB: {'met' if peak <= 150 else 'missed'}). Training memory stays in "
+        "the children, reported per project by `portfolio build`.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
