@@ -27,6 +27,7 @@ LIBRARIES = {
     "scikit-learn": ("scikit-learn",),
     "numpy": ("numpy",),
 }
+REPO_PREFIX = "<repo>/"  # marks a repository module, outside the project folder, in Inputs
 _SKIP_DIRS = {"__pycache__", "results", "site", ".build"}
 
 
@@ -58,10 +59,12 @@ class Inputs:
     def __post_init__(self) -> None:
         object.__setattr__(self, "digest", _sha(json.dumps(self.as_dict(), sort_keys=True)))
 
-    def without(self, outputs: list[str]) -> Inputs:
-        """The same inputs less files the run itself wrote (they are outputs, not inputs)."""
-        files = {k: v for k, v in self.files.items() if k not in outputs}
-        return Inputs(files, self.meta, self.versions, self.format)
+    def after_run(self, outputs: list[str], local_modules: dict[str, str]) -> Inputs:
+        """The inputs as the run turned out to have them: less the files it wrote (outputs,
+        not inputs), with the repository modules it imported (known only once it ran)."""
+        files = {k: v for k, v in self.files.items()
+                 if k not in outputs and not k.startswith(REPO_PREFIX)}
+        return Inputs({**files, **local_modules}, self.meta, self.versions, self.format)
 
     def as_dict(self) -> dict[str, Any]:
         return {"files": self.files, "meta": self.meta, "versions": self.versions,
@@ -122,7 +125,7 @@ def local_module_hashes(root: Path, modules: list[str]) -> dict[str, str]:
     hashes = {}
     for rel in modules:
         path = root / rel
-        hashes[f"<repo>/{rel}"] = _sha(path.read_bytes()) if path.is_file() else "missing"
+        hashes[f"{REPO_PREFIX}{rel}"] = _sha(path.read_bytes()) if path.is_file() else "missing"
     return hashes
 
 

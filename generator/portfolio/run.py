@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from portfolio import logs
 from portfolio.model import Project, RunResult, Workspace
-from portfolio.plan import Decision, library_versions, written_by_run
+from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
 from portfolio.progress import Reporter, describe_epoch
 
 _GRACE_S = 5.0  # between SIGTERM and SIGKILL when a run is stopped
@@ -193,7 +193,8 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -
     logs.absorb(record, job.out)
     outputs = sorted({*record.get("outputs", []),
                       *written_by_run(project, workspace.root, decision.inputs)})
-    inputs = decision.inputs.without(outputs)
+    inputs = decision.inputs.after_run(
+        outputs, local_module_hashes(workspace.root, record.get("local_modules", [])))
     record.update({
         "format": decision.inputs.format,
         "slug": project.slug,
