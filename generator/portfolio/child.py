@@ -87,6 +87,10 @@ def main(argv: list[str]) -> int:
     guarded(rec, "learning curve", lambda: plots.learning_curve(rec))
     guarded(rec, "spot-check box plot", lambda: plots.spot_check_boxplot(rec))
     guarded(rec, "local modules", lambda: _record_local_modules(rec))
+    if status == "ok" and rec.diverged:
+        status = "diverged"
+        error = (f"the {rec.diverged['metric']} became {rec.diverged['value']} at epoch "
+                 f"{rec.diverged['epoch']}; training was stopped there")
     rec.write(status, error)
     return 0 if status == "ok" else 1
 

@@ -6,14 +6,17 @@ discover → plan → run → render → site. Every :class:`PortfolioError` bec
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from portfolio import discover, plan, render, run, site
-from portfolio.errors import EXIT_OK, PortfolioError, ProjectsFailed
+from portfolio.errors import EXIT_OK, BuildLocked, PortfolioError, ProjectsFailed
 from portfolio.model import Workspace
 from portfolio.progress import Reporter
 
@@ -48,9 +51,19 @@ def check(root: str | None) -> None:
     click.echo(f"{len(projects)} project(s) OK: {', '.join(p.slug for p in projects) or 'none'}")
 
 
+def _validate(ws: Workspace) -> None:
+    """Every input checked before anything runs: project.yaml files, mkdocs.yml, and the
+    engine's reading of the derived config. Bad input stops here, with results/ untouched."""
+    projects = discover.discover(ws)
+    site.check(render.render(ws, [plan.state_of(ws, p) for p in projects]),
+               ws.mkdocs_yml.relative_to(Path.cwd()) if ws.mkdocs_yml.is_relative_to(Path.cwd())
+               else ws.mkdocs_yml)
+
+
 def _run_stale(ws: Workspace, slugs: tuple[str, ...], jobs: int | None, force: bool,
                smoke: bool) -> list[run.Outcome]:
     """Run what is stale (everything with --force; everything, into scratch, with --smoke)."""
+    _validate(ws)
     projects = discover.discover(ws, list(slugs) or None)
     decisions = [plan.decide(ws, p) for p in projects]
     reporter = Reporter()
@@ -75,6 +88,39 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+@contextlib.contextmanager
+def _exclusive(ws: Workspace) -> Iterator[None]:
+    """One build at a time per repository. The lock is an flock on a file: the kernel drops
+    it when its process dies, so a killed build never leaves a lock that blocks the next."""
+    import fcntl
+
+    ws.build_dir.mkdir(parents=True, exist_ok=True)
+    with (ws.build_dir / "build.lock").open("a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise BuildLocked(f"another portfolio build is running in {ws.root} "
+                              f"(pid {holder}); wait for it to finish") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        previous = signal.signal(signal.SIGTERM, _terminate)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            fh.seek(0)
+            fh.truncate()
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM stops a build the way Ctrl-C does: children stopped, results untouched."""
+    raise KeyboardInterrupt
+
+
 def _fail_if_any(outcomes: list[run.Outcome]) -> None:
     failed = [o for o in outcomes if o.status != "ok"]
     if failed:
@@ -97,7 +143,10 @@ smoke_option = click.option("--smoke", is_flag=True, envvar="PORTFOLIO_SMOKE",
 def run_command(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: bool,
                 smoke: bool) -> None:
     """Run the stale projects (or SLUGS) without building the site."""
-    _fail_if_any(_run_stale(_workspace(root), slugs, jobs, force, smoke))
+    ws = _workspace(root)
+    with _exclusive(ws):
+        outcomes = _run_stale(ws, slugs, jobs, force, smoke)
+    _fail_if_any(outcomes)
 
 
 @cli.command()
@@ -114,10 +163,13 @@ def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: boo
           keep_going: bool, no_run: bool) -> None:
     """Run the stale projects, then build the site into site/."""
     ws = _workspace(root)
-    outcomes = [] if no_run else _run_stale(ws, slugs, jobs, force, smoke)
-    states = [plan.state_of(ws, p) for p in discover.discover(ws)]
-    config = render.render(ws, states)
-    built = site.build_if_changed(config, ws.site_dir, [ws.templates_dir, ws.mkdocs_yml])
+    with _exclusive(ws):
+        if no_run:
+            _validate(ws)
+        outcomes = [] if no_run else _run_stale(ws, slugs, jobs, force, smoke)
+        states = [plan.state_of(ws, p) for p in discover.discover(ws)]
+        config = render.render(ws, states)
+        built = site.build_if_changed(config, ws.site_dir, [ws.templates_dir, ws.mkdocs_yml])
     click.echo(f"site {'built' if built else 'unchanged'}: {ws.site_dir / 'index.html'}")
     if not keep_going:
         _fail_if_any(outcomes)
@@ -163,8 +215,9 @@ def main() -> None:
     except PortfolioError as exc:
         click.echo(f"error: {exc}" if "\n" not in str(exc) else str(exc), err=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("interrupted: running projects were stopped; results/ is as it was, "
+                   "except for projects that had finished", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()

@@ -38,6 +38,7 @@ def discover(workspace: Workspace, only: list[str] | None = None) -> list[Projec
         project = Project(folder.name, folder, meta)
         problems.extend(_check_paths(project))
         projects.append(project)
+    problems.extend(_duplicates(projects))
     if problems:
         raise MetadataError(problems)
     if only:
@@ -49,6 +50,23 @@ def discover(workspace: Workspace, only: list[str] | None = None) -> list[Projec
                 f"(known: {', '.join(known) or 'none'})")
         projects = [known[slug] for slug in only]
     return projects
+
+
+def _duplicates(projects: list[Project]) -> list[Problem]:
+    """``digits_cnn`` and ``digits-cnn`` read as the same project to a person and to URL
+    slugifiers: two such folders are an error, named in both files."""
+    seen: dict[str, Project] = {}
+    problems = []
+    for project in projects:
+        key = project.slug.replace("_", "-")
+        if key in seen:
+            other = seen[key]
+            for one, two in ((project, other), (other, project)):
+                problems.append(Problem(one.metadata_file, 1, 1, "", (
+                    f"duplicate slug: '{one.slug}' and '{two.slug}' name the same project; "
+                    "rename one folder")))
+        seen[key] = project
+    return problems
 
 
 def _check_paths(project: Project) -> list[Problem]:

@@ -66,6 +66,12 @@ class ProjectNotFound(InputError):
     """A slug given on the command line names no project."""
 
 
+class BuildLocked(PortfolioError):
+    """Another build is running in the same repository."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
 class ProjectsFailed(PortfolioError):
     """One or more projects' scripts failed: exit code 1."""
 

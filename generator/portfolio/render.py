@@ -8,12 +8,14 @@ Rendering never trains and never imports TensorFlow or matplotlib.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import yaml
+from markupsafe import Markup, escape
 
 from portfolio import views
 from portfolio.config import Profile, load_mkdocs_yml, profile_of
@@ -23,17 +25,53 @@ CSS = "assets/portfolio.css"
 JS = "assets/sortable.js"
 
 
+# Characters that mean something to Markdown (or to HTML). A value from project.yaml, a
+# log or a metric name is written with these as numeric entities: it reads the same in
+# Markdown text, in a table cell, inside raw HTML and in an attribute, and can never open a
+# link, an image, a tag or a table column.
+_ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+!|~:="}
+_LINE_START = "-+=>#0123456789"  # a list, heading or quote when they start a line
+
+
+def text(value: object) -> Markup:
+    """Any value as inert text, for both the Markdown and the HTML that carry it."""
+    if isinstance(value, Markup):
+        return value
+    raw = "" if value is None else str(value)
+    escaped = "".join(_ENTITIES.get(c, c) for c in raw)
+    if raw and raw[0] in _LINE_START and raw[0] not in _ENTITIES:
+        escaped = f"&#{ord(raw[0])};{escaped[1:]}"
+    return Markup(escaped)
+
+
+def markdown_only(value: object) -> Markup:
+    """Markdown from a script (``portfolio.note``): its emphasis and links work, HTML does not."""
+    return Markup(escape(str(value)))
+
+
+def url(value: object) -> Markup:
+    """A link target: http(s), mailto or a relative path; anything else (javascript:, data:)
+    becomes a dead link."""
+    target = str(value or "").strip()
+    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", target)
+    if scheme and scheme[1].lower() not in ("http", "https", "mailto"):
+        target = "#"
+    return text(target)
+
+
 def environment(templates: Path) -> jinja2.Environment:
-    """Our own Jinja2 environment: autoescape everything, fail on any undefined name."""
+    """Our own Jinja2 environment: every value is escaped for Markdown and HTML by
+    ``finalize``, and any undefined name is an error, not an empty string."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        finalize=text,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["fmt"] = views.fmt
+    env.filters.update(fmt=views.fmt, url=url, markdown_only=markdown_only)
     return env
 
 
@@ -126,7 +164,7 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, page_dir: Path) -
             if (run.folder / name).is_file():
                 shutil.copyfile(run.folder / name, page_dir / name)
     script = state.project.script
-    if script.is_file():  # the exact code that produced the page, linked from Reproduce
+    if publishable(state.project.folder.parent.parent, script):  # linked from Reproduce
         target = page_dir / state.project.meta.script
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(script, target)
@@ -134,16 +172,39 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, page_dir: Path) -
         shutil.copyfile(state.failure.log_file, page_dir / "failed-log.txt")
 
 
+def publishable(root: Path, path: Path) -> bool:
+    """Whether a repository file may be copied into the public site: not a hidden file, not
+    outside the repository, not matched by ``.gitignore`` (where secrets and local data live)."""
+    import pathspec
+
+    resolved, base = path.resolve(), root.resolve()
+    if not path.is_file() or not resolved.is_relative_to(base):
+        return False
+    rel = resolved.relative_to(base)
+    if any(part.startswith(".") for part in rel.parts):
+        return False
+    ignore = root / ".gitignore"
+    lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.is_file() else []
+    return not pathspec.GitIgnoreSpec.from_lines(lines).match_file(rel.as_posix())
+
+
 def _copy_profile_files(root: Path, profile: Profile, assets: Path) -> Profile:
-    """Local avatar and CV files are copied into the site; URLs are left as they are."""
+    """Local avatar and CV files are copied into the site; URLs are left as they are. A path
+    to a hidden, ignored or outside file is dropped rather than published."""
     updates: dict[str, Any] = {}
-    if profile.avatar and not _is_url(profile.avatar) and (root / profile.avatar).is_file():
-        shutil.copyfile(root / profile.avatar, assets / Path(profile.avatar).name)
-        updates["avatar"] = f"assets/{Path(profile.avatar).name}"
+    if profile.avatar and not _is_url(profile.avatar):
+        avatar = root / profile.avatar
+        updates["avatar"] = None
+        if publishable(root, avatar):
+            shutil.copyfile(avatar, assets / avatar.name)
+            updates["avatar"] = f"assets/{avatar.name}"
     cv = profile.links.cv
-    if cv and not _is_url(cv) and (root / cv).is_file():
-        shutil.copyfile(root / cv, assets / Path(cv).name)
-        updates["links"] = profile.links.model_copy(update={"cv": f"assets/{Path(cv).name}"})
+    if cv and not _is_url(cv):
+        source = root / cv
+        target = f"assets/{source.name}" if publishable(root, source) else None
+        if target:
+            shutil.copyfile(source, assets / source.name)
+        updates["links"] = profile.links.model_copy(update={"cv": target})
     return profile.model_copy(update=updates)
 
 

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -33,6 +34,7 @@ from portfolio.progress import Reporter, describe_epoch
 
 _GRACE_S = 5.0  # between SIGTERM and SIGKILL when a run is stopped
 _POLL_S = 0.1
+LOG_CAP_BYTES = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,18 @@ class LocalExecutor:
         self._pool.shutdown(wait=True)
 
 
+# Environment variables that look like credentials never reach a script: it could print
+# them into a log that is published with the site.
+_SECRET = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|"
+                     r"AUTH|COOKIE|SESSION", re.IGNORECASE)
+
+
+def is_secret(name: str) -> bool:
+    return bool(_SECRET.search(name))
+
+
 def child_env(job: Job) -> dict[str, str]:
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if not is_secret(k)}
     threads = str(job.threads)
     env.update({
         "PORTFOLIO_OUT": str(job.out),
@@ -113,6 +125,23 @@ def child_env(job: Job) -> dict[str, str]:
     return env
 
 
+def _pump(stream: Any, log: Any, cap: int) -> None:
+    """Copy the child's output to the log up to ``cap`` bytes, then count and drop the rest:
+    the child never blocks on a full pipe, and the disk never fills."""
+    written = dropped = 0
+    with contextlib.suppress(OSError, ValueError):  # the pipe closed under us: we are done
+        while chunk := stream.read1(1 << 16):
+            room = cap - written
+            if room > 0:
+                log.write(chunk[:room])
+                written += min(room, len(chunk))
+            dropped += max(0, len(chunk) - max(room, 0))
+    if dropped:
+        log.write(f"\n[portfolio: the log was capped at {cap / 1e6:.0f} MB; "
+                  f"{dropped / 1e6:.1f} MB more output was dropped]\n".encode())
+    log.flush()
+
+
 def run_child(job: Job, stop: threading.Event | None = None) -> Outcome:
     """Run one job to completion, timeout or ``stop``; stdout and stderr go to ``log.txt``.
 
@@ -123,8 +152,11 @@ def run_child(job: Job, stop: threading.Event | None = None) -> Outcome:
     peak_mb = None
     with (job.out / "log.txt").open("wb") as log:
         proc = subprocess.Popen(command, cwd=job.folder, env=child_env(job),
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        pump = threading.Thread(target=_pump, args=(proc.stdout, log, LOG_CAP_BYTES),
+                                daemon=True)
+        pump.start()
         try:
             while True:
                 pid, wait_status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -145,6 +177,9 @@ def run_child(job: Job, stop: threading.Event | None = None) -> Outcome:
         except BaseException:
             stop_group(proc)
             raise
+        finally:
+            pump.join(timeout=_GRACE_S)  # a grandchild may still hold the pipe: don't wait on it
+            proc.stdout.close()
     return Outcome(job.slug, status, proc.returncode, time.monotonic() - started, error,
                    started_at, peak_mb)
 
@@ -167,7 +202,8 @@ def _status_from_child(out: Path, returncode: int) -> tuple[str, str | None]:
         return "killed", f"killed by {name}" + (" (out of memory?)" if name == "SIGKILL" else "")
     if returncode == 0 and record.get("status") == "ok":
         return "ok", None
-    return "failed", record.get("error") or f"the child exited with code {returncode}"
+    status = "diverged" if record.get("status") == "diverged" else "failed"
+    return status, record.get("error") or f"the child exited with code {returncode}"
 
 
 def _read_json(path: Path) -> dict[str, Any]:

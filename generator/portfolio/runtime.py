@@ -78,6 +78,7 @@ class Recorder:
     warnings: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     model_file: str | None = None
+    diverged: dict[str, Any] | None = None  # where the loss became NaN or infinite
     seen_figures: set[int] = field(default_factory=set)  # id() of figures already saved
     split_arrays: list[tuple[Any, Any]] = field(default_factory=list)  # (y_train, y_test)
 
@@ -225,6 +226,7 @@ class Recorder:
             "saved_models": self.saved_models,
             "outputs": self.outputs,
             "capture_warnings": self.warnings,
+            "diverged": self.diverged,
             **self.extra,
         })
 

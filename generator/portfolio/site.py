@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from pathlib import Path
 
 from portfolio.errors import ConfigError, SiteBuildError
@@ -55,6 +56,41 @@ def build_if_changed(config_file: Path, site_dir: Path, extra: list[Path],
     build(config_file, strict)
     stamp.write_text(digest, encoding="utf-8")
     return True
+
+
+def check(config_file: Path, user_config: Path) -> None:
+    """Load and validate the engine config without building: a broken ``mkdocs.yml`` is
+    reported, with its line and key, before any project trains."""
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    from mkdocs import exceptions
+    from mkdocs.config import load_config
+
+    collector = _Collect()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(collector)
+    try:
+        load_config(config_file=str(config_file))
+    except exceptions.ConfigurationError as exc:
+        raise ConfigError(f"{user_config}: {exc}") from None
+    except exceptions.Abort:
+        raise ConfigError("\n".join(_located(user_config, m) for m in collector.messages
+                                     if m.startswith("Config value")) or
+                          f"{user_config}: MkDocs refused the configuration") from None
+    finally:
+        logger.removeHandler(collector)
+
+
+def _located(user_config: Path, message: str) -> str:
+    """'Config value 'theme': ...' → 'mkdocs.yml:3: theme: ...'."""
+    match = re.match(r"Config value '([^']+)': (.*)", message, re.S)
+    if not match:
+        return f"{user_config}: {message}"
+    key, detail = match[1], match[2]
+    top = key.split(".")[0]
+    line = next((n for n, text in enumerate(
+        user_config.read_text(encoding="utf-8").splitlines(), 1) if text.startswith(f"{top}:")),
+        1)
+    return f"{user_config}:{line}: {key}: {detail}"
 
 
 def build(config_file: Path, strict: bool = True) -> None:

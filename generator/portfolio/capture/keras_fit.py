@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import io
+import math
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,11 @@ class KerasCapture:
 
             def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
                 rec.add_epoch(self.segment, epoch, logs or {})
+                loss = as_float((logs or {}).get("loss"))
+                if loss is not None and not math.isfinite(loss) and rec.diverged is None:
+                    # A NaN loss never recovers: stop, and say where it happened.
+                    rec.diverged = {"epoch": epoch + 1, "metric": "loss", "value": str(loss)}
+                    self.model.stop_training = True
                 shown = {k: as_float(v) for k, v in (logs or {}).items() if k in _SHOWN}
                 rec.progress(event="epoch", epoch=epoch + 1,
                              epochs=self.params.get("epochs") if self.params else None, **shown)

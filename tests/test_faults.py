@@ -1,0 +1,226 @@
+"""Faults in users' scripts and builds, with real child processes: each ends in a clear
+message, a consistent results/ folder, and an honest page."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import portfolio_cli
+
+
+def make_project(root: Path, slug: str, script: str, extra: str = "") -> Path:
+    folder = root / "projects" / slug
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "project.yaml").write_text(f"title: {slug}\n{extra}")
+    (folder / "train.py").write_text(script)
+    return folder
+
+
+def good_run(root: Path, slug: str) -> str:
+    """Run a good version first; return its metrics.json, which a fault must not touch."""
+    make_project(root, slug, "import portfolio\nportfolio.log_metric('score', 0.75)\n")
+    assert portfolio_cli("run", slug, cwd=root).returncode == 0
+    return (root / "results" / slug / "metrics.json").read_text()
+
+
+def failure(root: Path, slug: str) -> dict:
+    return json.loads((root / "results" / slug / "failed" / "run.json").read_text())
+
+
+def page(root: Path, slug: str) -> str:
+    return html.unescape((root / "site" / "projects" / slug / "index.html").read_text())
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "State:\tZ" not in Path(
+        f"/proc/{pid}/status").read_text()
+
+
+def wait_for(path: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def test_timeout_kills_the_whole_process_group_and_keeps_good_results(tiny: Path) -> None:
+    good = good_run(tiny, "hang")
+    pid_file = tiny / "grandchild.pid"
+    make_project(tiny, "hang", "\n".join([
+        "import subprocess, sys, time",
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])",
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))",
+        "print('waiting forever', flush=True)",
+        "time.sleep(600)",
+    ]), "timeout: 2\n")
+    started = time.monotonic()
+    result = portfolio_cli("build", "hang", cwd=tiny)
+    assert time.monotonic() - started < 60
+    assert result.returncode == 1
+    assert "hang (timeout)" in result.stderr
+    assert failure(tiny, "hang")["error"] == "timed out after 2 s; stopped"
+    assert (tiny / "results" / "hang" / "metrics.json").read_text() == good
+    assert not alive(int(pid_file.read_text()))  # the grandchild went with the group
+    shown = page(tiny, "hang")
+    assert "The latest run timeout on" in shown and "timed out after 2 s" in shown
+
+
+def test_huge_output_is_capped_with_a_note_and_the_run_goes_on(tiny: Path) -> None:
+    make_project(tiny, "chatty", "\n".join([
+        "import sys",
+        "line = 'x' * 999 + '\\n'",
+        "for _ in range(200_000):",  # 200 MB
+        "    sys.stdout.write(line)",
+        "import portfolio",
+        "portfolio.log_metric('score', 1.0)",
+    ]))
+    result = portfolio_cli("run", "chatty", cwd=tiny, timeout=300)
+    assert result.returncode == 0, result.stderr
+    log = tiny / "results" / "chatty" / "log.txt"
+    assert log.stat().st_size < 25_000_000
+    assert "[portfolio: the log was capped at 20 MB; 180.0 MB more output was dropped]" in \
+        log.read_text()[-200:]
+    assert json.loads((tiny / "results" / "chatty" / "metrics.json").read_text()) == \
+        {"score": 1.0}
+
+
+@pytest.mark.slow
+def test_a_diverging_loss_is_reported_at_its_epoch(tiny: Path) -> None:
+    good = good_run(tiny, "nan")
+    make_project(tiny, "nan", "\n".join([
+        "import numpy as np, keras",
+        "x = np.ones((64, 2), 'float32') * 1e3; y = np.ones(64, 'float32') * 1e3",
+        "m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])",
+        "m.compile(optimizer=keras.optimizers.SGD(1e3), loss='mse')",
+        "m.fit(x, y, epochs=20, batch_size=16, verbose=0)",
+        "print('fit returned')",
+    ]))
+    result = portfolio_cli("build", "nan", cwd=tiny)
+    assert result.returncode == 1 and "nan (diverged)" in result.stderr
+    run = failure(tiny, "nan")
+    epoch = run["diverged"]["epoch"]
+    assert run["error"] == (f"the loss became {run['diverged']['value']} at epoch {epoch}; "
+                            "training was stopped there")
+    assert len(run["fits"][0]["epochs"]) == epoch < 20
+    assert (tiny / "results" / "nan" / "metrics.json").read_text() == good
+    assert f"at epoch {epoch}" in page(tiny, "nan")
+
+
+def test_a_kill_by_signal_is_named(tiny: Path) -> None:
+    make_project(tiny, "killed", "import os, signal\nprint('bye', flush=True)\n"
+                 "os.kill(os.getpid(), signal.SIGKILL)\n")
+    result = portfolio_cli("build", "killed", cwd=tiny)
+    assert result.returncode == 1 and "killed (killed)" in result.stderr
+    assert failure(tiny, "killed")["error"] == "killed by SIGKILL (out of memory?)"
+    shown = page(tiny, "killed")
+    assert "killed by SIGKILL" in shown and "bye" in shown  # the log's tail
+
+
+def test_a_script_without_metrics_is_shown_as_such_not_as_an_error(tiny: Path) -> None:
+    make_project(tiny, "quiet", "print('trained nothing measurable')\n")
+    result = portfolio_cli("build", "quiet", cwd=tiny)
+    assert result.returncode == 0
+    assert "No metrics recorded" in page(tiny, "quiet")
+    assert not (tiny / "results" / "quiet" / "failed").exists()
+
+
+def test_sigint_mid_run_stops_children_and_leaves_results_as_they_were(tiny: Path) -> None:
+    good = good_run(tiny, "long")
+    marker = tiny / "running.pid"
+    make_project(tiny, "long", f"import os, time\nopen({str(marker)!r}, 'w').write("
+                 "str(os.getpid()))\ntime.sleep(600)\n")
+    build = subprocess.Popen([sys.executable, "-m", "portfolio", "build", "long"], cwd=tiny,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(marker)
+    build.send_signal(signal.SIGINT)
+    _, err = build.communicate(timeout=60)
+    assert build.returncode == 130
+    assert "interrupted" in err
+    assert not alive(int(marker.read_text()))
+    assert (tiny / "results" / "long" / "metrics.json").read_text() == good
+    assert not (tiny / "results" / "long" / "failed").exists()
+    assert [p.name for p in (tiny / "results").iterdir() if p.name.startswith(".")] == []
+
+
+def test_sigterm_is_handled_like_ctrl_c(tiny: Path) -> None:
+    marker = tiny / "running.pid"
+    make_project(tiny, "term", f"import os, time\nopen({str(marker)!r}, 'w').write("
+                 "str(os.getpid()))\ntime.sleep(600)\n")
+    build = subprocess.Popen([sys.executable, "-m", "portfolio", "run", "term"], cwd=tiny,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(marker)
+    build.terminate()
+    build.communicate(timeout=60)
+    assert build.returncode == 130
+    assert not alive(int(marker.read_text()))
+    assert not (tiny / "results" / "term").exists()
+
+
+def test_a_second_build_is_refused_while_one_runs_and_a_stale_lock_is_ignored(
+        tiny: Path) -> None:
+    marker = tiny / "running.pid"
+    make_project(tiny, "slow", f"import os, time\nopen({str(marker)!r}, 'w').write("
+                 "str(os.getpid()))\ntime.sleep(600)\n")
+    first = subprocess.Popen([sys.executable, "-m", "portfolio", "run", "slow"], cwd=tiny,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(marker)
+        second = portfolio_cli("build", cwd=tiny)
+        assert second.returncode == 2
+        assert f"another portfolio build is running in {tiny} (pid {first.pid})" in second.stderr
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=60)
+    # A build killed outright leaves its lock file behind, holding a dead pid: no matter.
+    (tiny / ".build" / "build.lock").write_text("999999")
+    (tiny / "projects" / "slow" / "train.py").write_text("print('quick now')\n")
+    assert portfolio_cli("run", "slow", cwd=tiny).returncode == 0
+
+
+@pytest.mark.parametrize(("mkdocs_yml", "expected"), [
+    ("site_name: x\ntheme: [material\n", "mkdocs.yml:3:1: invalid YAML"),
+    ("site_name: x\ntheme:\n  name: no-such-theme\n",
+     "mkdocs.yml:2: theme: Unrecognised theme name: 'no-such-theme'"),
+    ("site_name: x\nextra:\n  portfolio:\n    nmae: Ada\n",
+     "mkdocs.yml:4: extra.portfolio.nmae: extra inputs are not permitted"),
+])
+def test_a_broken_mkdocs_yml_stops_before_anything_runs(tiny: Path, mkdocs_yml: str,
+                                                        expected: str) -> None:
+    (tiny / "mkdocs.yml").write_text(mkdocs_yml)
+    result = portfolio_cli("build", cwd=tiny)
+    assert result.returncode == 2
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert not (tiny / "results").exists() and not (tiny / "site").exists()
+
+
+def test_a_symlink_out_of_the_project_is_refused(tiny: Path) -> None:
+    outside = tiny / "outside.py"
+    outside.write_text("print('outside')\n")
+    folder = tiny / "projects" / "tutorial"
+    (folder / "link.py").symlink_to(outside)
+    (folder / "project.yaml").write_text("title: T\nscript: link.py\n")
+    result = portfolio_cli("check", cwd=tiny)
+    assert result.returncode == 2
+    assert "projects/tutorial/project.yaml:2:1: script: 'link.py' points outside the " \
+           "project folder" in result.stderr
+
+
+def test_duplicate_slugs_are_refused(tiny: Path) -> None:
+    make_project(tiny, "same_name", "print(1)\n")
+    make_project(tiny, "same-name", "print(2)\n")
+    result = portfolio_cli("check", cwd=tiny)
+    assert result.returncode == 2
+    assert "duplicate slug: 'same_name' and 'same-name' name the same project" in result.stderr
