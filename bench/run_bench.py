@@ -28,16 +28,19 @@ PYTHON = sys.executable
 
 
 def timed(args: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall time of a `portfolio` command and the peak memory of that process alone (the
-    parent: children are not counted in its own rusage)."""
+    """Wall time of a `portfolio` command and the peak memory of the portfolio process
+    itself. wait4's rusage folds in the children it reaped (the training), so the parent's
+    own figure comes from its summary line when it ran any, and from wait4 when it did not."""
     start = time.perf_counter()
     proc = subprocess.Popen([PYTHON, "-m", "portfolio", *args], cwd=cwd,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = proc.stderr.read().decode()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"portfolio {' '.join(args)} failed:\n{proc.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024
+        raise SystemExit(f"portfolio {' '.join(args)} failed:\n{err}")
+    own = re.search(r"portfolio itself peaked at (\d+) MB", err)
+    return elapsed, float(own[1]) if own else usage.ru_maxrss / 1024
 
 
 def workspace(projects: dict[str, str], scripts: dict[str, str]) -> Path:

@@ -33,6 +33,7 @@ _ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+!|~:="}
 _LINE_START = "-+=>#0123456789"  # a list, heading or quote when they start a line
 
 
+
 def text(value: object) -> Markup:
     """Any value as inert text, for both the Markdown and the HTML that carry it."""
     if isinstance(value, Markup):
@@ -128,7 +129,9 @@ def _derived_config(workspace: Workspace, user: dict[str, Any],
     build = workspace.build_dir
     nav: list[Any] = [{"Home": "index.md"}]
     if project_views:
-        nav.append({"Projects": [{v.title: f"projects/{v.slug}/index.md"} for v in project_views]})
+        # The theme prints nav labels and page titles as they are: they must arrive escaped.
+        nav.append({"Projects": [{str(escape(v.title)): f"projects/{v.slug}/index.md"}
+                                 for v in project_views]})
         nav.append({"Results": "results/index.md"})
     if tags:
         nav.append({"Tags": "tags.md"})
