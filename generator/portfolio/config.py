@@ -46,10 +46,11 @@ def load_mkdocs_yml(path: Path) -> dict[str, Any]:
     try:
         with path.open(encoding="utf-8") as fh:
             data = yaml.load(fh, Loader=get_yaml_loader())
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: invalid YAML: {exc.problem}") from None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1:1: expected a mapping of settings")
     return data

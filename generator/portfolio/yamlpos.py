@@ -51,7 +51,10 @@ def _pos(mark: yaml.Mark) -> Position:
 
 def load(text: str) -> Located:
     """Parse one YAML document; raise :class:`YAMLSyntaxError` with its position."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a control character: not YAML at all
+        raise YAMLSyntaxError(_reader_message(exc), _offset(text, exc.position)) from None
     try:
         node = loader.get_single_node()
         located = Located(None)
@@ -62,8 +65,19 @@ def load(text: str) -> Located:
         mark = exc.problem_mark or exc.context_mark
         position = _pos(mark) if mark else Position(1, 1)
         raise YAMLSyntaxError(exc.problem or str(exc), position) from None
+    except yaml.reader.ReaderError as exc:
+        raise YAMLSyntaxError(_reader_message(exc), _offset(text, exc.position)) from None
     finally:
         loader.dispose()
+
+
+def _reader_message(exc: yaml.reader.ReaderError) -> str:
+    return f"character {exc.character!r} is not allowed in YAML"
+
+
+def _offset(text: str, offset: int) -> Position:
+    before = text[:offset]
+    return Position(before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
 
 
 def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, out: Located) -> Any:
