@@ -55,7 +55,7 @@ def _validate(ws: Workspace) -> None:
     """Every input checked before anything runs: project.yaml files, mkdocs.yml, and the
     engine's reading of the derived config. Bad input stops here, with results/ untouched."""
     projects = discover.discover(ws)
-    site.check(render.render(ws, [plan.state_of(ws, p) for p in projects]),
+    site.check(render.render(ws, [plan.state_of(ws, p) for p in projects], previews=False),
                ws.mkdocs_yml.relative_to(Path.cwd()) if ws.mkdocs_yml.is_relative_to(Path.cwd())
                else ws.mkdocs_yml)
 
@@ -207,6 +207,66 @@ def serve(root: str | None, port: int) -> None:
     ws = _workspace(root)
     states = [plan.state_of(ws, p) for p in discover.discover(ws)]
     site.serve(render.render(ws, states), port=port)
+
+
+@cli.command()
+@root_option
+@click.option("--no-build", is_flag=True, help="Publish site/ as it is, without building.")
+@click.option("--remote", default="origin", show_default=True)
+@click.option("--branch", default="gh-pages", show_default=True)
+@click.option("--allow-stale", is_flag=True,
+              help="Publish even when a project's results are stale or failed.")
+@click.pass_context
+def publish(ctx: click.Context, root: str | None, no_build: bool, remote: str, branch: str,
+            allow_stale: bool) -> None:
+    """Build, then push site/ to the gh-pages branch; print the URL to share."""
+    from portfolio import publish as pub
+
+    ws = _workspace(root)
+    url = pub.remote_url(ws.root, remote)
+    changed = pub.uncommitted(ws.root, ["projects", "results"])
+    if changed:
+        raise pub.PublishError(
+            "uncommitted changes under projects/ or results/ (the published site would not "
+            f"match the repository): {', '.join(changed[:5])}; commit them first")
+    if not no_build:
+        ctx.invoke(build, root=root, keep_going=False)
+    if not allow_stale:
+        decisions = [plan.decide(ws, p) for p in discover.discover(ws)]
+        behind = [f"{d.state.project.slug} ({d.label})" for d in decisions if d.must_run]
+        if behind:
+            raise pub.PublishError(f"results are not up to date: {', '.join(behind)}; run "
+                                   "`portfolio build`, or pass --allow-stale")
+    for warning in pub.size_warnings(ws.site_dir):
+        click.echo(f"warning: {warning}", err=True)
+    commit = pub.publish(ws.root, ws.site_dir, remote, branch,
+                         f"Publish the portfolio site from {_head(ws.root)}")
+    where = pub.public_url(url, ws.root)
+    click.echo(f"pushed {ws.site_dir.name}/ to {remote} {branch} ({commit[:10]})")
+    click.echo(f"share: {where}" if where else
+               f"the site is on branch {branch} of {url}; serve it with your host's Pages")
+
+
+def _head(root: Path) -> str:
+    from portfolio.publish import git
+
+    return git(root, "rev-parse", "--short", "HEAD", check=False) or "an unborn branch"
+
+
+@cli.command(name="init-ci")
+@root_option
+@click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
+def init_ci(root: str | None, force: bool) -> None:
+    """Write .github/workflows/publish.yml: GitHub Actions renders results/ and deploys."""
+    from importlib import resources
+
+    ws = _workspace(root)
+    target = ws.root / ".github" / "workflows" / "publish.yml"
+    if target.exists() and not force:
+        raise click.UsageError(f"{target} exists: pass --force to overwrite it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(resources.files("portfolio").joinpath("publish.yml").read_text())
+    click.echo(f"wrote {target}: push to main, then enable Pages with source 'GitHub Actions'")
 
 
 def main() -> None:

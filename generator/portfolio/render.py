@@ -76,8 +76,9 @@ def environment(templates: Path) -> jinja2.Environment:
     return env
 
 
-def render(workspace: Workspace, states: list[ProjectState]) -> Path:
-    """Write ``.build/docs`` and ``.build/mkdocs.yml``; return the config's path."""
+def render(workspace: Workspace, states: list[ProjectState], previews: bool = True) -> Path:
+    """Write ``.build/docs`` and ``.build/mkdocs.yml``; return the config's path.
+    ``previews=False`` skips the link-preview images (drawn in a child): for validation."""
     user_config = load_mkdocs_yml(workspace.mkdocs_yml)
     profile = profile_of(user_config, workspace.mkdocs_yml)
     docs = workspace.build_dir / "docs"
@@ -95,6 +96,9 @@ def render(workspace: Workspace, states: list[ProjectState]) -> Path:
         _write(page_dir / "model-index.yaml",
                yaml.safe_dump(view.model_index(), sort_keys=False, allow_unicode=True))
 
+    if previews:
+        _previews(workspace, user_config, profile, project_views, states, docs)
+    _write(docs / "robots.txt", _robots(user_config))
     profile = _copy_profile_files(workspace.root, profile, docs / "assets")
     _write(docs / "index.md", env.get_template("home.md.j2").render(
         profile=profile, projects=project_views, skills=views.skills(project_views),
@@ -112,6 +116,35 @@ def render(workspace: Workspace, states: list[ProjectState]) -> Path:
     derived = _derived_config(workspace, user_config, project_views, tags)
     _write(config, yaml.safe_dump(derived, sort_keys=False, allow_unicode=True))
     return config
+
+
+def _previews(workspace: Workspace, config: dict[str, Any], profile: Profile,
+              project_views: list[views.ProjectView], states: list[ProjectState],
+              docs: Path) -> None:
+    """1200×630 link-preview images: one per project, one for the home page."""
+    from portfolio import preview
+
+    site_name = str(config.get("site_name") or profile.name)
+    specs: list[dict[str, Any]] = [{
+        "kicker": site_name, "title": profile.name, "headline": profile.headline or "",
+        "detail": f"{len(project_views)} deep-learning projects, each scored against "
+                  "published baselines" if project_views else ""}]
+    for view, state in zip(project_views, states, strict=True):
+        history = state.good.history if state.good else []
+        curve = [float(r["loss"]) for r in history if r.get("loss") not in (None, "")]
+        specs.append({"kicker": f"{profile.name} · {site_name}", "title": view.title,
+                      "headline": view.headline_text, "detail": view.comparison,
+                      "curve": curve[:200]})
+    images = preview.cached(specs, workspace.build_dir / "previews")
+    shutil.copyfile(images[0], docs / "assets" / "preview.png")
+    for view, image in zip(project_views, images[1:], strict=True):
+        shutil.copyfile(image, docs / "projects" / view.slug / "preview.png")
+
+
+def _robots(config: dict[str, Any]) -> str:
+    site_url = str(config.get("site_url") or "")
+    sitemap = f"Sitemap: {site_url.rstrip('/')}/sitemap.xml\n" if site_url else ""
+    return f"User-agent: *\nAllow: /\n{sitemap}"
 
 
 def _uses_tags(config: dict[str, Any]) -> bool:
@@ -161,7 +194,7 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, page_dir: Path) -
             target = page_dir / figure.path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(run.folder / figure.path, target)
-        if run.model_file is not None:
+        if run.model_file is not None and state.project.meta.publish_model:
             shutil.copyfile(run.model_file, page_dir / run.model_file.name)
         for name in ("log.txt", "metrics.json"):
             if (run.folder / name).is_file():

@@ -80,6 +80,8 @@ class ProjectMeta(_Strict):
     limitations: list[StrictStr] = Field(default_factory=list)
     timeout: Annotated[float, Field(gt=0)] = DEFAULT_TIMEOUT_S
     seed: int = DEFAULT_SEED
+    publish_model: bool = True  # false: keep the model off the site (size, licence)
+    model_url: StrictStr | None = None  # where the model lives instead, when not published
     exclusive: bool = False  # run alone, with every core, never beside another project
     data: list[StrictStr] = Field(default_factory=list)  # data files hashed even if git-ignored
 

@@ -89,6 +89,7 @@ class ProjectView:
     baselines: list[BaselineView]
     figures: list[FigureView]
     model_file: str | None
+    model_url: str | None
     model_size: str | None
     architecture: dict[str, Any] | None
     run: dict[str, Any]
@@ -99,6 +100,16 @@ class ProjectView:
     notes: list[str] = field(default_factory=list)
     raw_metrics: dict[str, float] = field(default_factory=dict)
     libraries: list[str] = field(default_factory=list)
+
+    @property
+    def description(self) -> str:
+        """One sentence for search engines and link previews: the summary, or the score."""
+        if self.summary:
+            return self.summary
+        if self.headline:
+            tail = f", {self.comparison}" if self.comparison else ""
+            return f"{self.title}: {self.headline_text} on held-out data{tail}."
+        return self.title
 
     # -- figures --------------------------------------------------------------------------
     def figures_of(self, kind: str) -> list[FigureView]:
@@ -275,7 +286,9 @@ def project_view(state: ProjectState) -> ProjectView:
         baselines=_baselines(state, headline),
         figures=[FigureView(f["path"], f.get("caption") or "", f.get("kind", "figure"))
                  for f in good.figures] if good else [],
-        model_file=good.model_file.name if good and good.model_file else None,
+        model_file=good.model_file.name if good and good.model_file and meta.publish_model
+        else None,
+        model_url=meta.model_url,
         model_size=_size(good.model_file) if good and good.model_file else None,
         architecture=good.run.get("architecture") if good else None,
         run=good.run if good else {},

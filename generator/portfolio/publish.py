@@ -1,0 +1,107 @@
+"""Stage 7: publish ``site/`` to a ``gh-pages`` branch and say where it will be served.
+
+The site is committed with a temporary index straight from ``site/`` (the way ghp-import
+does it), so the working tree and the user's index are never touched, then pushed. The
+commit's tree is exactly the built site plus ``.nojekyll`` (GitHub Pages must not run
+Jekyll over it) and ``CNAME`` when the repository has one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+from portfolio.errors import PortfolioError
+
+FILE_LIMIT = 100 * 1024**2  # GitHub refuses files over 100 MB
+SITE_LIMIT = 1024**3  # GitHub Pages sites should stay under 1 GB
+
+
+class PublishError(PortfolioError):
+    """Publishing was refused or failed: exit code 2, with the reason."""
+
+
+def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
+    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                            env={**os.environ, **(env or {})}, check=False)
+    if check and result.returncode != 0:
+        raise PublishError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def remote_url(root: Path, remote: str) -> str:
+    if git(root, "rev-parse", "--is-inside-work-tree", check=False) != "true":
+        raise PublishError(f"{root} is not a git repository: run `git init` and commit first")
+    url = git(root, "remote", "get-url", remote, check=False)
+    if not url:
+        raise PublishError(f"there is no git remote named '{remote}': add one with "
+                           f"`git remote add {remote} <url>`, or pass --remote")
+    return url
+
+
+def uncommitted(root: Path, paths: list[str]) -> list[str]:
+    """Changed or untracked files under ``paths``: the site would not match the repository."""
+    out = git(root, "status", "--porcelain", "--untracked-files=all", "--", *paths)
+    return [line[3:] for line in out.splitlines() if line.strip()]
+
+
+def public_url(remote: str, root: Path) -> str | None:
+    """``https://<owner>.github.io/<repo>/`` for a GitHub remote, or the custom domain in a
+    ``CNAME`` file; ``None`` when neither says where the site will be served."""
+    cname = root / "CNAME"
+    if cname.is_file() and cname.read_text(encoding="utf-8").strip():
+        return f"https://{cname.read_text(encoding='utf-8').strip()}/"
+    match = re.search(r"github\.com[:/]+([^/]+)/([^/]+?)(?:\.git)?/?$", remote)
+    if not match:
+        return None
+    owner, repo = match[1], match[2]
+    if repo.lower() == f"{owner.lower()}.github.io":
+        return f"https://{owner.lower()}.github.io/"
+    return f"https://{owner.lower()}.github.io/{repo}/"
+
+
+def size_warnings(site_dir: Path, file_limit: int = FILE_LIMIT,
+                  site_limit: int = SITE_LIMIT) -> list[str]:
+    warnings, total = [], 0
+    for path in sorted(site_dir.rglob("*")):
+        if path.is_file():
+            size = path.stat().st_size
+            total += size
+            if size > file_limit:
+                warnings.append(f"{path.relative_to(site_dir)} is {size / 1024**2:.0f} MB: "
+                                f"GitHub refuses files over {file_limit / 1024**2:.0f} MB "
+                                "(set publish_model: false and model_url in its project.yaml)")
+    if total > site_limit:
+        warnings.append(f"the site is {total / 1024**3:.2f} GB: GitHub Pages sites should stay "
+                        f"under {site_limit / 1024**3:.0f} GB")
+    return warnings
+
+
+def publish(root: Path, site_dir: Path, remote: str, branch: str, message: str) -> str:
+    """Commit ``site_dir`` as the tip of ``branch`` and push it to ``remote``; return the
+    commit. Nothing in the working tree or the index changes."""
+    if not (site_dir / "index.html").is_file():
+        raise PublishError(f"{site_dir} holds no built site: run `portfolio build` first")
+    (site_dir / ".nojekyll").touch()
+    cname = root / "CNAME"
+    if cname.is_file():
+        (site_dir / "CNAME").write_text(cname.read_text(encoding="utf-8"), encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        git(root, "--work-tree", str(site_dir), "add", "--all", "--force", ".", env=env)
+        tree = git(root, "write-tree", env=env)
+    parent = git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False)
+    identity = {} if git(root, "config", "user.email", check=False) else {
+        "GIT_AUTHOR_NAME": "portfolio", "GIT_AUTHOR_EMAIL": "portfolio@localhost",
+        "GIT_COMMITTER_NAME": "portfolio", "GIT_COMMITTER_EMAIL": "portfolio@localhost"}
+    if parent and git(root, "rev-parse", f"{parent}^{{tree}}") == tree:
+        commit = parent  # nothing changed: push what is there
+    else:
+        commit = git(root, "commit-tree", tree, *(["-p", parent] if parent else []),
+                     "-m", message, env=identity)
+        git(root, "update-ref", f"refs/heads/{branch}", commit)
+    git(root, "push", "--force", remote, f"refs/heads/{branch}:refs/heads/{branch}")
+    return commit

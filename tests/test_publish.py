@@ -1,0 +1,184 @@
+"""Publishing to a real git remote (a local bare repository), the refusals, the link
+previews on every page, and the shipped GitHub Actions workflow."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from portfolio import publish
+
+from tests.conftest import REPO, portfolio_cli
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
+           "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com"}
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
+                          env={**os.environ, **GIT_ENV}).stdout.strip()
+
+
+@pytest.fixture
+def repo(tiny: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """The tiny portfolio built, committed, with a bare repository as its origin."""
+    shutil.rmtree(tiny / "projects" / "failing")  # publishing refuses failed projects
+    (tiny / ".gitignore").write_text(".build/\nsite/\n")
+    assert portfolio_cli("build", cwd=tiny).returncode == 0
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "init", "--bare", "-q", str(bare))
+    git(tiny, "init", "-q", "-b", "main")
+    git(tiny, "add", "-A")
+    git(tiny, "commit", "-q", "-m", "portfolio")
+    git(tiny, "remote", "add", "origin", str(bare))
+    return tiny, bare
+
+
+def test_publish_pushes_exactly_the_built_site(repo: tuple[Path, Path]) -> None:
+    root, bare = repo
+    result = portfolio_cli("publish", "--no-build", cwd=root)
+    assert result.returncode == 0, result.stderr
+    pushed = set(git(bare, "ls-tree", "-r", "--name-only", "gh-pages").splitlines())
+    built = {p.relative_to(root / "site").as_posix() for p in (root / "site").rglob("*")
+             if p.is_file()}
+    assert pushed == built and ".nojekyll" in pushed
+    for name in sorted(built):  # byte for byte: the blob ids match the files' hashes
+        assert git(bare, "rev-parse", f"gh-pages:{name}") == \
+            git(root, "hash-object", str(root / "site" / name)), name
+    assert git(root, "status", "--porcelain") == ""  # working tree and index untouched
+    assert "pushed site/ to origin gh-pages" in result.stdout
+    again = portfolio_cli("publish", "--no-build", cwd=root)
+    assert again.returncode == 0
+    assert git(bare, "rev-list", "--count", "gh-pages") == "1"  # nothing changed: no commit
+
+
+def test_publish_builds_first_and_honours_remote_and_branch(repo: tuple[Path, Path],
+                                                             tmp_path: Path) -> None:
+    root, _ = repo
+    other = tmp_path / "other.git"
+    git(tmp_path, "init", "--bare", "-q", str(other))
+    git(root, "remote", "add", "mirror", str(other))
+    shutil.rmtree(root / "site")
+    result = portfolio_cli("publish", "--remote", "mirror", "--branch", "pages", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "index.html" in git(other, "ls-tree", "--name-only", "pages")
+
+
+def test_refuses_without_a_remote(repo: tuple[Path, Path]) -> None:
+    root, _ = repo
+    git(root, "remote", "remove", "origin")
+    result = portfolio_cli("publish", "--no-build", cwd=root)
+    assert result.returncode == 2
+    assert "there is no git remote named 'origin'" in result.stderr
+
+
+def test_refuses_uncommitted_project_or_results_changes(repo: tuple[Path, Path]) -> None:
+    root, bare = repo
+    (root / "projects" / "tutorial" / "notes.txt").write_text("draft\n")
+    result = portfolio_cli("publish", "--no-build", cwd=root)
+    assert result.returncode == 2
+    assert "uncommitted changes under projects/ or results/" in result.stderr
+    assert "projects/tutorial/notes.txt" in result.stderr
+    assert git(bare, "branch", "--list") == ""  # nothing was pushed
+
+
+def test_refuses_stale_results_unless_allowed(repo: tuple[Path, Path]) -> None:
+    root, bare = repo
+    script = root / "projects" / "no-keras" / "main.py"
+    script.write_text(script.read_text() + "# changed\n")
+    git(root, "commit", "-q", "-am", "change a script")
+    result = portfolio_cli("publish", "--no-build", cwd=root)
+    assert result.returncode == 2
+    assert "results are not up to date: no-keras (stale)" in result.stderr
+    allowed = portfolio_cli("publish", "--no-build", "--allow-stale", cwd=root)
+    assert allowed.returncode == 0, allowed.stderr
+    assert "gh-pages" in git(bare, "branch", "--list")
+
+
+@pytest.mark.parametrize(("remote", "url"), [
+    ("git@github.com:Ada/portfolio.git", "https://ada.github.io/portfolio/"),
+    ("https://github.com/Ada/portfolio", "https://ada.github.io/portfolio/"),
+    ("ssh://git@github.com/Ada/ada.github.io.git", "https://ada.github.io/"),
+    ("/srv/git/portfolio.git", None),
+])
+def test_public_url_from_the_remote(tmp_path: Path, remote: str, url: str | None) -> None:
+    assert publish.public_url(remote, tmp_path) == url
+
+
+def test_public_url_from_a_cname(tmp_path: Path) -> None:
+    (tmp_path / "CNAME").write_text("portfolio.example.com\n")
+    assert publish.public_url("git@github.com:a/b.git", tmp_path) == \
+        "https://portfolio.example.com/"
+
+
+def test_size_warnings(tmp_path: Path) -> None:
+    (tmp_path / "big.keras").write_bytes(b"\0" * 2048)
+    (tmp_path / "small.html").write_bytes(b"\0" * 10)
+    warnings = publish.size_warnings(tmp_path, file_limit=1024, site_limit=1500)
+    assert warnings[0].startswith("big.keras is 0 MB: GitHub refuses files over 0 MB")
+    assert "publish_model: false" in warnings[0]
+    assert warnings[1].startswith("the site is 0.00 GB")
+    assert publish.size_warnings(tmp_path) == []
+
+
+def test_publish_model_false_keeps_the_model_off_the_site(tiny: Path) -> None:
+    meta = tiny / "projects" / "tutorial" / "project.yaml"
+    meta.write_text("title: T\npublish_model: false\nmodel_url: https://example.com/m.keras\n")
+    assert portfolio_cli("build", "tutorial", cwd=tiny).returncode == 0
+    page = html.unescape((tiny / "site" / "projects" / "tutorial" / "index.html").read_text())
+    assert not (tiny / "site" / "projects" / "tutorial" / "model.keras").exists()
+    assert 'href="https://example.com/m.keras"' in page and " download>" not in page
+
+
+def test_every_page_carries_link_preview_tags_with_an_existing_image(tiny: Path) -> None:
+    assert portfolio_cli("build", "--keep-going", cwd=tiny).returncode == 0
+    site = tiny / "site"
+    site_url = yaml.safe_load((tiny / "mkdocs.yml").read_text())["site_url"]
+    pages = [p for p in site.rglob("index.html") if "search" not in p.parts]
+    assert len(pages) >= 5
+    for page in pages:
+        text = page.read_text()
+        tags = dict(re.findall(r'<meta (?:property|name)="((?:og|twitter):[a-z:]+)" '
+                               r'content="([^"]*)"', text))
+        for key in ("og:title", "og:description", "og:image", "og:url", "twitter:card"):
+            assert tags.get(key), (page, key)
+        assert tags["og:image"].startswith(site_url)
+        image = site / tags["og:image"][len(site_url):]
+        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", (page, image)
+        assert 'rel="canonical"' in text
+    from PIL import Image
+
+    with Image.open(site / "projects" / "tutorial" / "preview.png") as preview:
+        assert preview.size == (1200, 630)
+    assert (site / "sitemap.xml").is_file()
+    assert f"Sitemap: {site_url}sitemap.xml" in (site / "robots.txt").read_text()
+
+
+def test_shipped_workflow_builds_from_results_and_deploys_with_pages_actions(
+        tiny: Path) -> None:
+    shipped = (REPO / ".github" / "workflows" / "publish.yml").read_text()
+    assert portfolio_cli("init-ci", cwd=tiny).returncode == 0
+    assert (tiny / ".github" / "workflows" / "publish.yml").read_text() == shipped
+    workflow = yaml.safe_load(shipped)
+    assert workflow[True]["push"]["branches"] == ["main"]  # YAML 1.1 reads `on` as True
+    assert workflow["permissions"]["pages"] == "write"
+    assert workflow["permissions"]["id-token"] == "write"
+    build, deploy = workflow["jobs"]["build"]["steps"], workflow["jobs"]["deploy"]["steps"]
+    uses = [step.get("uses", "") for step in build + deploy]
+    assert any(u.startswith("actions/upload-pages-artifact@") for u in uses)
+    assert any(u.startswith("actions/deploy-pages@") for u in uses)
+    commands = "\n".join(step.get("run", "") for step in build)
+    assert "portfolio build --no-run" in commands
+    assert "tensorflow" not in commands.lower() and "--no-deps" in commands
+    upload = next(s for s in build if s.get("uses", "").startswith("actions/upload-pages"))
+    assert upload["with"]["path"] == "site"
+    assert portfolio_cli("init-ci", cwd=tiny).returncode == 2  # never overwrites silently
+    if shutil.which("actionlint"):  # not installable here: its PyPI build downloads a binary
+        subprocess.run(["actionlint", str(REPO / ".github" / "workflows" / "publish.yml")],
+                       check=True)
