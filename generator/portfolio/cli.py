@@ -55,7 +55,7 @@ def _validate(ws: Workspace) -> None:
     """Every input checked before anything runs: project.yaml files, mkdocs.yml, and the
     engine's reading of the derived config. Bad input stops here, with results/ untouched."""
     projects = discover.discover(ws)
-    site.check(render.render(ws, [plan.state_of(ws, p) for p in projects], previews=False),
+    site.check(render.render(ws, [plan.state_of(ws, p) for p in projects], previews=False)[0],
                ws.mkdocs_yml.relative_to(Path.cwd()) if ws.mkdocs_yml.is_relative_to(Path.cwd())
                else ws.mkdocs_yml)
 
@@ -168,8 +168,9 @@ def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: boo
             _validate(ws)
         outcomes = [] if no_run else _run_stale(ws, slugs, jobs, force, smoke)
         states = [plan.state_of(ws, p) for p in discover.discover(ws)]
-        config = render.render(ws, states)
+        config, previews = render.render(ws, states)
         built = site.build_if_changed(config, ws.site_dir, [ws.templates_dir, ws.mkdocs_yml])
+        previews.finish(ws.site_dir, config.parent / "docs")
     click.echo(f"site {'built' if built else 'unchanged'}: {ws.site_dir / 'index.html'}")
     if not keep_going:
         _fail_if_any(outcomes)
@@ -206,7 +207,9 @@ def serve(root: str | None, port: int) -> None:
     """Render from results/ and serve a live preview on 127.0.0.1."""
     ws = _workspace(root)
     states = [plan.state_of(ws, p) for p in discover.discover(ws)]
-    site.serve(render.render(ws, states), port=port)
+    config, previews = render.render(ws, states)
+    previews.finish(config.parent / "docs")
+    site.serve(config, port=port)
 
 
 @cli.command()

@@ -11,30 +11,55 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 WIDTH, HEIGHT, DPI = 1200, 630, 100
 
 
-def cached(specs: list[dict[str, Any]], cache: Path) -> list[Path]:
-    """The image for each spec, drawing (in one child) those not in ``cache`` yet."""
+@dataclass
+class Pending:
+    """Preview images being drawn in a child while the site engine runs on the other core."""
+
+    proc: subprocess.Popen[bytes] | None
+    copies: list[tuple[Path, str]] = field(default_factory=list)  # (image, path in site)
+
+    def finish(self, *targets: Path) -> None:
+        """Wait for the drawing, then put each image at its place under every target."""
+        if self.proc is not None:
+            _, err = self.proc.communicate(timeout=300)
+            if self.proc.returncode != 0:
+                raise RuntimeError(f"drawing the preview images failed:\n{err.decode()}")
+        for image, relative in self.copies:
+            for target in targets:
+                destination = target / relative
+                if destination.parent.is_dir() and (
+                        not destination.is_file() or destination.stat().st_size !=
+                        image.stat().st_size or destination.read_bytes() != image.read_bytes()):
+                    shutil.copyfile(image, destination)
+
+
+def start(specs: list[tuple[dict[str, Any], str]], cache: Path) -> Pending:
+    """Start drawing the specs not in ``cache`` yet (one child for all of them)."""
     cache.mkdir(parents=True, exist_ok=True)
-    paths, missing = [], []
-    for spec in specs:
+    pending, missing = Pending(None), []
+    for spec, relative in specs:
         key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
         path = cache / f"{key}.png"
-        paths.append(path)
+        pending.copies.append((path, relative))
         if not path.is_file():
             missing.append({**spec, "out": str(path)})
     if missing:
-        todo = cache / "todo.json"
+        todo = cache / f"todo-{os.getpid()}.json"
         todo.write_text(json.dumps(missing), encoding="utf-8")
-        subprocess.run([sys.executable, "-m", "portfolio.preview", str(todo)], check=True,
-                       capture_output=True, timeout=300)
-    return paths
+        pending.proc = subprocess.Popen([sys.executable, "-m", "portfolio.preview", str(todo)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return pending
 
 
 def _draw(spec: dict[str, Any]) -> None:
@@ -63,7 +88,10 @@ def _draw(spec: dict[str, Any]) -> None:
         for side in ax.spines.values():
             side.set_color(soft)
         ax.set_title(spec.get("curve_label", "loss per epoch"), color=soft, fontsize=14)
-    fig.savefig(spec["out"], dpi=DPI, facecolor=fig.get_facecolor())
+    # Write then rename: an interrupted drawing never leaves a half image in the cache.
+    partial = f"{spec['out']}.partial.png"
+    fig.savefig(partial, dpi=DPI, facecolor=fig.get_facecolor())
+    Path(partial).replace(spec["out"])
 
 
 def _wrap(text: str, width: int) -> str:

@@ -17,9 +17,10 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from portfolio import views
+from portfolio import preview, views
 from portfolio.config import Profile, load_mkdocs_yml, profile_of
 from portfolio.model import ProjectState, Workspace
+from portfolio.preview import Pending
 
 CSS = "assets/portfolio.css"
 JS = "assets/sortable.js"
@@ -76,9 +77,11 @@ def environment(templates: Path) -> jinja2.Environment:
     return env
 
 
-def render(workspace: Workspace, states: list[ProjectState], previews: bool = True) -> Path:
-    """Write ``.build/docs`` and ``.build/mkdocs.yml``; return the config's path.
-    ``previews=False`` skips the link-preview images (drawn in a child): for validation."""
+def render(workspace: Workspace, states: list[ProjectState],
+           previews: bool = True) -> tuple[Path, Pending]:
+    """Write ``.build/docs`` and ``.build/mkdocs.yml``; return the config's path and the
+    link-preview images, still being drawn in a child (``Pending.finish`` puts them in
+    place), so the site engine can run meanwhile. ``previews=False``: none (validation)."""
     user_config = load_mkdocs_yml(workspace.mkdocs_yml)
     profile = profile_of(user_config, workspace.mkdocs_yml)
     docs = workspace.build_dir / "docs"
@@ -96,8 +99,8 @@ def render(workspace: Workspace, states: list[ProjectState], previews: bool = Tr
         _write(page_dir / "model-index.yaml",
                yaml.safe_dump(view.model_index(), sort_keys=False, allow_unicode=True))
 
-    if previews:
-        _previews(workspace, user_config, profile, project_views, states, docs)
+    pending = (_previews(workspace, user_config, profile, project_views, states)
+               if previews else Pending(None))
     _write(docs / "robots.txt", _robots(user_config))
     profile = _copy_profile_files(workspace.root, profile, docs / "assets")
     _write(docs / "index.md", env.get_template("home.md.j2").render(
@@ -115,30 +118,24 @@ def render(workspace: Workspace, states: list[ProjectState], previews: bool = Tr
     config = workspace.build_dir / "mkdocs.yml"
     derived = _derived_config(workspace, user_config, project_views, tags)
     _write(config, yaml.safe_dump(derived, sort_keys=False, allow_unicode=True))
-    return config
+    return config, pending
 
 
 def _previews(workspace: Workspace, config: dict[str, Any], profile: Profile,
-              project_views: list[views.ProjectView], states: list[ProjectState],
-              docs: Path) -> None:
+              project_views: list[views.ProjectView], states: list[ProjectState]) -> Pending:
     """1200×630 link-preview images: one per project, one for the home page."""
-    from portfolio import preview
-
     site_name = str(config.get("site_name") or profile.name)
-    specs: list[dict[str, Any]] = [{
+    specs: list[tuple[dict[str, Any], str]] = [({
         "kicker": site_name, "title": profile.name, "headline": profile.headline or "",
         "detail": f"{len(project_views)} deep-learning projects, each scored against "
-                  "published baselines" if project_views else ""}]
+                  "published baselines" if project_views else ""}, "assets/preview.png")]
     for view, state in zip(project_views, states, strict=True):
         history = state.good.history if state.good else []
         curve = [float(r["loss"]) for r in history if r.get("loss") not in (None, "")]
-        specs.append({"kicker": f"{profile.name} · {site_name}", "title": view.title,
-                      "headline": view.headline_text, "detail": view.comparison,
-                      "curve": curve[:200]})
-    images = preview.cached(specs, workspace.build_dir / "previews")
-    shutil.copyfile(images[0], docs / "assets" / "preview.png")
-    for view, image in zip(project_views, images[1:], strict=True):
-        shutil.copyfile(image, docs / "projects" / view.slug / "preview.png")
+        specs.append(({"kicker": f"{profile.name} · {site_name}", "title": view.title,
+                       "headline": view.headline_text, "detail": view.comparison,
+                       "curve": curve[:200]}, f"projects/{view.slug}/preview.png"))
+    return preview.start(specs, workspace.build_dir / "previews")
 
 
 def _robots(config: dict[str, Any]) -> str:

@@ -288,7 +288,10 @@ def run_projects(workspace: Workspace, decisions: list[Decision], jobs: int, smo
     for decision in decisions:
         reporter.queued(decision.state.project.slug, decision.reasons)
     alone = [d for d in decisions if d.state.project.meta.exclusive]
-    shared = [d for d in decisions if not d.state.project.meta.exclusive]
+    # Longest first (by the last run's duration; never-run ones first of all): the pool
+    # then ends with short jobs filling the gaps instead of one long job running alone.
+    shared = sorted((d for d in decisions if not d.state.project.meta.exclusive),
+                    key=lambda d: -_last_duration(d))
     cores = os.cpu_count() or 1
     outcomes: dict[str, Outcome] = {}
     for batch, workers in [*[([d], 1) for d in alone], (shared, jobs)]:
@@ -359,6 +362,11 @@ class _Running:
                     detail = describe_epoch(json.loads(line))
         if detail or self.offset == 0:
             reporter.running(self.slug, detail)
+
+
+def _last_duration(decision: Decision) -> float:
+    last = decision.state.latest
+    return float(last.run.get("duration_s", float("inf"))) if last else float("inf")
 
 
 def _score(decision: Decision, folder: Path | None) -> str:
