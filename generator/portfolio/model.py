@@ -15,7 +15,7 @@ from typing import Any
 from portfolio.metricnames import lower_is_better
 from portfolio.schema import ProjectMeta
 
-RESULTS_FORMAT = 6  # bump when capture writes results differently: every project re-runs
+RESULTS_FORMAT = 7  # bump when capture writes results differently: every project re-runs
 
 
 
