@@ -43,11 +43,9 @@ def cli() -> None:
 @root_option
 def check(root: str | None) -> None:
     """Validate every project.yaml and mkdocs.yml, without training."""
-    from portfolio.config import load_mkdocs_yml, profile_of
-
     ws = _workspace(root)
     projects = discover.discover(ws)
-    profile_of(load_mkdocs_yml(ws.mkdocs_yml), ws.mkdocs_yml)
+    _validate(ws)
     click.echo(f"{len(projects)} project(s) OK: {', '.join(p.slug for p in projects) or 'none'}")
 
 
