@@ -34,6 +34,15 @@ def portfolio_cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.Com
                           capture_output=True, timeout=timeout, check=False)
 
 
+def make_project(root: Path, slug: str, script: str, extra: str = "") -> Path:
+    """A project folder with a one-line project.yaml (plus ``extra`` YAML) and ``train.py``."""
+    folder = root / "projects" / slug
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "project.yaml").write_text(f"title: {slug}\n{extra}")
+    (folder / "train.py").write_text(script)
+    return folder
+
+
 def run_child(script: str, folder: Path, name: str = "train.py", seed: int = 3,
               expect_ok: bool = True) -> Path:
     """Run ``script`` under ``python -m portfolio.child`` in ``folder``; return the out folder."""

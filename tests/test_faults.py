@@ -14,15 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import portfolio_cli
-
-
-def make_project(root: Path, slug: str, script: str, extra: str = "") -> Path:
-    folder = root / "projects" / slug
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "project.yaml").write_text(f"title: {slug}\n{extra}")
-    (folder / "train.py").write_text(script)
-    return folder
+from tests.conftest import make_project, portfolio_cli
 
 
 def good_run(root: Path, slug: str) -> str:

@@ -5,15 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import portfolio_cli
-
-
-def make_project(root: Path, slug: str, script: str, extra_yaml: str = "") -> Path:
-    folder = root / "projects" / slug
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "project.yaml").write_text(f"title: {slug}\n{extra_yaml}")
-    (folder / "train.py").write_text(script)
-    return folder
+from tests.conftest import make_project, portfolio_cli
 
 
 def record(root: Path, slug: str, failed: bool = False) -> dict:
