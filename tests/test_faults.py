@@ -79,14 +79,18 @@ def test_huge_output_is_capped_with_a_note_and_the_run_goes_on(tiny: Path) -> No
         "import portfolio",
         "portfolio.log_metric('score', 1.0)",
     ]))
-    result = portfolio_cli("run", "chatty", cwd=tiny, timeout=300)
+    result = portfolio_cli("build", "chatty", cwd=tiny, timeout=300)
     assert result.returncode == 0, result.stderr
+    assert "chatty: ok" in result.stderr
     log = tiny / "results" / "chatty" / "log.txt"
     assert log.stat().st_size < 25_000_000
     assert "[portfolio: the log was capped at 20 MB; 180.0 MB more output was dropped]" in \
         log.read_text()[-200:]
     assert json.loads((tiny / "results" / "chatty" / "metrics.json").read_text()) == \
         {"score": 1.0}
+    shown = page(tiny, "chatty")
+    assert "<td>score</td>" in shown and "failed" not in shown.split("<article")[1]
+    assert (tiny / "site" / "projects" / "chatty" / "log.txt").stat().st_size < 25_000_000
 
 
 @pytest.mark.slow
@@ -117,6 +121,7 @@ def test_a_kill_by_signal_is_named(tiny: Path) -> None:
     result = portfolio_cli("build", "killed", cwd=tiny)
     assert result.returncode == 1 and "killed (killed)" in result.stderr
     assert failure(tiny, "killed")["error"] == "killed by SIGKILL (out of memory?)"
+    assert not (tiny / "results" / "killed" / "run.json").exists()  # nothing good to keep
     shown = page(tiny, "killed")
     assert "killed by SIGKILL" in shown and "bye" in shown  # the log's tail
 
