@@ -25,10 +25,6 @@ def _workspace(root: str | None) -> Workspace:
     return Workspace(Path(root or ".").resolve())
 
 
-def _say(slug: str, message: str) -> None:
-    click.echo(f"{slug}: {message}", err=True)
-
-
 root_option = click.option("--root", type=click.Path(file_okay=False, exists=True),
                            help="The portfolio repository (default: the current folder).")
 

@@ -32,10 +32,6 @@ class Task(StrEnum):
     FORECASTING = "time-series-forecasting"
     OTHER = "other"
 
-    @property
-    def is_classification(self) -> bool:
-        return self.value.endswith("classification")
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
