@@ -134,14 +134,21 @@ def test_a_script_without_metrics_is_shown_as_such_not_as_an_error(tiny: Path) -
     assert not (tiny / "results" / "quiet" / "failed").exists()
 
 
-def test_sigint_mid_run_stops_children_and_leaves_results_as_they_were(tiny: Path) -> None:
-    good = good_run(tiny, "long")
-    marker = tiny / "running.pid"
-    make_project(tiny, "long", f"import os, time\nopen({str(marker)!r}, 'w').write("
+def start_hanging(root: Path, slug: str, command: str) -> tuple[subprocess.Popen, Path]:
+    """Start ``portfolio COMMAND SLUG`` on a project that hangs; return once its script runs,
+    with the build process and the file holding the script's pid."""
+    marker = root / f"{slug}.pid"
+    make_project(root, slug, f"import os, time\nopen({str(marker)!r}, 'w').write("
                  "str(os.getpid()))\ntime.sleep(600)\n")
-    build = subprocess.Popen([sys.executable, "-m", "portfolio", "build", "long"], cwd=tiny,
+    build = subprocess.Popen([sys.executable, "-m", "portfolio", command, slug], cwd=root,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for(marker)
+    return build, marker
+
+
+def test_sigint_mid_run_stops_children_and_leaves_results_as_they_were(tiny: Path) -> None:
+    good = good_run(tiny, "long")
+    build, marker = start_hanging(tiny, "long", "build")
     build.send_signal(signal.SIGINT)
     _, err = build.communicate(timeout=60)
     assert build.returncode == 130
@@ -153,12 +160,7 @@ def test_sigint_mid_run_stops_children_and_leaves_results_as_they_were(tiny: Pat
 
 
 def test_sigterm_is_handled_like_ctrl_c(tiny: Path) -> None:
-    marker = tiny / "running.pid"
-    make_project(tiny, "term", f"import os, time\nopen({str(marker)!r}, 'w').write("
-                 "str(os.getpid()))\ntime.sleep(600)\n")
-    build = subprocess.Popen([sys.executable, "-m", "portfolio", "run", "term"], cwd=tiny,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for(marker)
+    build, marker = start_hanging(tiny, "term", "run")
     build.terminate()
     build.communicate(timeout=60)
     assert build.returncode == 130
@@ -168,13 +170,8 @@ def test_sigterm_is_handled_like_ctrl_c(tiny: Path) -> None:
 
 def test_a_second_build_is_refused_while_one_runs_and_a_stale_lock_is_ignored(
         tiny: Path) -> None:
-    marker = tiny / "running.pid"
-    make_project(tiny, "slow", f"import os, time\nopen({str(marker)!r}, 'w').write("
-                 "str(os.getpid()))\ntime.sleep(600)\n")
-    first = subprocess.Popen([sys.executable, "-m", "portfolio", "run", "slow"], cwd=tiny,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first, _ = start_hanging(tiny, "slow", "run")
     try:
-        wait_for(marker)
         second = portfolio_cli("build", cwd=tiny)
         assert second.returncode == 2
         assert f"another portfolio build is running in {tiny} (pid {first.pid})" in second.stderr

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -62,23 +64,30 @@ def test_a_repository_module_the_run_imported_is_an_input(tiny: Path) -> None:
     assert decision(tiny, "uses-lib").reasons == ["<repo>/shared_lib/features.py changed"]
 
 
-def test_a_library_upgrade_makes_every_project_stale() -> None:
+def test_a_library_upgrade_is_named_as_the_reason() -> None:
     before = {"files": {}, "meta": {}, "versions": {"tensorflow": "2.20.0"}, "format": 1}
     now = {"files": {}, "meta": {}, "versions": {"tensorflow": "2.21.0"}, "format": 1}
     assert plan.why_changed(before, now) == ["tensorflow 2.20.0 → 2.21.0"]
 
 
-def test_smoke_runs_everything_into_scratch_and_touches_no_results(tiny: Path) -> None:
-    make_project(tiny, "epochs", "\n".join([
+def keras_script(samples: int, epochs: int, *more: str) -> str:
+    """A one-layer Keras regression on zeros, trained for ``epochs``, then ``more`` lines."""
+    return "\n".join([
         "import numpy as np, keras",
-        "x = np.zeros((256, 2), 'float32'); y = np.zeros(256, 'float32')",
+        f"x = np.zeros(({samples}, 2), 'float32'); y = np.zeros({samples}, 'float32')",
         "m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])",
         "m.compile(optimizer='sgd', loss='mse')",
-        "m.fit(x, y, epochs=50, batch_size=8, verbose=0)",
+        f"m.fit(x, y, epochs={epochs}, batch_size=8, verbose=0)",
+        *more,
+    ])
+
+
+def test_smoke_runs_everything_into_scratch_and_touches_no_results(tiny: Path) -> None:
+    make_project(tiny, "epochs", keras_script(
+        256, 50,
         "from sklearn.model_selection import GridSearchCV",
         "from sklearn.linear_model import Ridge",
-        "GridSearchCV(Ridge(), {'alpha': [0.1, 1.0, 10.0]}, cv=2).fit(x, y)",
-    ]))
+        "GridSearchCV(Ridge(), {'alpha': [0.1, 1.0, 10.0]}, cv=2).fit(x, y)"))
     result = portfolio_cli("run", "epochs", "--smoke", cwd=tiny)
     assert result.returncode == 0, result.stderr
     assert not (tiny / "results" / "epochs").exists()
@@ -91,14 +100,7 @@ def test_smoke_runs_everything_into_scratch_and_touches_no_results(tiny: Path) -
 
 
 def test_plain_progress_lines_and_summary_table_when_not_a_terminal(tiny: Path) -> None:
-    make_project(tiny, "progress", "\n".join([
-        "import numpy as np, keras",
-        "x = np.zeros((64, 2), 'float32'); y = np.zeros(64, 'float32')",
-        "m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])",
-        "m.compile(optimizer='sgd', loss='mse')",
-        "m.fit(x, y, epochs=2, batch_size=8, verbose=0)",
-        "print('Test loss: 0.5')",
-    ]))
+    make_project(tiny, "progress", keras_script(64, 2, "print('Test loss: 0.5')"))
     result = portfolio_cli("run", "progress", cwd=tiny)
     err = result.stderr
     assert "progress: queued: never run" in err
@@ -110,34 +112,30 @@ def test_plain_progress_lines_and_summary_table_when_not_a_terminal(tiny: Path) 
 
 
 def test_exclusive_projects_run_alone(tiny: Path) -> None:
+    spans = tiny / "spans.txt"  # each script appends "slug start end" from its own clock
     for slug in ("alone", "shared-a", "shared-b"):
         extra = "exclusive: true\n" if slug == "alone" else ""
-        make_project(tiny, slug, "import time, os\nprint(os.environ['OMP_NUM_THREADS'])\n"
-                     "time.sleep(0.5)\n", extra)
+        make_project(tiny, slug, "import os, time\nstart = time.time()\n"
+                     "print(os.environ['OMP_NUM_THREADS'])\ntime.sleep(0.5)\n"
+                     f"open({str(spans)!r}, 'a').write(f'{slug} {{start}} {{time.time()}}\\n')\n",
+                     extra)
     assert portfolio_cli("run", "alone", "shared-a", "shared-b", "-j", "2", cwd=tiny
                          ).returncode == 0
-    runs = {slug: json.loads((tiny / "results" / slug / "run.json").read_text())
-            for slug in ("alone", "shared-a", "shared-b")}
-
-    def span(run: dict) -> tuple[float, float]:
-        from datetime import datetime
-
-        start = datetime.fromisoformat(run["started"]).timestamp()
-        return start, start + run["duration_s"]
-
-    alone_start, alone_end = span(runs["alone"])
+    times = {slug: (float(a), float(b)) for slug, a, b in
+             (line.split() for line in spans.read_text().splitlines())}
+    alone_start, alone_end = times["alone"]
     for slug in ("shared-a", "shared-b"):
-        start, end = span(runs[slug])
-        assert start >= alone_end - 1 or end <= alone_start + 1  # second-resolution stamps
-    cores = str(max(1, __import__("os").cpu_count()))
+        start, end = times[slug]
+        assert start >= alone_end or end <= alone_start, (slug, times)
+    shared_a, shared_b = times["shared-a"], times["shared-b"]
+    assert shared_a[0] < shared_b[1] and shared_b[0] < shared_a[1]  # these two overlap
+    cores = str(max(1, os.cpu_count() or 1))
     assert (tiny / "results" / "alone" / "log.txt").read_text().split()[0] == cores
 
 
 def test_a_noop_build_skips_the_engine_and_imports_nothing_heavy(tiny: Path) -> None:
     make_project(tiny, "light", "print('Accuracy: 0.5')\n")
     for slug in ("tutorial", "failing", "no-keras"):
-        import shutil
-
         shutil.rmtree(tiny / "projects" / slug)
     assert portfolio_cli("build", cwd=tiny).returncode == 0
     code = ("import atexit, sys\n"

@@ -8,6 +8,7 @@ Rendering never trains and never imports TensorFlow or matplotlib.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -178,8 +179,6 @@ def _derived_config(workspace: Workspace, user: dict[str, Any],
 
 
 def _relative(path: Path, start: Path) -> str:
-    import os
-
     return os.path.relpath(path, start)
 
 
