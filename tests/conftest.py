@@ -7,11 +7,15 @@ through the real CLI, in a child process, and many tests read what it produced.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +81,25 @@ class Built:
 
     def page(self, slug: str) -> str:
         return (self.site / "projects" / slug / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_workers() -> Iterator[Path]:
+    """Every build of the session shares one private folder of warm workers (its children
+    inherit the variable), and none outlives the session."""
+    folder = Path(tempfile.mkdtemp(prefix="pw-"))  # short: a socket path has 108 bytes
+    saved = {k: os.environ.get(k) for k in ("PORTFOLIO_RUNTIME_DIR", "PORTFOLIO_WARM_IDLE")}
+    os.environ.update(PORTFOLIO_RUNTIME_DIR=str(folder), PORTFOLIO_WARM_IDLE="120")
+    yield folder
+    for info in folder.glob("warm-*.json"):
+        with contextlib.suppress(OSError, ValueError, ProcessLookupError):
+            os.kill(json.loads(info.read_text())["pid"], signal.SIGKILL)
+    shutil.rmtree(folder, ignore_errors=True)
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from portfolio import discover, plan, render, run, site
+from portfolio import discover, plan, render, run, site, warm
 from portfolio.errors import EXIT_OK, BuildLocked, PortfolioError, ProjectsFailed
 from portfolio.model import Workspace
 from portfolio.progress import Reporter
@@ -55,25 +55,35 @@ def _validate(ws: Workspace) -> None:
 
 
 def _run_stale(ws: Workspace, slugs: tuple[str, ...], jobs: int | None, force: bool,
-               smoke: bool) -> list[run.Outcome]:
-    """Run what is stale (everything with --force; everything, into scratch, with --smoke)."""
-    _validate(ws)
+               smoke: bool, use_warm: bool = True,
+               ) -> tuple[list[run.Outcome], warm.Worker | None]:
+    """Run what is stale (everything with --force; everything, into scratch, with --smoke).
+    Returns the outcomes, and the warm worker if one was started for them."""
     projects = discover.discover(ws, list(slugs) or None)
     decisions = [plan.decide(ws, p) for p in projects]
+    todo = [d for d in decisions if force or smoke or d.must_run]
+    # The warm worker starts loading its libraries now, while the inputs are validated.
+    worker = _warm_worker(ws) if todo and use_warm else None
+    _validate(ws)
     reporter = Reporter()
-    todo = []
     for decision in decisions:
-        if force or smoke or decision.must_run:
-            todo.append(decision)
-        else:
+        if decision not in todo:
             reporter.fresh(decision.state.project.slug)
     with reporter:
-        outcomes = run.run_projects(ws, todo, jobs or os.cpu_count() or 1, smoke, reporter)
+        outcomes = run.run_projects(ws, todo, jobs or os.cpu_count() or 1, smoke, reporter,
+                                    worker)
     if todo:
         reporter.summary(_peak_mb())
     if smoke:
         click.echo(f"smoke run: results in {ws.scratch_dir} (never published)", err=True)
-    return outcomes
+    return outcomes, worker
+
+
+def _warm_worker(ws: Workspace) -> warm.Worker | None:
+    """The worker preloads what every project imports (not only the stale ones), so the
+    same worker serves the next rebuild whichever project is edited."""
+    scripts = [p.folder / p.meta.script for p in discover.discover(ws)]
+    return warm.ensure(warm.preloads(scripts), ws.build_dir / "warm.log")
 
 
 def _peak_mb() -> float:
@@ -126,6 +136,9 @@ jobs_option = click.option("-j", "--jobs", type=click.IntRange(min=1),
 force_option = click.option("--force", is_flag=True, help="Re-run even fresh projects.")
 smoke_option = click.option("--smoke", is_flag=True, envvar="PORTFOLIO_SMOKE",
                             help="Quick end-to-end check: 1 epoch, a few batches.")
+warm_option = click.option("--warm/--no-warm", "use_warm", default=True, show_default=True,
+                           help="Fork runs from a warm worker that has scikit-learn, pandas "
+                                "and matplotlib imported (PORTFOLIO_WARM=0 also turns it off).")
 
 
 @cli.command(name="run")
@@ -134,12 +147,13 @@ smoke_option = click.option("--smoke", is_flag=True, envvar="PORTFOLIO_SMOKE",
 @jobs_option
 @force_option
 @smoke_option
+@warm_option
 def run_command(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: bool,
-                smoke: bool) -> None:
+                smoke: bool, use_warm: bool) -> None:
     """Run the stale projects (or SLUGS) without building the site."""
     ws = _workspace(root)
     with _exclusive(ws):
-        outcomes = _run_stale(ws, slugs, jobs, force, smoke)
+        outcomes, _ = _run_stale(ws, slugs, jobs, force, smoke, use_warm)
     _fail_if_any(outcomes)
 
 
@@ -153,16 +167,18 @@ def run_command(slugs: tuple[str, ...], root: str | None, jobs: int | None, forc
               help="Exit 0 even when a project failed (its page shows the failure).")
 @click.option("--no-run", is_flag=True,
               help="Run nothing: build the site from results/ as they are (what CI does).")
+@warm_option
 def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: bool, smoke: bool,
-          keep_going: bool, no_run: bool) -> None:
+          keep_going: bool, no_run: bool, use_warm: bool = True) -> None:
     """Run the stale projects, then build the site into site/."""
     ws = _workspace(root)
     with _exclusive(ws):
         if no_run:
             _validate(ws)
-        outcomes = [] if no_run else _run_stale(ws, slugs, jobs, force, smoke)
+        outcomes, worker = ([], None) if no_run else _run_stale(ws, slugs, jobs, force,
+                                                                 smoke, use_warm)
         states = [plan.state_of(ws, p) for p in discover.discover(ws)]
-        config, previews = render.render(ws, states)
+        config, previews = render.render(ws, states, worker=worker)
         built = site.build_if_changed(config, ws.site_dir, [ws.templates_dir, ws.mkdocs_yml])
         previews.finish(ws.site_dir, config.parent / "docs")
     click.echo(f"site {'built' if built else 'unchanged'}: {ws.site_dir / 'index.html'}")
@@ -192,6 +208,14 @@ def status(root: str | None) -> None:
             f"{latest.run['duration_s']:.1f} s" if latest and "duration_s" in latest.run else "–",
             ", ".join(decision.reasons) or "–")
     Console(width=200 if not sys.stdout.isatty() else None).print(table)
+
+
+@cli.command()
+def stop() -> None:
+    """Stop the warm workers (they also leave by themselves after 15 idle minutes)."""
+    pids = warm.stop()
+    click.echo(f"stopped {len(pids)} warm worker(s)" + (f": pid {', '.join(map(str, pids))}"
+                                                         if pids else ""))
 
 
 @cli.command()

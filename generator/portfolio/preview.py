@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from portfolio import warm
+
 WIDTH, HEIGHT, DPI = 1200, 630, 100
 
 
@@ -26,14 +28,21 @@ WIDTH, HEIGHT, DPI = 1200, 630, 100
 class Pending:
     """Preview images being drawn in a child while the site engine runs on the other core."""
 
-    proc: subprocess.Popen[bytes] | None
+    proc: subprocess.Popen[bytes] | warm.Run | None
     copies: list[tuple[Path, str]] = field(default_factory=list)  # (image, path in site)
+    output: Any = None  # a forked child's stdout and stderr
 
     def finish(self, *targets: Path) -> None:
         """Wait for the drawing, then put each image at its place under every target."""
-        if self.proc is not None:
+        if isinstance(self.proc, subprocess.Popen):
             _, err = self.proc.communicate(timeout=300)
             if self.proc.returncode != 0:
+                raise RuntimeError(f"drawing the preview images failed:\n{err.decode()}")
+        elif self.proc is not None:
+            with self.output:
+                err = self.output.read()
+            ended = self.proc.wait(300)
+            if ended is None or ended[0] != 0:
                 raise RuntimeError(f"drawing the preview images failed:\n{err.decode()}")
         for image, relative in self.copies:
             for target in targets:
@@ -44,8 +53,10 @@ class Pending:
                     shutil.copyfile(image, destination)
 
 
-def start(specs: list[tuple[dict[str, Any], str]], cache: Path) -> Pending:
-    """Start drawing the specs not in ``cache`` yet (one child for all of them)."""
+def start(specs: list[tuple[dict[str, Any], str]], cache: Path,
+          worker: warm.Worker | None = None) -> Pending:
+    """Start drawing the specs not in ``cache`` yet (one child for all of them): forked
+    by the warm worker when there is one (matplotlib is loaded there already)."""
     cache.mkdir(parents=True, exist_ok=True)
     pending, missing = Pending(None), []
     for spec, relative in specs:
@@ -54,11 +65,21 @@ def start(specs: list[tuple[dict[str, Any], str]], cache: Path) -> Pending:
         pending.copies.append((path, relative))
         if not path.is_file():
             missing.append({**spec, "out": str(path)})
-    if missing:
-        todo = cache / f"todo-{os.getpid()}.json"
-        todo.write_text(json.dumps(missing), encoding="utf-8")
-        pending.proc = subprocess.Popen([sys.executable, "-m", "portfolio.preview", str(todo)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if not missing:
+        return pending
+    todo = cache / f"todo-{os.getpid()}.json"
+    todo.write_text(json.dumps(missing), encoding="utf-8")
+    if worker is not None:
+        read, write = os.pipe()
+        env = {**os.environ, "MPLBACKEND": "Agg"}
+        pending.proc = worker.start("portfolio.preview", [str(todo)], cache, env, 1, write)
+        os.close(write)
+        if pending.proc is not None:
+            pending.output = os.fdopen(read, "rb")
+            return pending
+        os.close(read)
+    pending.proc = subprocess.Popen([sys.executable, "-m", "portfolio.preview", str(todo)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return pending
 
 

@@ -18,7 +18,7 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from portfolio import preview, views
+from portfolio import caches, preview, views, warm
 from portfolio.config import Profile, load_mkdocs_yml, profile_of
 from portfolio.model import ProjectState, Workspace
 from portfolio.preview import Pending
@@ -73,13 +73,14 @@ def environment(templates: Path) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=caches.template_bytecode("pages"),
     )
     env.filters.update(fmt=views.fmt, url=url, markdown_only=markdown_only)
     return env
 
 
-def render(workspace: Workspace, states: list[ProjectState],
-           previews: bool = True) -> tuple[Path, Pending]:
+def render(workspace: Workspace, states: list[ProjectState], previews: bool = True,
+           worker: warm.Worker | None = None) -> tuple[Path, Pending]:
     """Write ``.build/docs`` and ``.build/mkdocs.yml``; return the config's path and the
     link-preview images, still being drawn in a child (``Pending.finish`` puts them in
     place), so the site engine can run meanwhile. ``previews=False``: none (validation)."""
@@ -100,7 +101,7 @@ def render(workspace: Workspace, states: list[ProjectState],
         _write(page_dir / "model-index.yaml",
                yaml.safe_dump(view.model_index(), sort_keys=False, allow_unicode=True))
 
-    pending = (_previews(workspace, user_config, profile, project_views, states)
+    pending = (_previews(workspace, user_config, profile, project_views, states, worker)
                if previews else Pending(None))
     _write(docs / "robots.txt", _robots(user_config))
     profile = _copy_profile_files(workspace.root, profile, docs / "assets")
@@ -123,7 +124,8 @@ def render(workspace: Workspace, states: list[ProjectState],
 
 
 def _previews(workspace: Workspace, config: dict[str, Any], profile: Profile,
-              project_views: list[views.ProjectView], states: list[ProjectState]) -> Pending:
+              project_views: list[views.ProjectView], states: list[ProjectState],
+              worker: warm.Worker | None) -> Pending:
     """1200×630 link-preview images: one per project, one for the home page."""
     site_name = str(config.get("site_name") or profile.name)
     specs: list[tuple[dict[str, Any], str]] = [({
@@ -136,7 +138,7 @@ def _previews(workspace: Workspace, config: dict[str, Any], profile: Profile,
         specs.append(({"kicker": f"{profile.name} · {site_name}", "title": view.title,
                        "headline": view.headline_text, "detail": view.comparison,
                        "curve": curve[:200]}, f"projects/{view.slug}/preview.png"))
-    return preview.start(specs, workspace.build_dir / "previews")
+    return preview.start(specs, workspace.build_dir / "previews", worker)
 
 
 def _robots(config: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -21,13 +22,14 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from portfolio import logs
+from portfolio import logs, warm
 from portfolio.model import Project, RunResult, Workspace
 from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
 from portfolio.progress import Reporter, describe_epoch
@@ -77,12 +79,13 @@ class Executor(Protocol):
 class LocalExecutor:
     """Runs jobs as child processes on this machine, ``jobs`` at a time."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, worker: warm.Worker | None = None) -> None:
         self._pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="portfolio-run")
         self._stop = threading.Event()
+        self._worker = worker
 
     def submit(self, job: Job) -> Future[Outcome]:
-        return self._pool.submit(run_child, job, self._stop)
+        return self._pool.submit(run_child, job, self._stop, self._worker)
 
     def cancel(self) -> None:
         """Stop every running child (and its process group); queued jobs never start."""
@@ -111,7 +114,7 @@ def child_env(job: Job) -> dict[str, str]:
         "PORTFOLIO_SEED": str(job.seed),
         "PORTFOLIO_SMOKE": "1" if job.smoke else "0",
         "PORTFOLIO_ROOT": str(job.root or job.folder),
-        "PYTHONHASHSEED": str(job.seed),
+        "PYTHONHASHSEED": "0",  # as in the warm worker, whose children share its hash seed
         "PYTHONUNBUFFERED": "1",  # the log keeps the order of prints and tracebacks
         "MPLBACKEND": "Agg",
         "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "1"),
@@ -142,57 +145,145 @@ def _pump(stream: Any, log: Any, cap: int) -> None:
     log.flush()
 
 
-def run_child(job: Job, stop: threading.Event | None = None) -> Outcome:
+def run_child(job: Job, stop: threading.Event | None = None,
+              worker: warm.Worker | None = None) -> Outcome:
     """Run one job to completion, timeout or ``stop``; stdout and stderr go to ``log.txt``.
 
-    The child is reaped with ``wait4`` so its peak memory comes back with its status.
+    The child is forked by the warm ``worker`` when there is one (it has the heavy
+    libraries imported already), else started as a fresh interpreter. Either way it is
+    reaped with ``wait4``, so its peak memory comes back with its status.
     """
-    command = [sys.executable, "-m", "portfolio.child", job.script]
     started_at, started = datetime.now(UTC), time.monotonic()
-    peak_mb = None
+    stop = stop or threading.Event()
+
+    def expired() -> bool:
+        return stop.is_set() or time.monotonic() - started > job.timeout
+
+    peak_mb = returncode = None
     with (job.out / "log.txt").open("wb") as log:
-        proc = subprocess.Popen(command, cwd=job.folder, env=child_env(job),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        pump = threading.Thread(target=_pump, args=(proc.stdout, log, LOG_CAP_BYTES),
+        child = _start(job, worker, expired)
+        if child is None:  # stopped or timed out while the worker was still importing
+            child = _Unstarted()
+        pump = threading.Thread(target=_pump, args=(child.output, log, LOG_CAP_BYTES),
                                 daemon=True)
         pump.start()
         try:
             while True:
-                pid, wait_status, usage = os.wait4(proc.pid, os.WNOHANG)
-                if pid:
-                    proc.returncode = os.waitstatus_to_exitcode(wait_status)
-                    peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
-                    status, error = _status_from_child(job.out, proc.returncode)
+                ended = child.wait(_POLL_S)
+                if ended:
+                    returncode, peak_mb = ended
+                    status, error = _status_from_child(job.out, returncode)
                     break
-                if stop is not None and stop.is_set():
-                    stop_group(proc)
+                if stop.is_set():
+                    returncode = stop_group(child)
                     status, error = "interrupted", "the build was interrupted"
                     break
                 if time.monotonic() - started > job.timeout:
-                    stop_group(proc)
+                    returncode = stop_group(child)
                     status, error = "timeout", f"timed out after {job.timeout:g} s; stopped"
                     break
-                time.sleep(_POLL_S)
         except BaseException:
-            stop_group(proc)
+            stop_group(child)
             raise
         finally:
             pump.join(timeout=_GRACE_S)  # a grandchild may still hold the pipe: don't wait on it
-            proc.stdout.close()
-    return Outcome(job.slug, status, proc.returncode, time.monotonic() - started, error,
+            child.output.close()
+    return Outcome(job.slug, status, returncode, time.monotonic() - started, error,
                    started_at, peak_mb)
 
 
-def stop_group(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the child and everything it started: SIGTERM to the group, then SIGKILL."""
+class _Child(Protocol):
+    pid: int
+    output: Any  # the read end of the child's stdout and stderr
+
+    def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
+        """(returncode, peak MB) once the child has ended; None if ``timeout`` passed."""
+
+
+def _start(job: Job, worker: warm.Worker | None, expired: Any) -> _Child | None:
+    env = child_env(job)
+    if worker is not None:
+        read, write = os.pipe()
+        forked = worker.start("portfolio.child", [job.script], job.folder, env, job.threads,
+                              write, expired)
+        os.close(write)
+        if forked is not None:
+            return _Forked(forked, os.fdopen(read, "rb"))
+        os.close(read)
+        if expired():
+            return None
+    return _Fresh(job, env)
+
+
+class _Fresh:
+    """``python -m portfolio.child SCRIPT`` in the project folder, in its own session."""
+
+    def __init__(self, job: Job, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "portfolio.child", job.script],
+                                     cwd=job.folder, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self.pid = self.proc.pid
+        self.output = self.proc.stdout
+        self._ended = os.pidfd_open(self.pid) if hasattr(os, "pidfd_open") else None
+
+    def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            pid, wait_status, usage = os.wait4(self.pid, os.WNOHANG)
+            if pid:
+                self.proc.returncode = os.waitstatus_to_exitcode(wait_status)
+                if self._ended is not None:
+                    os.close(self._ended)
+                return self.proc.returncode, usage.ru_maxrss / 1024  # kilobytes on Linux
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return None
+            if self._ended is not None:  # woken the moment it exits, no polling delay
+                select.select([self._ended], [], [], left)
+            else:
+                time.sleep(min(_POLL_S, left if left is not None else _POLL_S))
+
+
+class _Forked:
+    """A child forked by the warm worker; the worker reaps it and reports back."""
+
+    def __init__(self, run: warm.Run, output: Any) -> None:
+        self._run = run
+        self.pid = run.pid
+        self.output = output
+        self._ended: tuple[int, float | None] | None = None
+
+    def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
+        if self._ended is None:
+            self._ended = self._run.wait(timeout)
+        return self._ended
+
+
+class _Unstarted:
+    """Stand-in for a run that never started: nothing to read, nothing to stop."""
+
+    pid = 0
+
+    def __init__(self) -> None:
+        self.output = Path(os.devnull).open("rb")  # noqa: SIM115 - run_child closes it
+
+    def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
+        return None
+
+
+def stop_group(child: _Child) -> int | None:
+    """Stop the child and everything it started: SIGTERM to the group, then SIGKILL.
+    Returns its exit code."""
+    if not child.pid:
+        return None
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=_GRACE_S)
+        os.killpg(child.pid, signal.SIGTERM)
+    ended = child.wait(_GRACE_S)
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)  # what is left of the group: grandchildren too
-    proc.wait()
+        os.killpg(child.pid, signal.SIGKILL)  # what is left of the group: grandchildren too
+    ended = ended or child.wait(None)
+    return ended[0] if ended else None
 
 
 def _status_from_child(out: Path, returncode: int) -> tuple[str, str | None]:
@@ -276,7 +367,7 @@ def _replace(source: Path, target: Path) -> None:
 
 
 def run_projects(workspace: Workspace, decisions: list[Decision], jobs: int, smoke: bool,
-                 reporter: Reporter) -> list[Outcome]:
+                 reporter: Reporter, worker: warm.Worker | None = None) -> list[Outcome]:
     """Run every decision's project and keep its results; outcomes come in input order.
 
     Projects marked ``exclusive`` run first, one at a time with every core; the rest share
@@ -297,13 +388,15 @@ def run_projects(workspace: Workspace, decisions: list[Decision], jobs: int, smo
     for batch, workers in [*[([d], 1) for d in alone], (shared, jobs)]:
         if batch:
             threads = max(1, cores // max(1, min(workers, len(batch))))
-            outcomes.update(_run_batch(workspace, batch, workers, threads, smoke, reporter))
+            outcomes.update(_run_batch(workspace, batch, workers, threads, smoke, reporter,
+                                       worker))
     return [outcomes[d.state.project.slug] for d in decisions]
 
 
 def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, threads: int,
-               smoke: bool, reporter: Reporter) -> dict[str, Outcome]:
-    executor = LocalExecutor(workers)
+               smoke: bool, reporter: Reporter,
+               worker: warm.Worker | None) -> dict[str, Outcome]:
+    executor = LocalExecutor(workers, worker)
     running = [_Running(d, _job(workspace, d.state.project, threads, smoke)) for d in decisions]
     for item in running:
         item.future = executor.submit(item.job)
@@ -321,7 +414,9 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, th
                                       outcome.peak_mb, _score(item.decision, final),
                                       outcome.error)
                     done[item.slug] = outcome
-            time.sleep(_POLL_S)
+            # Wake for progress every _POLL_S, and at once when a run ends.
+            futures.wait([i.future for i in running if i.slug not in done and i.future],
+                         timeout=_POLL_S, return_when=futures.FIRST_COMPLETED)
         executor.shutdown()
         return done
     except BaseException:

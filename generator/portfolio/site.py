@@ -11,7 +11,9 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import Any
 
+from portfolio import caches
 from portfolio.errors import ConfigError, SiteBuildError
 
 
@@ -105,6 +107,7 @@ def build(config_file: Path, strict: bool = True) -> None:
     logger.addHandler(collector)
     try:
         config = load_config(config_file=str(config_file), strict=strict)
+        _cache_templates(config)
         mkdocs_build(config)
     except exceptions.ConfigurationError as exc:
         raise ConfigError(f"mkdocs.yml: {exc}") from None
@@ -113,6 +116,20 @@ def build(config_file: Path, strict: bool = True) -> None:
         raise SiteBuildError(f"the site did not build: {exc}\n{details}".rstrip()) from None
     finally:
         logger.removeHandler(collector)
+
+
+def _cache_templates(config: Any) -> None:
+    """Give the theme's Jinja environment a bytecode cache; MkDocs builds a fresh
+    environment on every build and would otherwise recompile every Material template."""
+    theme = config.theme
+    make_env = theme.get_env
+
+    def get_env() -> Any:
+        env = make_env()
+        env.bytecode_cache = caches.template_bytecode("mkdocs-theme")
+        return env
+
+    theme.get_env = get_env
 
 
 def serve(config_file: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
