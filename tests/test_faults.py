@@ -41,6 +41,9 @@ def alive(pid: int) -> bool:
         f"/proc/{pid}/status").read_text()
 
 
+KIND = {"--warm": "forked from the warm worker", "--no-warm": "fresh interpreter"}
+
+
 def wait_for(path: Path, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while not path.exists():
@@ -48,7 +51,9 @@ def wait_for(path: Path, seconds: float = 60) -> None:
         time.sleep(0.05)
 
 
-def test_timeout_kills_the_whole_process_group_and_keeps_good_results(tiny: Path) -> None:
+@pytest.mark.parametrize("runner", ["--warm", "--no-warm"])
+def test_timeout_kills_the_whole_process_group_and_keeps_good_results(tiny: Path,
+                                                                      runner: str) -> None:
     good = good_run(tiny, "hang")
     pid_file = tiny / "grandchild.pid"
     make_project(tiny, "hang", "\n".join([
@@ -59,11 +64,12 @@ def test_timeout_kills_the_whole_process_group_and_keeps_good_results(tiny: Path
         "time.sleep(600)",
     ]), "timeout: 2\n")
     started = time.monotonic()
-    result = portfolio_cli("build", "hang", cwd=tiny)
+    result = portfolio_cli("build", runner, "hang", cwd=tiny)
     assert time.monotonic() - started < 60
     assert result.returncode == 1
     assert "hang (timeout)" in result.stderr
     assert failure(tiny, "hang")["error"] == "timed out after 2 s; stopped"
+    assert failure(tiny, "hang")["process"]["kind"] == KIND[runner]
     assert (tiny / "results" / "hang" / "metrics.json").read_text() == good
     assert not alive(int(pid_file.read_text()))  # the grandchild went with the group
     shown = page(tiny, "hang")
@@ -115,12 +121,14 @@ def test_a_diverging_loss_is_reported_at_its_epoch(tiny: Path) -> None:
     assert f"at epoch {epoch}" in page(tiny, "nan")
 
 
-def test_a_kill_by_signal_is_named(tiny: Path) -> None:
+@pytest.mark.parametrize("runner", ["--warm", "--no-warm"])
+def test_a_kill_by_signal_is_named(tiny: Path, runner: str) -> None:
     make_project(tiny, "killed", "import os, signal\nprint('bye', flush=True)\n"
                  "os.kill(os.getpid(), signal.SIGKILL)\n")
-    result = portfolio_cli("build", "killed", cwd=tiny)
+    result = portfolio_cli("build", runner, "killed", cwd=tiny)
     assert result.returncode == 1 and "killed (killed)" in result.stderr
     assert failure(tiny, "killed")["error"] == "killed by SIGKILL (out of memory?)"
+    assert failure(tiny, "killed")["process"]["kind"] == KIND[runner]
     assert not (tiny / "results" / "killed" / "run.json").exists()  # nothing good to keep
     shown = page(tiny, "killed")
     assert "killed by SIGKILL" in shown and "bye" in shown  # the log's tail
@@ -218,3 +226,10 @@ def test_duplicate_slugs_are_refused(tiny: Path) -> None:
     result = portfolio_cli("check", cwd=tiny)
     assert result.returncode == 2
     assert "duplicate slug: 'same_name' and 'same-name' name the same project" in result.stderr
+
+
+def test_missing_site_templates_are_named(tiny: Path) -> None:
+    (tiny / "site_templates" / "project.md.j2").unlink()
+    result = portfolio_cli("check", cwd=tiny)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "site_templates/ lacks project.md.j2" in result.stderr

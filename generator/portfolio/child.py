@@ -67,9 +67,6 @@ def main(argv: list[str]) -> int:
     smoke = os.environ.get("PORTFOLIO_SMOKE") == "1"
     rec = runtime.Recorder(out=out, seed=seed, project_dir=Path.cwd(), smoke=smoke)
     runtime.activate(rec)
-    worker = os.environ.pop("PORTFOLIO_WARM_PID", None)  # the script never sees it
-    rec.extra["process"] = ({"kind": "forked from the warm worker", "worker_pid": int(worker)}
-                            if worker else {"kind": "fresh interpreter"})
     capturers = all_capturers()
     install_all(rec, capturers)
     _seed_everything(seed)

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from portfolio import caches, preview, views, warm
 from portfolio.config import Profile, load_mkdocs_yml, profile_of
+from portfolio.errors import ConfigError
 from portfolio.model import ProjectState, Workspace
 from portfolio.preview import Pending
 
@@ -84,6 +85,7 @@ def render(workspace: Workspace, states: list[ProjectState], previews: bool = Tr
     """Write ``.build/docs`` and ``.build/mkdocs.yml``; return the config's path and the
     link-preview images, still being drawn in a child (``Pending.finish`` puts them in
     place), so the site engine can run meanwhile. ``previews=False``: none (validation)."""
+    _require_templates(workspace.templates_dir)
     user_config = load_mkdocs_yml(workspace.mkdocs_yml)
     profile = profile_of(user_config, workspace.mkdocs_yml)
     docs = workspace.build_dir / "docs"
@@ -121,6 +123,18 @@ def render(workspace: Workspace, states: list[ProjectState], previews: bool = Tr
     derived = _derived_config(workspace, user_config, project_views, tags)
     _write(config, yaml.safe_dump(derived, sort_keys=False, allow_unicode=True))
     return config, pending
+
+
+_TEMPLATES = ("home.md.j2", "project.md.j2", "results.md.j2", "tags.md.j2")
+
+
+def _require_templates(folder: Path) -> None:
+    missing = [name for name in _TEMPLATES if not (folder / name).is_file()]
+    if missing:
+        raise ConfigError(
+            f"{folder.name}/ lacks {', '.join(missing)}: the site's page templates live in "
+            f"{folder.name}/ at the repository root; copy that folder from the portfolio "
+            "repository (and edit the copies to change the pages)")
 
 
 def _previews(workspace: Workspace, config: dict[str, Any], profile: Profile,

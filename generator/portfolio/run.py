@@ -63,6 +63,7 @@ class Outcome:
     error: str | None
     started: datetime
     peak_mb: float | None = None  # the child's peak resident memory
+    process: dict[str, Any] | None = None  # how the child was started (run.json "process")
 
 
 class Executor(Protocol):
@@ -189,12 +190,13 @@ def run_child(job: Job, stop: threading.Event | None = None,
             pump.join(timeout=_GRACE_S)  # a grandchild may still hold the pipe: don't wait on it
             child.output.close()
     return Outcome(job.slug, status, returncode, time.monotonic() - started, error,
-                   started_at, peak_mb)
+                   started_at, peak_mb, child.process)
 
 
 class _Child(Protocol):
     pid: int
     output: Any  # the read end of the child's stdout and stderr
+    process: dict[str, Any] | None  # how it was started, for run.json
 
     def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
         """(returncode, peak MB) once the child has ended; None if ``timeout`` passed."""
@@ -225,6 +227,7 @@ class _Fresh:
                                      start_new_session=True)
         self.pid = self.proc.pid
         self.output = self.proc.stdout
+        self.process = {"kind": "fresh interpreter"}
         self._ended = os.pidfd_open(self.pid) if hasattr(os, "pidfd_open") else None
 
     def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
@@ -252,6 +255,7 @@ class _Forked:
         self._run = run
         self.pid = run.pid
         self.output = output
+        self.process = {"kind": "forked from the warm worker", "worker_pid": run.worker_pid}
         self._ended: tuple[int, float | None] | None = None
 
     def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
@@ -264,6 +268,7 @@ class _Unstarted:
     """Stand-in for a run that never started: nothing to read, nothing to stop."""
 
     pid = 0
+    process = None
 
     def __init__(self) -> None:
         self.output = Path(os.devnull).open("rb")  # noqa: SIM115 - run_child closes it
@@ -336,6 +341,7 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -
         "started": outcome.started.isoformat(timespec="seconds"),
         "duration_s": round(outcome.duration_s, 2),
         "peak_memory_mb": round(outcome.peak_mb, 1) if outcome.peak_mb else None,
+        "process": outcome.process,
         "input_hash": inputs.digest,
         "inputs": inputs.as_dict(),
         "outputs": outputs,

@@ -155,15 +155,16 @@ class Worker:
         if "pid" not in reply:
             conn.close()
             return None
-        return Run(conn, int(reply["pid"]))
+        return Run(conn, int(reply["pid"]), int(reply["worker"]))
 
 
 class Run:
     """A run forked by the worker: its pid (also its process group) and its end."""
 
-    def __init__(self, conn: socket.socket, pid: int) -> None:
+    def __init__(self, conn: socket.socket, pid: int, worker_pid: int) -> None:
         self._conn = conn
         self.pid = pid
+        self.worker_pid = worker_pid
 
     def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
         """(returncode, peak MB) once the worker has reaped the child; None on timeout.
@@ -370,7 +371,7 @@ class _Server:
         self.selector.register(pidfd, selectors.EVENT_READ, ("exited", pid))
         self.selector.register(conn, selectors.EVENT_READ, ("client", pid))
         with contextlib.suppress(OSError):
-            conn.send(json.dumps({"pid": pid}).encode())
+            conn.send(json.dumps({"pid": pid, "worker": os.getpid()}).encode())
 
     def _reap(self, pid: int) -> None:
         conn, pidfd = self.children.pop(pid)
@@ -402,7 +403,7 @@ class _Server:
             os.close(output)
             os.chdir(request["cwd"])
             os.environ.clear()
-            os.environ.update(request["env"], PORTFOLIO_WARM_PID=str(os.getppid()))
+            os.environ.update(request["env"])
             sys.path[0] = request["cwd"]  # as `python -m` started there would have it
             _size_thread_pools(int(request["threads"]))
             sys.argv = [request["module"], *request["argv"]]

@@ -1,0 +1,199 @@
+"""The warm worker: runs forked from a process that has the heavy libraries imported
+behave as fresh ones, share the worker across builds, and never outlive their client."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from portfolio import warm
+
+from tests.conftest import REPO, make_project, portfolio_cli
+
+# Prints whether scikit-learn was loaded before the script asked for it, then trains.
+SKLEARN = """\
+import sys
+print("preloaded:", "sklearn.linear_model" in sys.modules, flush=True)
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
+
+X, y = load_breast_cancer(return_X_y=True)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=1)
+model = LogisticRegression(max_iter=200).fit(X_train, y_train)
+print("test accuracy:", accuracy_score(y_test, model.predict(X_test)))
+"""
+
+
+def run_json(root: Path, slug: str) -> dict:
+    return json.loads((root / "results" / slug / "run.json").read_text())
+
+
+def gone(pid: int, seconds: float = 60) -> bool:
+    """Whether ``pid`` has exited (or is a zombie) within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{pid}/status")
+        if not status.exists() or "State:\tZ" in status.read_text():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def portfolio_root(tmp_path: Path, name: str = "p") -> Path:
+    root = tmp_path / name
+    shutil.copytree(REPO / "site_templates", root / "site_templates")
+    (root / "mkdocs.yml").write_text("site_name: Warm\ntheme:\n  name: material\n")
+    return root
+
+
+def test_preloads_are_the_fork_safe_modules_the_scripts_import(tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text("import numpy as np\nimport keras\nimport tensorflow as tf\n"
+                      "from sklearn.ensemble import RandomForestClassifier\n"
+                      "import matplotlib.pyplot as plt\nfrom . import sibling\n"
+                      "import os, json\n")
+    (tmp_path / "broken.py").write_text("import pandas\ndef broken(:\n")
+    assert warm.preloads([script, tmp_path / "broken.py", tmp_path / "missing.py"]) == [
+        "matplotlib.pyplot", "numpy", "sklearn.ensemble"]
+
+
+def test_runs_fork_from_one_worker_that_has_the_libraries_loaded(tmp_path: Path) -> None:
+    root = portfolio_root(tmp_path)
+    make_project(root, "first", SKLEARN)
+    make_project(root, "second", SKLEARN)
+    assert portfolio_cli("run", "-j", "2", cwd=root).returncode == 0
+    first, second = run_json(root, "first"), run_json(root, "second")
+    assert first["process"]["kind"] == "forked from the warm worker"
+    worker = first["process"]["worker_pid"]
+    assert second["process"]["worker_pid"] == worker
+    assert "preloaded: True" in (root / "results" / "first" / "log.txt").read_text()
+
+    # An edit re-runs one project, forked from the same worker: nothing to import again.
+    with (root / "projects" / "first" / "train.py").open("a") as fh:
+        fh.write("# edited\n")
+    assert portfolio_cli("run", cwd=root).returncode == 0
+    assert run_json(root, "first")["process"]["worker_pid"] == worker
+
+
+def test_a_forked_run_gives_the_same_results_as_a_fresh_interpreter(tmp_path: Path) -> None:
+    roots = {}
+    for runner in ("--warm", "--no-warm"):
+        roots[runner] = root = portfolio_root(tmp_path, runner.strip("-"))
+        make_project(root, "model", SKLEARN + "import os\nprint('cwd', os.getcwd())\n"
+                     "print('argv', sys.argv)\nprint('path0', sys.path[0])\n"
+                     "print('hash', hash('portfolio'))\n")
+        result = portfolio_cli("run", runner, cwd=root)
+        assert result.returncode == 0, result.stderr
+    warm_run, fresh_run = run_json(roots["--warm"], "model"), run_json(roots["--no-warm"], "model")
+    assert warm_run["process"]["kind"] == "forked from the warm worker"
+    assert fresh_run["process"]["kind"] == "fresh interpreter"
+    for key in ("results", "evaluations", "splits", "trivial_baseline", "status"):
+        assert warm_run[key] == fresh_run[key], key
+
+    def seen(root: Path) -> list[str]:
+        log = (root / "results" / "model" / "log.txt").read_text()
+        return [line.replace(str(root), "ROOT") for line in log.splitlines()
+                if line.startswith(("cwd", "argv", "path0", "hash"))]
+
+    assert seen(roots["--warm"]) == seen(roots["--no-warm"])
+    assert seen(roots["--warm"])[0] == "cwd ROOT/projects/model"
+
+
+def test_each_run_gets_its_share_of_the_cores(tmp_path: Path) -> None:
+    """The worker loads OpenBLAS with one thread; a forked child is resized to its share,
+    as a fresh one is by its environment."""
+    root = portfolio_root(tmp_path)
+    probe = ("import numpy\nfrom threadpoolctl import threadpool_info\n"
+             "print('threads', sorted({p['num_threads'] for p in threadpool_info()}))\n")
+    make_project(root, "alone", probe)
+    cores = os.cpu_count() or 1
+    for runner in ("--warm", "--no-warm"):
+        assert portfolio_cli("run", runner, "--force", "-j", "1", cwd=root).returncode == 0
+        log = (root / "results" / "alone" / "log.txt").read_text()
+        assert f"threads [{cores}]" in log, (runner, log)
+
+
+def test_an_edited_import_starts_a_new_worker_and_retires_the_old(tmp_path: Path) -> None:
+    root = portfolio_root(tmp_path)
+    make_project(root, "model", SKLEARN)
+    assert portfolio_cli("run", cwd=root).returncode == 0
+    old = run_json(root, "model")["process"]["worker_pid"]
+    make_project(root, "model", "import scipy.stats\n" + SKLEARN)
+    assert portfolio_cli("run", cwd=root).returncode == 0
+    new = run_json(root, "model")["process"]["worker_pid"]
+    assert new != old
+    assert gone(old)
+
+
+def test_a_worker_leaves_when_idle_and_portfolio_stop_stops_it(tmp_path: Path) -> None:
+    root = portfolio_root(tmp_path)
+    make_project(root, "model", "import numpy\nprint(numpy.arange(3).sum())\n")
+    env = {**os.environ, "PORTFOLIO_WARM_IDLE": "0.5"}
+    subprocess.run([sys.executable, "-m", "portfolio", "run"], cwd=root, env=env, check=True,
+                   capture_output=True, timeout=300)
+    assert gone(run_json(root, "model")["process"]["worker_pid"])
+
+    assert portfolio_cli("run", "--force", cwd=root).returncode == 0
+    worker = run_json(root, "model")["process"]["worker_pid"]
+    assert not gone(worker, seconds=0)
+    stopped = portfolio_cli("stop", cwd=root)
+    assert stopped.returncode == 0 and str(worker) in stopped.stdout
+    assert gone(worker)
+
+
+def test_a_client_killed_outright_takes_its_run_with_it(tmp_path: Path) -> None:
+    """Nobody is left to time the run out or read its output: the worker kills it."""
+    root = portfolio_root(tmp_path)
+    pid_file = root / "child.pid"
+    make_project(root, "hang", f"import os, time\nopen({str(pid_file)!r}, 'w')"
+                 ".write(str(os.getpid()))\ntime.sleep(600)\n")
+    client = subprocess.Popen([sys.executable, "-m", "portfolio", "run"], cwd=root,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline and client.poll() is None
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    client.send_signal(signal.SIGKILL)
+    client.wait()
+    assert gone(child)
+
+
+@pytest.mark.parametrize("setting", ["PORTFOLIO_WARM=0", "--no-warm"])
+def test_the_worker_can_be_turned_off(tmp_path: Path, setting: str) -> None:
+    root = portfolio_root(tmp_path)
+    make_project(root, "model", "import numpy\n")
+    env = dict(os.environ)
+    args = [sys.executable, "-m", "portfolio", "run"]
+    if setting.startswith("PORTFOLIO_WARM"):
+        env["PORTFOLIO_WARM"] = "0"
+    else:
+        args.append(setting)
+    subprocess.run(args, cwd=root, env=env, check=True, capture_output=True, timeout=300)
+    assert run_json(root, "model")["process"] == {"kind": "fresh interpreter"}
+
+
+def test_a_preload_that_fails_is_the_scripts_error_not_the_workers(tmp_path: Path) -> None:
+    """A library the worker cannot import (here: not installed) fails the script that
+    imports it, with the usual error in its log; the worker serves the other projects."""
+    if importlib.util.find_spec("seaborn"):
+        pytest.skip("seaborn is installed here")
+    root = portfolio_root(tmp_path)
+    make_project(root, "missing", "import seaborn\n")
+    make_project(root, "fine", "import numpy\nprint('fine')\n")
+    result = portfolio_cli("run", cwd=root)
+    assert result.returncode == 1
+    failed = json.loads((root / "results" / "missing" / "failed" / "run.json").read_text())
+    assert failed["error"] == "ModuleNotFoundError: No module named 'seaborn'"
+    assert failed["process"]["kind"] == "forked from the warm worker"
+    assert run_json(root, "fine")["status"] == "ok"
