@@ -34,6 +34,9 @@ print("test accuracy:", accuracy_score(y_test, model.predict(X_test)))
 """
 
 
+KIND = {"--warm": "forked from the warm worker", "--no-warm": "fresh interpreter"}
+
+
 def run_json(root: Path, slug: str) -> dict:
     return json.loads((root / "results" / slug / "run.json").read_text())
 
@@ -197,3 +200,20 @@ def test_a_preload_that_fails_is_the_scripts_error_not_the_workers(tmp_path: Pat
     assert failed["error"] == "ModuleNotFoundError: No module named 'seaborn'"
     assert failed["process"]["kind"] == "forked from the warm worker"
     assert run_json(root, "fine")["status"] == "ok"
+
+
+def test_start_up_variables_reach_a_forked_run_as_they_reach_a_fresh_one(
+        tmp_path: Path) -> None:
+    """PYTHONPATH is read when an interpreter starts: the worker is started with it (and
+    a different value means a different worker), so a forked run sees it too."""
+    extra = tmp_path / "shared_code"
+    extra.mkdir()
+    (extra / "helper.py").write_text("VALUE = 'from PYTHONPATH'\n")
+    root = portfolio_root(tmp_path)
+    make_project(root, "model", "import numpy\nimport helper\nprint(helper.VALUE)\n")
+    env = {**os.environ, "PYTHONPATH": str(extra)}
+    for runner in ("--warm", "--no-warm"):
+        subprocess.run([sys.executable, "-m", "portfolio", "run", runner, "--force"], cwd=root,
+                       env=env, check=True, capture_output=True, timeout=300)
+        assert "from PYTHONPATH" in (root / "results" / "model" / "log.txt").read_text()
+        assert run_json(root, "model")["process"]["kind"] == KIND[runner]

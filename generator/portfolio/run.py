@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import platform
+import queue
 import re
 import select
 import shutil
@@ -22,7 +23,6 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -287,7 +287,7 @@ def stop_group(child: _Child) -> int | None:
     ended = child.wait(_GRACE_S)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, signal.SIGKILL)  # what is left of the group: grandchildren too
-    ended = ended or child.wait(None)
+    ended = ended or child.wait(60.0)  # bounded: a build must end even if this one won't
     return ended[0] if ended else None
 
 
@@ -404,8 +404,10 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, th
                worker: warm.Worker | None) -> dict[str, Outcome]:
     executor = LocalExecutor(workers, worker)
     running = [_Running(d, _job(workspace, d.state.project, threads, smoke)) for d in decisions]
+    ended: queue.SimpleQueue[object] = queue.SimpleQueue()
     for item in running:
         item.future = executor.submit(item.job)
+        item.future.add_done_callback(ended.put)
     done: dict[str, Outcome] = {}
     try:
         while len(done) < len(running):
@@ -420,9 +422,10 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, th
                                       outcome.peak_mb, _score(item.decision, final),
                                       outcome.error)
                     done[item.slug] = outcome
-            # Wake for progress every _POLL_S, and at once when a run ends.
-            futures.wait([i.future for i in running if i.slug not in done and i.future],
-                         timeout=_POLL_S, return_when=futures.FIRST_COMPLETED)
+            # Wake for progress every _POLL_S, and at once when a run ends. (A queue, not
+            # futures.wait: that leaves its waiter on the futures when Ctrl-C lands in it.)
+            with contextlib.suppress(queue.Empty):
+                ended.get(timeout=_POLL_S)
         executor.shutdown()
         return done
     except BaseException:

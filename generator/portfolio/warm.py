@@ -107,10 +107,22 @@ def runtime_dir() -> Path | None:
     return folder
 
 
+# Variables read when the interpreter starts or a preloaded library is imported: a forked
+# child keeps the worker's reading of them, so they are part of what makes a worker.
+_STARTUP_ENV = ("PYTHON", "NPY_", "NUMPY_", "SCIPY_", "SKLEARN_", "PANDAS_", "MPL",
+                "JOBLIB_", "LOKY_", "KMP_", "GOMP_")
+
+
+def startup_env() -> dict[str, str]:
+    return {k: v for k, v in sorted(os.environ.items())
+            if k.startswith(_STARTUP_ENV) and k not in _SINGLE_THREADED}
+
+
 def fingerprint(preload: list[str]) -> str:
-    """What a worker's preloaded state depends on: the interpreter, the preloaded modules
-    and their versions, and this package's own code (an edited capturer must not be served
-    from memory). A different fingerprint is a different worker."""
+    """What a worker's preloaded state depends on: the interpreter and the variables it
+    and the libraries read at start-up, the preloaded modules and their versions, and this
+    package's own code (an edited capturer must not be served from memory). A different
+    fingerprint is a different worker."""
     from importlib import metadata
 
     versions = {}
@@ -120,7 +132,7 @@ def fingerprint(preload: list[str]) -> str:
     own = Path(__file__).resolve().parent
     code = sorted((str(p.relative_to(own)), p.stat().st_mtime_ns, p.stat().st_size)
                   for p in own.rglob("*.py"))
-    blob = json.dumps([sys.executable, sys.version, preload, versions, code])
+    blob = json.dumps([sys.executable, sys.version, startup_env(), preload, versions, code])
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -205,7 +217,9 @@ def ensure(preload: list[str], log: Path) -> Worker | None:
         return Worker(address)
     _retire(folder, keep=key)
     log.parent.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSTARTUP")}
+    from portfolio.run import is_secret  # run imports this module: import it late
+
+    env = {k: v for k, v in os.environ.items() if not is_secret(k)}
     env.update(_SINGLE_THREADED)
     with log.open("ab") as out:
         subprocess.Popen([sys.executable, "-m", "portfolio.warm", str(address), *preload],
