@@ -241,8 +241,10 @@ def _answers(address: Path) -> bool:
         probe.connect(str(address))
         probe.send(b'{"ping": true}')
         return _receive(probe, 10.0).get("pong") is True
-    except (OSError, TimeoutError, ValueError):
+    except (ConnectionRefusedError, FileNotFoundError):
         address.unlink(missing_ok=True)  # a worker that died without cleaning up
+        return False
+    except (OSError, ValueError):  # busy for 10 s, or leaving: a new worker takes over
         return False
     finally:
         probe.close()
@@ -367,7 +369,7 @@ class _Server:
             return
         if request.get("ping"):
             with contextlib.suppress(OSError):
-                conn.send(b'{"pong": true}')
+                conn.send(json.dumps({"pong": not self.draining}).encode())
             conn.close()
             return
         if self.draining or len(fds) != 1:
