@@ -19,6 +19,7 @@ import platform
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PEER = REPO.parent / "shared" / "bench" / "mkdocs-gallery"
 GALLERY_VENV = REPO / "bench" / ".venv-gallery"
+ROUNDS = 3  # the peer's scripts are measured this many times on each side; medians shown
 PYTHON = sys.executable
 
 
@@ -126,23 +128,34 @@ def portfolio_rows(label: str, make: callable, slug: str) -> list[tuple[str, str
     return rows
 
 
-def gallery_rows() -> list[tuple[str, str, float, float]]:
+def gallery_venv() -> None:
     if not (GALLERY_VENV / "bin" / "mkdocs").exists():
         subprocess.run([PYTHON, "-m", "venv", str(GALLERY_VENV)], check=True)
         subprocess.run([str(GALLERY_VENV / "bin" / "pip"), "install", "-q", "mkdocs-gallery",
                         "mkdocs-material", "matplotlib", "numpy", "scikit-learn"], check=True)
+
+
+def gallery_rows() -> list[tuple[str, str, float, float]]:
+    """One round of the peer's own run.sh: cold, no-op, touch and edit builds."""
+    work = Path(tempfile.mkdtemp(prefix="gallery-bench-"))
+    out = subprocess.run(["bash", str(PEER / "run.sh"), str(GALLERY_VENV), str(work)],
+                         capture_output=True, text=True, check=True).stdout
+    shutil.rmtree(work, ignore_errors=True)
+    times = dict(re.findall(r"^(cold|noop|touch|edit)\s+([0-9.]+) s", out, re.M))
+    names = {"cold": "cold build", "noop": "no-op rebuild",
+             "edit": "rebuild after editing one script"}
+    return [("mkdocs-gallery scripts", f"mkdocs-gallery: {names[k]}", float(times[k]),
+             float("nan")) for k in ("cold", "noop", "edit")]
+
+
+def medians(rounds: list[list[tuple[str, str, float, float]]]) -> list[tuple[str, str, float,
+                                                                               float]]:
+    """Each row's median time over the rounds (and its highest memory)."""
     rows = []
-    for attempt in ("warm-up", "measured"):  # its README: the first run on a fresh venv is slow
-        work = Path(tempfile.mkdtemp(prefix="gallery-bench-"))
-        out = subprocess.run(["bash", str(PEER / "run.sh"), str(GALLERY_VENV), str(work)],
-                             capture_output=True, text=True, check=True).stdout
-        shutil.rmtree(work, ignore_errors=True)
-        if attempt == "measured":
-            times = dict(re.findall(r"^(cold|noop|touch|edit)\s+([0-9.]+) s", out, re.M))
-            names = {"cold": "cold build", "noop": "no-op rebuild",
-                     "edit": "rebuild after editing one script"}
-            rows = [("mkdocs-gallery scripts", f"mkdocs-gallery: {names[k]}", float(times[k]),
-                     float("nan")) for k in ("cold", "noop", "edit")]
+    for index, (label, what, _, _) in enumerate(rounds[0]):
+        seconds = statistics.median(r[index][2] for r in rounds)
+        memory = max(r[index][3] for r in rounds)
+        rows.append((label, what, seconds, memory))
     return rows
 
 
@@ -153,9 +166,16 @@ def main() -> None:
     rows = []
     rows += portfolio_rows("example projects", lambda: workspace(examples, {}),
                            slug=next(iter(examples)))
-    rows += portfolio_rows("mkdocs-gallery scripts", lambda: workspace({}, scripts),
-                           slug="wine-forest")
-    rows += gallery_rows()
+    # The peer's scripts: ours and mkdocs-gallery's builds in alternating rounds, so a
+    # machine that speeds up or slows down during the run weighs on both sides alike.
+    gallery_venv()
+    gallery_rows()  # its README: the first run on a fresh venv is slow; not measured
+    ours, theirs = [], []
+    for _ in range(ROUNDS):
+        ours.append(portfolio_rows("mkdocs-gallery scripts", lambda: workspace({}, scripts),
+                                   slug="wine-forest"))
+        theirs.append(gallery_rows())
+    rows += medians(ours) + medians(theirs)
 
     four = {f"digits-{i}": (PEER / "examples" / "plot_digits_svc.py").read_text()
             for i in range(4)}
@@ -165,10 +185,12 @@ def main() -> None:
         timed(["run", "-j", "1"], root, machine.env)  # starts the worker: not measured
         speedups = {}
         for runner in ("--warm", "--no-warm"):
-            serial, _ = timed(["run", runner, "--force", "-j", "1"], root, machine.env)
-            parallel, _ = timed(["run", runner, "--force", "-j", str(os.cpu_count())], root,
-                                machine.env)
-            speedups[runner] = (serial, parallel)
+            times: dict[str, list[float]] = {"1": [], str(os.cpu_count()): []}
+            for _ in range(ROUNDS):
+                for jobs, seen in times.items():
+                    seen.append(timed(["run", runner, "--force", "-j", jobs], root,
+                                      machine.env)[0])
+            speedups[runner] = tuple(statistics.median(seen) for seen in times.values())
         shutil.rmtree(root)
     finally:
         machine.stop()
@@ -176,16 +198,16 @@ def main() -> None:
     def row(label: str, what: str) -> float:
         return next(r[2] for r in rows if r[0] == label and r[1].startswith(what))
 
-    ours = "mkdocs-gallery scripts"
-    gallery_cold = row(ours, "mkdocs-gallery: cold")
+    peer = "mkdocs-gallery scripts"
+    gallery_cold = row(peer, "mkdocs-gallery: cold")
     ratios = [
-        ("no-op rebuild", row(ours, "no-op"), row(ours, "mkdocs-gallery: no-op"), 0.6),
-        ("rebuild after editing one script", row(ours, "rebuild after editing one script"),
-         row(ours, "mkdocs-gallery: rebuild"), 0.6),
-        ("cold build, default jobs, nothing warm", row(ours, "cold build, default jobs (-j"),
+        ("no-op rebuild", row(peer, "no-op"), row(peer, "mkdocs-gallery: no-op"), 0.6),
+        ("rebuild after editing one script", row(peer, "rebuild after editing one script"),
+         row(peer, "mkdocs-gallery: rebuild"), 0.6),
+        ("cold build, default jobs, nothing warm", row(peer, "cold build, default jobs (-j"),
          gallery_cold, 0.8),
         ("cold build, default jobs, worker already running",
-         row(ours, "cold build, default jobs, worker"), gallery_cold, 0.8),
+         row(peer, "cold build, default jobs, worker"), gallery_cold, 0.8),
     ]
     peak = max(r[3] for r in rows if r[3] == r[3])
     print(report(rows, ratios, speedups, peak))
@@ -211,8 +233,10 @@ def report(rows, ratios, speedups, peak) -> str:
         "# Benchmarks",
         "",
         f"Measured by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}.",
-        "Wall times of one run each, every row of a table in the same run; a shared, noisy",
-        "machine: compare the ratios more than the seconds.",
+        "Wall times. The example projects: one run each. The mkdocs-gallery scripts: the",
+        f"median of {ROUNDS} rounds, each round one sequence of our builds followed by one of",
+        "mkdocs-gallery's, all in the same run. A shared, noisy machine: compare the ratios",
+        "more than the seconds.",
         "",
         "| portfolio | build | seconds | parent peak memory |",
         "| --- | --- | ---: | ---: |",
@@ -233,7 +257,8 @@ def report(rows, ratios, speedups, peak) -> str:
         serial, parallel = speedups[runner]
         speedup = serial / parallel
         lines.append(
-            f"- Four equal projects (the peer's digits SVC script), {what}: `-j1` "
+            f"- Four equal projects (the peer's digits SVC script), {what}, median of "
+            f"{ROUNDS}: `-j1` "
             f"{serial:.2f} s, `-j{os.cpu_count()}` {parallel:.2f} s: speed-up {speedup:.2f}× "
             f"(target ≥ 1.6×: {'met' if speedup >= 1.6 else 'missed'}).")
     lines.append(

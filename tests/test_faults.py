@@ -199,13 +199,20 @@ def test_a_second_build_is_refused_while_one_runs_and_a_stale_lock_is_ignored(
     ("site_name: x\nextra:\n  portfolio:\n    nmae: Ada\n",
      "mkdocs.yml:4: extra.portfolio.nmae: extra inputs are not permitted"),
 ])
-def test_a_broken_mkdocs_yml_stops_before_anything_runs(tiny: Path, mkdocs_yml: str,
-                                                        expected: str) -> None:
+def test_a_broken_mkdocs_yml_stops_the_build_at_once_and_keeps_nothing(
+        tiny: Path, mkdocs_yml: str, expected: str) -> None:
+    """mkdocs.yml is checked while the first runs start: they are stopped (a script that
+    would hang for ten minutes included), and results/ and site/ stay as they were."""
     (tiny / "mkdocs.yml").write_text(mkdocs_yml)
-    result = portfolio_cli("build", cwd=tiny)
+    marker = tiny / "hang.pid"
+    make_project(tiny, "hang", f"import os, time\nopen({str(marker)!r}, 'w').write("
+                 "str(os.getpid()))\ntime.sleep(600)\n")
+    result = portfolio_cli("build", cwd=tiny, timeout=120)
     assert result.returncode == 2
     assert expected in result.stderr and "Traceback" not in result.stderr
     assert not (tiny / "results").exists() and not (tiny / "site").exists()
+    if marker.exists() and marker.read_text():  # it may have been stopped before it began
+        assert not alive(int(marker.read_text()))
 
 
 def test_a_symlink_out_of_the_project_is_refused(tiny: Path) -> None:

@@ -8,18 +8,15 @@ Exit status: 0 when the script succeeded, 1 when it failed; the parent reads
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import gc
 import os
 import random
 import runpy
 import sys
-import threading
 import traceback
 from pathlib import Path
 
-from portfolio import runtime
+from portfolio import process, runtime
 from portfolio.capture import all_capturers, guarded, install_all, plots
 
 
@@ -97,26 +94,13 @@ def main(argv: list[str]) -> int:
         error = (f"the {rec.diverged['metric']} became {rec.diverged['value']} at epoch "
                  f"{rec.diverged['epoch']}; training was stopped there")
     rec.write(status, error)
-    # The script's globals go now, so a file it left open is closed (and flushed) by
-    # its own finalizer before leave() skips the interpreter's teardown.
+    # The script's globals go now, so a file it left open is closed (and flushed) by its
+    # own finalizer before process.leave() skips the interpreter's teardown. In the warm
+    # worker's children this collection is short: the worker froze its own objects.
     namespace.clear()
+    gc.collect()
     return 0 if status == "ok" else 1
 
 
-def leave(code: int) -> None:
-    """Exit without the interpreter's module-by-module teardown, which costs about half
-    a second once scikit-learn and SciPy are loaded and does nothing the run needs: the
-    atexit handlers (the script's and its libraries') still run, and output is flushed."""
-    for thread in threading.enumerate():  # as Python's own exit does: wait for the script's
-        if thread is not threading.main_thread() and not thread.daemon:  # non-daemon threads
-            thread.join()
-    gc.collect()
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(code)
-
-
 if __name__ == "__main__":
-    leave(main(sys.argv[1:]))
+    process.leave(main(sys.argv[1:]))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from portfolio import discover, plan, render, run, site, warm
+from portfolio import discover, plan, process, render, run, site, warm
 from portfolio.errors import EXIT_OK, BuildLocked, PortfolioError, ProjectsFailed
 from portfolio.model import Workspace
 from portfolio.progress import Reporter
@@ -62,16 +62,16 @@ def _run_stale(ws: Workspace, slugs: tuple[str, ...], jobs: int | None, force: b
     projects = discover.discover(ws, list(slugs) or None)
     decisions = [plan.decide(ws, p) for p in projects]
     todo = [d for d in decisions if force or smoke or d.must_run]
-    # The warm worker starts loading its libraries now, while the inputs are validated.
     worker = _warm_worker(ws) if todo and use_warm else None
-    _validate(ws)
     reporter = Reporter()
     for decision in decisions:
         if decision not in todo:
             reporter.fresh(decision.state.project.slug)
     with reporter:
+        # The rest of the inputs (mkdocs.yml, the pages) are checked while the first runs
+        # start: a problem stops them at once and nothing is kept.
         outcomes = run.run_projects(ws, todo, jobs or os.cpu_count() or 1, smoke, reporter,
-                                    worker)
+                                    worker, meanwhile=lambda: _validate(ws))
     if todo:
         reporter.summary(_peak_mb())
     if smoke:
@@ -303,4 +303,4 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(2)
-    sys.exit(EXIT_OK)
+    process.leave(EXIT_OK)  # skip the teardown of every module a build loaded

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -373,15 +374,31 @@ def _replace(source: Path, target: Path) -> None:
 
 
 def run_projects(workspace: Workspace, decisions: list[Decision], jobs: int, smoke: bool,
-                 reporter: Reporter, worker: warm.Worker | None = None) -> list[Outcome]:
+                 reporter: Reporter, worker: warm.Worker | None = None,
+                 meanwhile: Callable[[], None] = lambda: None) -> list[Outcome]:
     """Run every decision's project and keep its results; outcomes come in input order.
 
     Projects marked ``exclusive`` run first, one at a time with every core; the rest share
     the cores, ``jobs`` at a time, each child's thread pools sized to its share.
+    ``meanwhile`` runs once the first runs have started and before any is kept: if it
+    raises, they are stopped and nothing is kept (``results/`` stays as it was).
     """
     if not decisions:
+        meanwhile()
         return []
+    created = not workspace.results_dir.exists()
     workspace.results_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return _run_all(workspace, decisions, jobs, smoke, reporter, worker, meanwhile)
+    except BaseException:
+        if created and not any(workspace.results_dir.iterdir()):
+            workspace.results_dir.rmdir()
+        raise
+
+
+def _run_all(workspace: Workspace, decisions: list[Decision], jobs: int, smoke: bool,
+             reporter: Reporter, worker: warm.Worker | None,
+             meanwhile: Callable[[], None]) -> list[Outcome]:
     for decision in decisions:
         reporter.queued(decision.state.project.slug, decision.reasons)
     alone = [d for d in decisions if d.state.project.meta.exclusive]
@@ -395,22 +412,28 @@ def run_projects(workspace: Workspace, decisions: list[Decision], jobs: int, smo
         if batch:
             threads = max(1, cores // max(1, min(workers, len(batch))))
             outcomes.update(_run_batch(workspace, batch, workers, threads, smoke, reporter,
-                                       worker))
+                                       worker, meanwhile))
+            meanwhile = _nothing
     return [outcomes[d.state.project.slug] for d in decisions]
 
 
+def _nothing() -> None:
+    pass
+
+
 def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, threads: int,
-               smoke: bool, reporter: Reporter,
-               worker: warm.Worker | None) -> dict[str, Outcome]:
+               smoke: bool, reporter: Reporter, worker: warm.Worker | None,
+               meanwhile: Callable[[], None]) -> dict[str, Outcome]:
     executor = LocalExecutor(workers, worker)
     running = [_Running(d, _job(workspace, d.state.project, threads, smoke)) for d in decisions]
     ended: queue.SimpleQueue[object] = queue.SimpleQueue()
-    for item in running:
-        item.future = executor.submit(item.job)
-        item.future.add_done_callback(ended.put)
     done: dict[str, Outcome] = {}
     try:
-        while len(done) < len(running):
+        for item in running:
+            item.future = executor.submit(item.job)
+            item.future.add_done_callback(ended.put)
+        meanwhile()
+        while True:
             for item in running:
                 if item.slug in done:
                     continue
@@ -422,6 +445,8 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, th
                                       outcome.peak_mb, _score(item.decision, final),
                                       outcome.error)
                     done[item.slug] = outcome
+            if len(done) == len(running):
+                break
             # Wake for progress every _POLL_S, and at once when a run ends. (A queue, not
             # futures.wait: that leaves its waiter on the futures when Ctrl-C lands in it.)
             with contextlib.suppress(queue.Empty):

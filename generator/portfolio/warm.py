@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import gc
 import hashlib
 import importlib
 import json
@@ -336,6 +337,9 @@ class _Server:
               f"{threads} thread(s)", flush=True)
         if threads > 1:  # a library started a thread: forking is no longer safe
             raise SystemExit("a preloaded library started threads; not serving")
+        # Move everything loaded so far out of the collector's sight: a child's collections
+        # then skip it (and do not dirty its copy-on-write pages), as in prefork servers.
+        gc.freeze()
 
     def _finished(self) -> bool:
         if self.children:
@@ -428,7 +432,7 @@ class _Server:
                 code = 0
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-            from portfolio.child import leave
+            from portfolio.process import leave
 
             leave(code)
         except BaseException:
