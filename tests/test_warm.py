@@ -217,3 +217,20 @@ def test_start_up_variables_reach_a_forked_run_as_they_reach_a_fresh_one(
                        env=env, check=True, capture_output=True, timeout=300)
         assert "from PYTHONPATH" in (root / "results" / "model" / "log.txt").read_text()
         assert run_json(root, "model")["process"]["kind"] == KIND[runner]
+
+
+def test_an_unusable_runtime_folder_means_fresh_interpreters(tmp_path: Path) -> None:
+    """A folder others can enter (anyone could connect and run code as us) or a path too
+    long for a socket: no worker, and the build still runs."""
+    root = portfolio_root(tmp_path)
+    make_project(root, "model", "import numpy\n")
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    deep = tmp_path / ("d" * 120)
+    for folder in (shared, deep):
+        env = {**os.environ, "PORTFOLIO_RUNTIME_DIR": str(folder)}
+        subprocess.run([sys.executable, "-m", "portfolio", "run", "--force"], cwd=root,
+                       env=env, check=True, capture_output=True, timeout=300)
+        assert run_json(root, "model")["process"] == {"kind": "fresh interpreter"}
+        assert not list(folder.glob("warm-*"))

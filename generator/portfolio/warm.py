@@ -56,6 +56,7 @@ PRELOADABLE = frozenset({"numpy", "scipy", "pandas", "sklearn", "matplotlib", "s
 _DISTRIBUTIONS = {"sklearn": "scikit-learn", "PIL": "pillow"}
 IDLE_S = 900.0
 _MESSAGE = 1 << 20  # largest request (the environment is most of it)
+_MAX_ADDRESS = 107  # a Unix socket's path, in bytes (Linux)
 _SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                     "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1", "PYTHONHASHSEED": "0"}
 
@@ -214,6 +215,8 @@ def ensure(preload: list[str], log: Path) -> Worker | None:
         return None
     key = fingerprint(preload)
     address = folder / f"warm-{key}.sock"
+    if len(os.fsencode(address)) > _MAX_ADDRESS:  # bind() would refuse it
+        return None
     if _answers(address):
         return Worker(address)
     _retire(folder, keep=key)
@@ -223,15 +226,15 @@ def ensure(preload: list[str], log: Path) -> Worker | None:
     env = {k: v for k, v in os.environ.items() if not is_secret(k)}
     env.update(_SINGLE_THREADED)
     with log.open("ab") as out:
-        subprocess.Popen([sys.executable, "-m", "portfolio.warm", str(address), *preload],
-                         cwd="/", env=env, stdin=subprocess.DEVNULL, stdout=out,
-                         stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen([sys.executable, "-m", "portfolio.warm", str(address),
+                                   *preload], cwd="/", env=env, stdin=subprocess.DEVNULL,
+                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 10.0
-    while time.monotonic() < deadline:  # the socket is bound before any import
-        if address.exists():
+    while time.monotonic() < deadline and server.poll() is None:
+        if address.exists():  # bound before any import
             return Worker(address)
         time.sleep(0.01)
-    return None
+    return None  # it failed to start (its log says why): runs use fresh interpreters
 
 
 def _answers(address: Path) -> bool:
