@@ -140,6 +140,7 @@ def test_every_spot_check_has_its_label_and_all_fold_scores(spot_checked: dict) 
     assert [c["name"] for c in checks] == ["LR", "LDA", "KNN", "CART", "NB", "SVM"]
     for check in checks:
         assert len(check["scores"]) == 10 and check["scoring"] == "accuracy"
+        assert check["metric"] == "accuracy"
         assert check["mean"] == pytest.approx(sum(check["scores"]) / 10)
     kinds = [f["kind"] for f in spot_checked["figures"]]
     assert "spot-check" in kinds  # our box plot, beside the script's own

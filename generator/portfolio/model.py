@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from portfolio.metricnames import lower_is_better
+from portfolio.metricnames import canonical, lower_is_better
 from portfolio.schema import ProjectMeta
 
 RESULTS_FORMAT = 7  # bump when capture writes results differently: every project re-runs
@@ -83,6 +83,7 @@ class Headline:
     name: str
     value: float
     goal: str  # "max" or "min"
+    measured_on: str = "held-out data"  # or "5-fold cross-validation", for a CV-only run
 
 
 @dataclass
@@ -116,9 +117,10 @@ class RunResult:
         return self.folder / "log.txt"
 
     def headline(self, meta: ProjectMeta) -> Headline | None:
-        """The declared metric if it was measured, else the most telling one we have."""
+        """The declared metric if it was measured, else the most telling one we have; for
+        a run that only cross-validated (no held-out metric), its best mean CV score."""
         if not self.metrics:
-            return None
+            return self._cross_validated(meta)
         if meta.metric and meta.metric.name in self.metrics:
             name = meta.metric.name
             goal = meta.metric.goal or ("min" if lower_is_better(name) else "max")
@@ -130,6 +132,23 @@ class RunResult:
                 break
         name = preferred[0]
         return Headline(name, self.metrics[name], "min" if lower_is_better(name) else "max")
+
+    def _cross_validated(self, meta: ProjectMeta) -> Headline | None:
+        checks = [c for c in self.run.get("spot_checks", [])
+                  if c.get("metric") and c.get("mean") is not None]
+        if meta.metric:  # the declared metric when it was cross-validated
+            declared = canonical(meta.metric.name)
+            checks = [c for c in checks
+                      if canonical(c["metric"].removeprefix("neg_")) == declared] or checks
+        if not checks:
+            return None
+        best = max(checks, key=lambda c: c["mean"])  # scikit-learn scorers: higher is better
+        name, value = best["metric"], best["mean"]
+        if name.startswith("neg_"):  # neg_mean_squared_error → mse, as a positive number
+            name, value = canonical(name.removeprefix("neg_")), -value
+        folds = len(best.get("scores", []))
+        return Headline(canonical(name), value, "min" if lower_is_better(canonical(name))
+                        else "max", f"{folds}-fold cross-validation")
 
     @classmethod
     def load(cls, folder: Path) -> RunResult | None:

@@ -108,7 +108,8 @@ class ProjectView:
             return self.summary
         if self.headline:
             tail = f", {self.comparison}" if self.comparison else ""
-            return f"{self.title}: {self.headline_text} on held-out data{tail}."
+            return (f"{self.title}: {self.score_text} {self.headline.name} on "
+                    f"{self.headline.measured_on}{tail}.")
         return self.title
 
     # -- figures --------------------------------------------------------------------------
@@ -268,6 +269,17 @@ def architecture_labels(layers: list[str]) -> list[str]:
     return labels
 
 
+def _headline_text(headline: Headline | None) -> str:
+    """'98.1% accuracy'; a cross-validated score says so: '97.2% accuracy (5-fold
+    cross-validation)'."""
+    if headline is None:
+        return ""
+    text = f"{fmt(headline.name, headline.value)} {headline.name}"
+    if headline.measured_on != Headline.measured_on:
+        text += f" ({headline.measured_on})"
+    return text
+
+
 def project_view(state: ProjectState) -> ProjectView:
     meta, good = state.project.meta, state.good
     headline = good.headline(meta) if good else None
@@ -281,7 +293,7 @@ def project_view(state: ProjectState) -> ProjectView:
         status=good.status if good else (state.failure.status if state.failure else "never run"),
         headline=headline,
         score_text=fmt(headline.name, headline.value) if headline else "–",
-        headline_text=f"{fmt(headline.name, headline.value)} {headline.name}" if headline else "",
+        headline_text=_headline_text(headline),
         metrics=[(k, fmt(k, v)) for k, v in good.metrics.items()] if good else [],
         baselines=_baselines(state, headline),
         figures=[FigureView(f["path"], f.get("caption") or "", f.get("kind", "figure"))

@@ -182,11 +182,24 @@ def _record_cv(rec: Recorder, function: str, args: tuple, kwargs: dict, result: 
         "estimator": type(estimator).__name__,
         "scoring": scoring if isinstance(scoring, str) else ("default" if scoring is None
                                                              else repr(scoring)),
+        "metric": _scored_metric(estimator, scoring),
         "cv": repr(kwargs.get("cv", args[4] if len(args) > 4 else 5)),
         "scores": scores,
         "mean": float(np.mean(scores)) if scores else None,
         "std": float(np.std(scores)) if scores else None,
     })
+
+
+def _scored_metric(estimator: Any, scoring: Any) -> str | None:
+    """What the scores measure: the named scorer, or the estimator's own ``score``
+    (accuracy for a classifier, R² for a regressor). None for a callable scorer."""
+    if isinstance(scoring, str):
+        return scoring
+    if scoring is not None:
+        return None
+    from sklearn.base import is_classifier, is_regressor
+
+    return "accuracy" if is_classifier(estimator) else "r2" if is_regressor(estimator) else None
 
 
 def _record_search(rec: Recorder, search: Any) -> None:
