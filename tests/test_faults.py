@@ -149,9 +149,16 @@ def start_hanging(root: Path, slug: str, command: str) -> tuple[subprocess.Popen
     make_project(root, slug, f"import os, time\nopen({str(marker)!r}, 'w').write("
                  "str(os.getpid()))\ntime.sleep(600)\n")
     build = subprocess.Popen([sys.executable, "-m", "portfolio", command, slug], cwd=root,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=default_sigint)
     wait_for(marker)
     return build, marker
+
+
+def default_sigint() -> None:
+    """A shell that starts the test run in the background (`make test &`) has it ignore
+    SIGINT, and Python keeps an inherited SIG_IGN; the build under test must not."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_sigint_mid_run_stops_children_and_leaves_results_as_they_were(tiny: Path) -> None:
