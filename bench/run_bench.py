@@ -28,7 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PEER = REPO.parent / "shared" / "bench" / "mkdocs-gallery"
+# The peer benchmark lives beside the checkout (../shared/bench/mkdocs-gallery);
+# PEER_BENCH points elsewhere.
+PEER = Path(os.environ.get("PEER_BENCH") or REPO.parent / "shared" / "bench" / "mkdocs-gallery")
 GALLERY_VENV = REPO / "bench" / ".venv-gallery"
 ROUNDS = 3  # the peer's scripts are measured this many times on each side; medians shown
 PYTHON = sys.executable
@@ -160,6 +162,10 @@ def medians(rounds: list[list[tuple[str, str, float, float]]]) -> list[tuple[str
 
 
 def main() -> None:
+    if not (PEER / "run.sh").is_file() or not list(PEER.glob("examples/plot_*.py")):
+        raise SystemExit(f"the mkdocs-gallery peer benchmark is not at {PEER}: it is expected "
+                         "beside the checkout (../shared/bench/mkdocs-gallery); set PEER_BENCH "
+                         "to its folder")
     examples = {p.name: p for p in sorted((REPO / "projects").iterdir()) if p.is_dir()}
     scripts = {p.stem.removeprefix("plot_").replace("_", "-"): p.read_text()
                for p in sorted((PEER / "examples").glob("plot_*.py"))}
