@@ -309,6 +309,7 @@ class _Server:
     def run(self) -> None:
         self.address.unlink(missing_ok=True)
         self.listener.bind(str(self.address))
+        bound = self.address.stat().st_ino
         self.listener.listen(64)
         signal.signal(signal.SIGTERM, self._drain)
         self.info.write_text(json.dumps({
@@ -325,8 +326,13 @@ class _Server:
             for pid in list(self.children):
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(pid, signal.SIGKILL)
-            self.address.unlink(missing_ok=True)
-            self.info.unlink(missing_ok=True)
+            # Remove our address and record, not those of a worker that has taken our place.
+            with contextlib.suppress(OSError):
+                if self.address.stat().st_ino == bound:
+                    self.address.unlink()
+            with contextlib.suppress(OSError, ValueError):
+                if json.loads(self.info.read_text(encoding="utf-8"))["pid"] == os.getpid():
+                    self.info.unlink()
 
     def _preload(self) -> None:
         started = time.monotonic()
