@@ -23,6 +23,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# The CLI's two ways of starting a run, and how run.json names each.
+RUNNERS = {"--warm": "forked from the warm worker", "--no-warm": "fresh interpreter"}
 
 
 def copy_portfolio(name: str, target: Path) -> Path:

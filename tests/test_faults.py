@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_project, portfolio_cli
+from tests.conftest import RUNNERS, make_project, portfolio_cli
 
 
 def good_run(root: Path, slug: str) -> str:
@@ -39,9 +39,6 @@ def alive(pid: int) -> bool:
         return False
     return Path(f"/proc/{pid}").exists() and "State:\tZ" not in Path(
         f"/proc/{pid}/status").read_text()
-
-
-KIND = {"--warm": "forked from the warm worker", "--no-warm": "fresh interpreter"}
 
 
 def wait_for(path: Path, seconds: float = 60) -> None:
@@ -69,7 +66,7 @@ def test_timeout_kills_the_whole_process_group_and_keeps_good_results(tiny: Path
     assert result.returncode == 1
     assert "hang (timeout)" in result.stderr
     assert failure(tiny, "hang")["error"] == "timed out after 2 s; stopped"
-    assert failure(tiny, "hang")["process"]["kind"] == KIND[runner]
+    assert failure(tiny, "hang")["process"]["kind"] == RUNNERS[runner]
     assert (tiny / "results" / "hang" / "metrics.json").read_text() == good
     assert not alive(int(pid_file.read_text()))  # the grandchild went with the group
     shown = page(tiny, "hang")
@@ -128,7 +125,7 @@ def test_a_kill_by_signal_is_named(tiny: Path, runner: str) -> None:
     result = portfolio_cli("build", runner, "killed", cwd=tiny)
     assert result.returncode == 1 and "killed (killed)" in result.stderr
     assert failure(tiny, "killed")["error"] == "killed by SIGKILL (out of memory?)"
-    assert failure(tiny, "killed")["process"]["kind"] == KIND[runner]
+    assert failure(tiny, "killed")["process"]["kind"] == RUNNERS[runner]
     assert not (tiny / "results" / "killed" / "run.json").exists()  # nothing good to keep
     shown = page(tiny, "killed")
     assert "killed by SIGKILL" in shown and "bye" in shown  # the log's tail

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from portfolio import warm
 
-from tests.conftest import REPO, make_project, portfolio_cli
+from tests.conftest import REPO, RUNNERS, make_project, portfolio_cli
 
 # Prints whether scikit-learn was loaded before the script asked for it, then trains.
 SKLEARN = """\
@@ -32,9 +32,6 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_
 model = LogisticRegression(max_iter=200).fit(X_train, y_train)
 print("test accuracy:", accuracy_score(y_test, model.predict(X_test)))
 """
-
-
-KIND = {"--warm": "forked from the warm worker", "--no-warm": "fresh interpreter"}
 
 
 def run_json(root: Path, slug: str) -> dict:
@@ -216,7 +213,7 @@ def test_start_up_variables_reach_a_forked_run_as_they_reach_a_fresh_one(
         subprocess.run([sys.executable, "-m", "portfolio", "run", runner, "--force"], cwd=root,
                        env=env, check=True, capture_output=True, timeout=300)
         assert "from PYTHONPATH" in (root / "results" / "model" / "log.txt").read_text()
-        assert run_json(root, "model")["process"]["kind"] == KIND[runner]
+        assert run_json(root, "model")["process"]["kind"] == RUNNERS[runner]
 
 
 def test_an_unusable_runtime_folder_means_fresh_interpreters(tmp_path: Path) -> None:

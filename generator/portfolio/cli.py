@@ -17,7 +17,7 @@ import click
 
 from portfolio import discover, plan, process, render, run, site, warm
 from portfolio.errors import EXIT_OK, BuildLocked, PortfolioError, ProjectsFailed
-from portfolio.model import Workspace
+from portfolio.model import Project, Workspace
 from portfolio.progress import Reporter
 
 
@@ -62,7 +62,8 @@ def _run_stale(ws: Workspace, slugs: tuple[str, ...], jobs: int | None, force: b
     projects = discover.discover(ws, list(slugs) or None)
     decisions = [plan.decide(ws, p) for p in projects]
     todo = [d for d in decisions if force or smoke or d.must_run]
-    worker = _warm_worker(ws) if todo and use_warm else None
+    worker = (_warm_worker(ws, discover.discover(ws) if slugs else projects)
+              if todo and use_warm else None)
     reporter = Reporter()
     for decision in decisions:
         if decision not in todo:
@@ -79,10 +80,10 @@ def _run_stale(ws: Workspace, slugs: tuple[str, ...], jobs: int | None, force: b
     return outcomes, worker
 
 
-def _warm_worker(ws: Workspace) -> warm.Worker | None:
+def _warm_worker(ws: Workspace, projects: list[Project]) -> warm.Worker | None:
     """The worker preloads what every project imports (not only the stale ones), so the
     same worker serves the next rebuild whichever project is edited."""
-    scripts = [p.folder / p.meta.script for p in discover.discover(ws)]
+    scripts = [p.folder / p.meta.script for p in projects]
     return warm.ensure(warm.preloads(scripts), ws.build_dir / "warm.log")
 
 
