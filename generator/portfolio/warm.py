@@ -196,9 +196,6 @@ class Run:
             return -signal.SIGKILL, None
         return os.waitstatus_to_exitcode(reply["status"]), reply["maxrss_kb"] / 1024
 
-    def close(self) -> None:
-        self._conn.close()
-
 
 def _receive(conn: socket.socket, timeout: float | None) -> dict[str, Any]:
     if timeout is not None and not select.select([conn], [], [], timeout)[0]:
