@@ -30,10 +30,10 @@ SCRIPT = textwrap.dedent('''
                               keras.layers.Dense(1, activation="sigmoid")], name="tiny")
     model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"])
     callbacks = [keras.callbacks.TerminateOnNaN()]
-    model.fit(x, y, 20, 2, 0, callbacks, validation_split=0.25)   # positional arguments
+    model.fit(x[:60], y[:60], 20, 2, 0, callbacks, validation_split=0.25)  # positional
     assert len(callbacks) == 1, "the user's callbacks list was changed"
-    first = model.evaluate(x[:40], y[:40], verbose=0)               # a list, positional
-    second = model.evaluate(x[40:], y[40:], verbose=0, return_dict=True)
+    first = model.evaluate(x[60:70], y[60:70], verbose=0)           # a list, positional
+    second = model.evaluate(x[70:], y[70:], verbose=0, return_dict=True)
     print("evaluate returned", type(first).__name__, type(second).__name__)
     model.save("saved/tiny.keras")
     portfolio.log_metric("custom_score", np.float32(0.5))
@@ -83,8 +83,9 @@ def test_each_evaluate_is_recorded_in_order_and_fit_validation_is_not(captured: 
 
 def test_metrics_json_holds_the_last_evaluate_and_logged_metrics(captured: Path) -> None:
     metrics = json.loads((captured / "metrics.json").read_text())
-    last = run_record(captured)["evaluations"][-1]["metrics"]
-    assert metrics == {**last, "custom_score": 0.5}
+    last = run_record(captured)["evaluations"][-1]
+    assert last["split"] == "test"  # rows 70-79 were never given to fit
+    assert metrics == {**last["metrics"], "custom_score": 0.5}
 
 
 def test_saved_model_is_recorded_and_published(captured: Path) -> None:

@@ -170,7 +170,7 @@ def test_majority_class_baseline_is_computed(spot_checked: dict) -> None:
     baseline = spot_checked["trivial_baseline"]
     balance = spot_checked["splits"][0]["class_balance"]
     majority = max(balance["train"], key=balance["train"].get)
-    assert baseline["name"] == f"Majority class ({majority})"
+    assert baseline["name"] == f"Always predicts class {majority}"  # not "Majority class (2)"
     assert baseline["metrics"]["accuracy"] == pytest.approx(balance["test"][majority] / 30)
     jsonschema.validate(spot_checked, SCHEMA)
 

@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 
 from portfolio import process, runtime
-from portfolio.capture import all_capturers, guarded, install_all, plots
+from portfolio.capture import all_capturers, baseline, guarded, install_all, plots
 
 
 def _seed_everything(seed: int) -> None:
@@ -86,6 +86,11 @@ def main(argv: list[str]) -> int:
 
     for capturer in capturers:
         guarded(rec, f"{capturer.name} finish", lambda c=capturer: c.finish(rec))
+    # What each score was measured on, which are the project's, and what they must beat:
+    # decided once everything the script did is known.
+    guarded(rec, "placing scores", rec.ledger.resolve)
+    guarded(rec, "choosing the project's results", rec.judge)
+    guarded(rec, "trivial baselines", lambda: baseline.trivial_baselines(rec))
     guarded(rec, "learning curve", lambda: plots.learning_curve(rec))
     guarded(rec, "spot-check box plot", lambda: plots.spot_check_boxplot(rec))
     guarded(rec, "local modules", lambda: _record_local_modules(rec))

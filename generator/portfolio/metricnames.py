@@ -42,6 +42,17 @@ def canonical(name: str) -> str:
     return _ALIASES.get(joined, joined)
 
 
+_KNOWN = ("accuracy", "auc", "precision", "recall", "f1", "r2", "mse", "rmse", "mae", "mape",
+          "loss", "error", "crossentropy", "perplexity", "iou", "dice", "bleu", "rouge")
+
+
+def known_metric(name: str) -> bool:
+    """A name whose meaning and direction are known: ``rmse``, ``val_accuracy``; not a
+    bare ``score`` or ``result``, which could be anything."""
+    lowered = canonical(name)
+    return any(token in lowered for token in _KNOWN)
+
+
 def lower_is_better(name: str) -> bool:
     lowered = name.lower()
     return any(token in lowered for token in _LOWER_IS_BETTER)

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from portfolio.metricnames import canonical, lower_is_better
+from portfolio.metricnames import canonical, known_metric, lower_is_better
 from portfolio.schema import ProjectMeta
 
-RESULTS_FORMAT = 7  # bump when capture writes results differently: every project re-runs
+RESULTS_FORMAT = 8  # bump when capture writes results differently: every project re-runs
 
 
 
@@ -78,12 +78,18 @@ class Project:
 
 @dataclass(frozen=True)
 class Headline:
-    """The one number a project is judged by, with the direction that is good."""
+    """The one number a project is judged by, with the direction that is good.
+
+    ``basis`` says what it was measured on, and so how far it can be trusted: held-out
+    data (the model never saw it), cross-validation, data capture could not verify as
+    held out (``unverified``), or the training data itself (``train``).
+    """
 
     name: str
     value: float
     goal: str  # "max" or "min"
     measured_on: str = "held-out data"  # or "5-fold cross-validation", for a CV-only run
+    basis: str = "held-out"  # held-out, cv, unverified or train
 
 
 @dataclass
@@ -116,22 +122,38 @@ class RunResult:
     def log_file(self) -> Path:
         return self.folder / "log.txt"
 
+    @property
+    def judged(self) -> dict[str, Any]:
+        return self.run.get("judged") or {}
+
+    def results_on(self, *splits: str) -> dict[str, float]:
+        """Recorded results measured on ``splits`` (later wins), by canonical name."""
+        return {r["name"]: float(r["value"]) for r in self.run.get("results", [])
+                if r.get("split") in splits and isinstance(r.get("value"), int | float)}
+
     def headline(self, meta: ProjectMeta) -> Headline | None:
-        """The declared metric if it was measured, else the most telling one we have; for
-        a run that only cross-validated (no held-out metric), its best mean CV score."""
-        if not self.metrics:
-            return self._cross_validated(meta)
-        if meta.metric and meta.metric.name in self.metrics:
-            name = meta.metric.name
-            goal = meta.metric.goal or ("min" if lower_is_better(name) else "max")
-            return Headline(name, self.metrics[name], goal)
-        preferred = [n for n in self.metrics if not lower_is_better(n)] or list(self.metrics)
-        for candidate in ("accuracy", "acc", "f1", "r2", "rmse", "mae"):
-            if candidate in self.metrics:
-                preferred = [candidate]
-                break
-        name = preferred[0]
-        return Headline(name, self.metrics[name], "min" if lower_is_better(name) else "max")
+        """The declared metric if it was measured, else the most telling one we have.
+
+        Held-out results of the project's own model come first; then, for a run that only
+        cross-validated, its best mean CV score; then a score capture could not verify as
+        held out (a ``tf.data`` pipeline, a printed number); last a score on the training
+        data, which the page calls what it is. When several models were scored on test
+        data and none is the project's, there is no headline: the page shows them all."""
+        if self.metrics:
+            return _pick(self.metrics, meta, "held-out data", "held-out")
+        if self.judged.get("basis") == "ambiguous":
+            return None
+        cross_validated = self._cross_validated(meta)
+        if cross_validated:
+            return cross_validated
+        unverified = {k: v for k, v in self.results_on("unknown", "printed").items()
+                      if known_metric(k)}
+        if unverified:
+            return _pick(unverified, meta, "data not verified as held-out", "unverified")
+        training = self.results_on("train")
+        if training:
+            return _pick(training, meta, "training data", "train")
+        return None
 
     def _cross_validated(self, meta: ProjectMeta) -> Headline | None:
         checks = [c for c in self.run.get("spot_checks", [])
@@ -148,7 +170,7 @@ class RunResult:
             name, value = canonical(name.removeprefix("neg_")), -value
         folds = len(best.get("scores", []))
         return Headline(canonical(name), value, "min" if lower_is_better(canonical(name))
-                        else "max", f"{folds}-fold cross-validation")
+                        else "max", f"{folds}-fold cross-validation", "cv")
 
     @classmethod
     def load(cls, folder: Path) -> RunResult | None:
@@ -170,6 +192,25 @@ class RunResult:
             with history_file.open(newline="", encoding="utf-8") as fh:
                 history = list(csv.DictReader(fh))
         return cls(folder, run, metrics, history)
+
+
+def _pick(metrics: dict[str, float], meta: ProjectMeta, measured_on: str,
+          basis: str) -> Headline:
+    """The declared metric when measured, else accuracy, F1, R², RMSE, MAE, in that order,
+    else the first higher-is-better one."""
+    declared = canonical(meta.metric.name) if meta.metric else None
+    if meta.metric and (meta.metric.name in metrics or declared in metrics):
+        name = meta.metric.name if meta.metric.name in metrics else declared
+        goal = meta.metric.goal or ("min" if lower_is_better(name) else "max")
+        return Headline(name, metrics[name], goal, measured_on, basis)
+    preferred = [n for n in metrics if not lower_is_better(n)] or list(metrics)
+    for candidate in ("accuracy", "acc", "f1", "r2", "rmse", "mae"):
+        if candidate in metrics:
+            preferred = [candidate]
+            break
+    name = preferred[0]
+    return Headline(name, metrics[name], "min" if lower_is_better(name) else "max",
+                    measured_on, basis)
 
 
 @dataclass

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from portfolio.metricnames import canonical
+from portfolio.provenance import Ledger
+
 _active: Recorder | None = None
 
 
@@ -80,7 +83,9 @@ class Recorder:
     model_file: str | None = None
     diverged: dict[str, Any] | None = None  # where the loss became NaN or infinite
     seen_figures: set[int] = field(default_factory=set)  # id() of figures already saved
-    split_arrays: list[tuple[Any, Any]] = field(default_factory=list)  # (y_train, y_test)
+    ledger: Ledger = field(default_factory=Ledger)  # the data each score was measured on
+    trivial_baselines: list[dict[str, Any]] = field(default_factory=list)  # one per split
+    judged: dict[str, Any] = field(default_factory=dict)  # which results are the project's
 
     def __post_init__(self) -> None:
         (self.out / "figures").mkdir(parents=True, exist_ok=True)
@@ -108,16 +113,23 @@ class Recorder:
                 row[key] = number
         segment["epochs"].append(row)
 
-    def add_evaluation(self, logs: dict[str, Any]) -> None:
+    def add_evaluation(self, logs: dict[str, Any]) -> list[dict[str, Any]]:
+        """An ``evaluate`` call's metrics; the entries it added, for the ledger to place."""
         metrics = {k: v for k, v in ((k, as_float(v)) for k, v in logs.items()) if v is not None}
-        index = len(self.evaluations)
-        self.evaluations.append({"index": index, "metrics": metrics})
-        for name, value in metrics.items():
-            self.add_result(name, value, "keras.evaluate", "test")
+        entry = {"index": len(self.evaluations), "metrics": metrics, "split": "unknown"}
+        self.evaluations.append(entry)
+        return [entry, *(self.add_result(name, value, "keras.evaluate")
+                         for name, value in metrics.items())]
 
-    def add_result(self, name: str, value: float, source: str, split: str) -> None:
-        """A measured score; ``split`` is test, train or unknown (only train is not a result)."""
-        self.results.append({"name": name, "value": value, "source": source, "split": split})
+    def add_result(self, name: str, value: float, source: str,
+                   split: str = "unknown") -> dict[str, Any]:
+        """A measured score under its canonical name (``sparse_categorical_accuracy`` is
+        accuracy), the raw one kept. Its ``split`` stays unknown until the ledger places it:
+        test (held out), train, validation, mixed, cv or unknown."""
+        entry = {"name": canonical(name) or name, "raw_name": name, "value": value,
+                 "source": source, "split": split}
+        self.results.append(entry)
+        return entry
 
     def log_metric(self, name: str, value: Any) -> None:
         number = as_float(value)
@@ -166,9 +178,37 @@ class Recorder:
         """Epoch logs of the final model, as Keras' CSVLogger would have written them."""
         return [row for segment in self.final_segments() for row in segment["epochs"]]
 
+    def judge(self) -> None:
+        """Decide which held-out results are the project's own: those of the Keras model
+        evaluated last on test data; else of the one model scored on test data. Several
+        models scored on test data and no Keras evaluation: no single result is the
+        project's, and the page shows the comparison instead of a headline."""
+        test = [r for r in self.results if r["split"] == "test"]
+        evaluated = [r for r in test if r["source"] == "keras.evaluate"]
+        keys = list(dict.fromkeys(r.get("model_key") for r in test))
+        named = [k for k in keys if k is not None]
+        if evaluated:
+            key, why = evaluated[-1].get("model_key"), "the Keras model evaluated on test data"
+        elif len(named) == 1:
+            key, why = named[0], "the only model scored on test data"
+        elif not named and test:
+            key, why = None, "scores on test data, from predictions no model could be traced to"
+        elif named:
+            self.judged = {"basis": "ambiguous", "models": len(named),
+                           "why": f"{len(named)} models were scored on test data"}
+            return
+        else:
+            self.judged = {"basis": "none", "why": "no score was measured on held-out data"}
+            return
+        for result in test:
+            result["judged"] = result.get("model_key") == key
+        self.judged = {"basis": "held-out", "model": self.ledger.labels.get(key)
+                       if key is not None else None, "model_key": key, "why": why}
+
     def test_metrics(self) -> dict[str, float]:
-        """Held-out results in the order recorded (later wins), then ``log_metric`` values."""
-        metrics = {r["name"]: r["value"] for r in self.results if r["split"] != "train"}
+        """The project's held-out results in the order recorded (later wins), then
+        ``log_metric`` values."""
+        metrics = {r["name"]: r["value"] for r in self.results if r.get("judged")}
         metrics.update(self.logged_metrics)
         return metrics
 
@@ -218,6 +258,8 @@ class Recorder:
             "confusion_matrices": self.confusion_matrices,
             "reports": self.reports,
             "trivial_baseline": self.trivial_baseline,
+            "trivial_baselines": self.trivial_baselines,
+            "judged": self.judged,
             "params": self.params,
             "baselines": self.baselines,
             "notes": self.notes,

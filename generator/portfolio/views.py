@@ -74,6 +74,16 @@ class FigureView:
 
 
 @dataclass
+class ComparisonTable:
+    """Every model the script scored on test data, side by side: rows are models,
+    columns are splits (one metric) or metrics (one split)."""
+
+    caption: str
+    columns: list[str]
+    rows: list[tuple[str, list[str]]]  # (label, cells)
+
+
+@dataclass
 class ProjectView:
     slug: str
     title: str
@@ -100,6 +110,7 @@ class ProjectView:
     notes: list[str] = field(default_factory=list)
     raw_metrics: dict[str, float] = field(default_factory=dict)
     libraries: list[str] = field(default_factory=list)
+    judged: dict[str, Any] = field(default_factory=dict)
 
     @property
     def description(self) -> str:
@@ -107,10 +118,45 @@ class ProjectView:
         if self.summary:
             return self.summary
         if self.headline:
-            tail = f", {self.comparison}" if self.comparison else ""
-            return (f"{self.title}: {self.score_text} {self.headline.name} on "
-                    f"{self.headline.measured_on}{tail}.")
+            return f"{self.title}: {self.score_sentence}"
         return self.title
+
+    @property
+    def score_sentence(self) -> str:
+        """The headline as a sentence that says what it was measured on: '98.1% accuracy
+        on held-out data: +88.1 pts over …'; '76.8% training accuracy; no held-out data
+        was set aside.'"""
+        return f"{self.score_text} {self.score_rest}" if self.headline else ""
+
+    @property
+    def score_rest(self) -> str:
+        """The score sentence after the number, which the page sets in bold."""
+        headline = self.headline
+        if headline is None:
+            return ""
+        if headline.basis == "train":
+            return f"training {headline.name}; no held-out data was set aside."
+        tail = f": {self.comparison}" if self.comparison else ""
+        return f"{headline.name} on {headline.measured_on}{tail}."
+
+    @property
+    def no_held_out(self) -> str | None:
+        """Why the page has no held-out result, when it has none (None when it has one)."""
+        if self.headline and self.headline.basis == "held-out":
+            return None
+        if self.judged.get("basis") == "ambiguous":
+            return (f"No single result is this project's: {self.judged.get('why')}, and none "
+                    "of them is marked as the final model. They are compared below.")
+        if self.headline and self.headline.basis == "train":
+            return ("This project has no held-out result: the script scored its model on the "
+                    "data it was trained on, which says how well it fits, not how well it "
+                    "predicts data it has not seen. Set aside a test split (for example with "
+                    "train_test_split) and evaluate on it.")
+        if self.headline and self.headline.basis == "unverified":
+            return ("This project's score could not be verified as held-out: capture could not "
+                    "tell which data it was measured on (a data pipeline, or a number the "
+                    "script printed).")
+        return None
 
     # -- figures --------------------------------------------------------------------------
     def figures_of(self, kind: str) -> list[FigureView]:
@@ -170,8 +216,35 @@ class ProjectView:
     # -- the five steps -------------------------------------------------------------------
     @property
     def split(self) -> dict[str, Any] | None:
+        """The split the project's results were measured on; else the script's first."""
         splits = self.run.get("splits") or []
-        return splits[0] if splits else None
+        judged = [r.get("split_index") for r in self.run.get("results", []) if r.get("judged")]
+        index = judged[-1] if judged and judged[-1] is not None else 0
+        return next((s for s in splits if s.get("index") == index), None)
+
+    @property
+    def split_sentence(self) -> str:
+        """How the data was split, in one sentence built from what capture saw."""
+        split = self.split
+        if not split:
+            return ""
+        shapes = split.get("shapes") or [{}]
+        features = shapes[0].get("train") if shapes else None
+        shape = f" (inputs {'×'.join(str(n) for n in features)})" if features else ""
+        if split.get("kind") == "arrays":
+            text = (f"The script split the data itself (by index, by file or by time): "
+                    f"**{split['train_size']}** training and **{split['test_size']}** test "
+                    f"samples were given to `fit` and `evaluate`{shape}.")
+        else:
+            stratified = ", stratified by class" if split.get("stratified") else ""
+            text = (f"Split with `train_test_split`: **{split['train_size']}** training and "
+                    f"**{split['test_size']}** test samples{stratified}{shape}.")
+        if split.get("validation_split"):
+            size = split.get("validation_size")
+            count = f" ({size} samples)" if size else ""
+            text += (f" `fit` kept the last {split['validation_split']:.0%} of the training "
+                     f"samples{count} apart for validation.")
+        return text
 
     @property
     def class_balance(self) -> list[tuple[str, str, str]]:
@@ -202,13 +275,52 @@ class ProjectView:
 
     @property
     def confusion(self) -> dict[str, Any] | None:
-        matrices = [m for m in self.run.get("confusion_matrices", []) if m["split"] != "train"]
-        return matrices[-1] if matrices else None
+        """The last confusion matrix on held-out data, else the last one, with a caption
+        that says which data it was drawn on."""
+        matrices = self.run.get("confusion_matrices", [])
+        held_out = [m for m in matrices if m.get("split") == "test"]
+        matrix = (held_out or matrices or [None])[-1]
+        if matrix is None:
+            return None
+        where = _SPLIT_WORDS.get(matrix.get("split"), "data not verified as held-out")
+        return {**matrix, "caption": f"Confusion matrix on {where} (rows: true class, "
+                                     "columns: predicted)"}
 
     @property
     def report(self) -> str | None:
-        reports = [r for r in self.run.get("reports", []) if r["split"] != "train"]
-        return reports[-1].get("text") if reports else None
+        reports = self.run.get("reports", [])
+        held_out = [r for r in reports if r.get("split") == "test"]
+        report = (held_out or reports or [None])[-1]
+        if report is None or not report.get("text"):
+            return None
+        where = _SPLIT_WORDS.get(report.get("split"), "data not verified as held-out")
+        return f"On {where}:\n\n{report['text']}"
+
+    @property
+    def result_caption(self) -> str:
+        if self.raw_metrics:
+            return "Held-out test metrics:"
+        basis = self.headline.basis if self.headline else None
+        return {"train": "Scores on the training data (not held out):",
+                "unverified": "Scores not verified as held-out:"}.get(basis, "")
+
+    @property
+    def result_rows(self) -> list[tuple[str, str, str]]:
+        """(metric, score, how it was measured) for the results table: the project's
+        held-out results, else its training or unverified ones; printed values say so."""
+        results = self.run.get("results", [])
+        if self.raw_metrics:
+            sources = {r["name"]: r for r in results if r.get("judged")}
+            return [(name, fmt(name, value), _how(sources.get(name)))
+                    for name, value in self.raw_metrics.items()]
+        basis = self.headline.basis if self.headline else None
+        splits = {"train": ("train",), "unverified": ("unknown", "printed")}.get(basis, ())
+        latest = {r["name"]: r for r in results if r.get("split") in splits}
+        return [(name, fmt(name, r["value"]), _how(r)) for name, r in latest.items()]
+
+    @property
+    def comparison_table(self) -> ComparisonTable | None:
+        return comparison_table(self.run)
 
     @property
     def architectures(self) -> list[str]:
@@ -269,15 +381,92 @@ def architecture_labels(layers: list[str]) -> list[str]:
     return labels
 
 
+_SPLIT_WORDS = {"test": "the test data", "train": "the training data",
+                "validation": "the validation data", "mixed": "data that is partly training data",
+                "cv": "cross-validation folds"}
+
+
+def _how(result: dict[str, Any] | None) -> str:
+    """How a result was measured, as the results table says it."""
+    if result is None:
+        return "logged with portfolio.log_metric"
+    source = result.get("source", "")
+    if source == "output":
+        return f"from output (line {result['line']} of the log)" if result.get("line") \
+            else "from output"
+    where = "" if not result.get("printed_line") else \
+        f"; printed on line {result['printed_line']} of the log"
+    return f"{source}{where}"
+
+
 def _headline_text(headline: Headline | None) -> str:
     """'98.1% accuracy'; a cross-validated score says so: '97.2% accuracy (5-fold
-    cross-validation)'."""
+    cross-validation)'; a training score is called one: '76.8% training accuracy; no
+    held-out data was set aside'."""
     if headline is None:
         return ""
+    if headline.basis == "train":
+        return (f"{fmt(headline.name, headline.value)} training {headline.name}; no held-out "
+                "data was set aside")
     text = f"{fmt(headline.name, headline.value)} {headline.name}"
     if headline.measured_on != Headline.measured_on:
         text += f" ({headline.measured_on})"
     return text
+
+
+def comparison_table(run: dict[str, Any]) -> ComparisonTable | None:
+    """Every (model, split) scored on test data, when there is more than one: the
+    script compared them, and the page shows the comparison it made. Each split's
+    trivial baseline is a row of its own, so a score is only set beside the baseline of
+    its own split."""
+    results = [r for r in run.get("results", []) if r.get("split") == "test"]
+    groups: dict[tuple[str, Any], dict[str, float]] = {}
+    for result in results:
+        code = (result.get("where") or "").split(": ", 1)[-1].replace("|", "\\|")
+        label = result.get("model") or (f"`{code}`" if code else "unnamed predictions")
+        if result.get("judged"):
+            label += " (this project's model)"
+        groups.setdefault((label, result.get("split_index")), {})[result["name"]] = \
+            float(result["value"])
+    if len(groups) < 2:
+        return None
+    splits = list(dict.fromkeys(index for _, index in groups))
+    metrics = list(dict.fromkeys(name for scores in groups.values() for name in scores))
+    sizes = {s.get("index"): s.get("test_size") for s in run.get("splits", [])}
+    baselines = {b.get("split_index"): b for b in run.get("trivial_baselines", [])
+                 if b.get("kind") != "persistence"}
+    persistence = [b for b in run.get("trivial_baselines", []) if b.get("kind") == "persistence"]
+
+    def split_name(index: Any) -> str:
+        if index is None:
+            return "unmatched split"
+        size = f", {sizes[index]} test samples" if sizes.get(index) else ""
+        return f"split {index + 1}{size}"
+
+    if len(splits) > 1 and len(metrics) == 1:  # models × splits, one metric
+        metric = metrics[0]
+        rows = [(label, [fmt(metric, groups[(label, index)][metric])
+                         if (label, index) in groups else "–" for index in splits])
+                for label in dict.fromkeys(label for label, _ in groups)]
+        trivial = [fmt(metric, baselines[index]["metrics"][metric])
+                   if index in baselines and metric in baselines[index]["metrics"] else "–"
+                   for index in splits]
+        if any(cell != "–" for cell in trivial):
+            rows.append(("Trivial baseline of each split", trivial))
+        return ComparisonTable(f"{metric} on the test part of each split, by model",
+                               [split_name(index) for index in splits], rows)
+    rows = []
+    for (label, index), scores in groups.items():
+        where = f" — {split_name(index)}" if len(splits) > 1 else ""
+        rows.append((label + where, [fmt(m, scores[m]) if m in scores else "–" for m in metrics]))
+    for baseline in [*(baselines[i] for i in splits if i in baselines),
+                     *(b for b in persistence if b.get("split_index") in splits)]:
+        cells = [fmt(m, baseline["metrics"][m]) if m in baseline["metrics"] else "–"
+                 for m in metrics]
+        if any(cell != "–" for cell in cells):
+            where = f" — {split_name(baseline['split_index'])}" if len(splits) > 1 else ""
+            rows.append((f"{baseline['name']} (trivial){where}", cells))
+    return ComparisonTable("Every model the script scored on test data", metrics, rows)
 
 
 def project_view(state: ProjectState) -> ProjectView:
@@ -311,6 +500,7 @@ def project_view(state: ProjectState) -> ProjectView:
         notes=list(good.run.get("notes", [])) if good else [],
         raw_metrics=dict(good.metrics) if good else {},
         libraries=libraries_of(state.project.folder),
+        judged=dict(good.run.get("judged") or {}) if good else {},
     )
 
 

@@ -34,8 +34,10 @@ def all_capturers() -> list[Capturer]:
     from portfolio.capture.figures import FigureCapture
     from portfolio.capture.keras_fit import KerasCapture
     from portfolio.capture.sklearn_capture import SklearnMetricsCapture, SklearnSelectionCapture
+    from portfolio.capture.sklearn_models import SklearnEstimatorCapture
 
-    return [FigureCapture(), KerasCapture(), SklearnSelectionCapture(), SklearnMetricsCapture()]
+    return [FigureCapture(), KerasCapture(), SklearnEstimatorCapture(), SklearnSelectionCapture(),
+            SklearnMetricsCapture()]
 
 
 def guarded(rec: Recorder, what: str, action: Callable[[], object]) -> None:

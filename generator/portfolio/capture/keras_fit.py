@@ -1,10 +1,12 @@
 """Keras capture: fit history, evaluate results, saved models, the architecture.
 
 Installed when the script imports ``keras`` (TensorFlow's ``tf.keras`` imports it
-too). ``fit`` gets an extra callback on a copy of the user's callbacks list;
-``evaluate`` outside ``fit`` is a test result (``fit`` runs its validation through
-``evaluate``, hence the reentrancy guard); ``save`` is recorded so the model the
-script saved is the one published.
+too). ``fit`` gets an extra callback on a copy of the user's callbacks list, and the
+ledger learns which data the model was fitted on; ``evaluate`` outside ``fit`` is a
+result whose data the ledger places later (``fit`` runs its validation through
+``evaluate``, hence the reentrancy guard: that is validation, never a result);
+``predict`` outputs are remembered so a scikit-learn metric on them is traced back to
+this model; ``save`` is recorded so the model the script saved is the one published.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import functools
 import inspect
 import io
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,7 @@ class KerasCapture:
         keras.utils.set_random_seed(rec.seed)
         model_cls = keras.Model
         original_fit, original_evaluate = model_cls.fit, model_cls.evaluate
+        original_predict = model_cls.predict
         self._original_save = original_save = model_cls.save
         fit_signature = inspect.signature(original_fit)
         evaluate_signature = inspect.signature(original_evaluate)
@@ -53,6 +57,7 @@ class KerasCapture:
 
             def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
                 rec.add_epoch(self.segment, epoch, logs or {})
+                self.segment.setdefault("epoch_ended_at", []).append(time.time())
                 loss = as_float((logs or {}).get("loss"))
                 if loss is not None and not math.isfinite(loss) and rec.diverged is None:
                     # A NaN loss never recovers: stop, and say where it happened.
@@ -63,8 +68,12 @@ class KerasCapture:
                              epochs=self.params.get("epochs") if self.params else None, **shown)
 
         class TestRecorder(keras.callbacks.Callback):
+            def __init__(self) -> None:
+                super().__init__()
+                self.entries: list[dict[str, Any]] = []
+
             def on_test_end(self, logs: dict[str, Any] | None = None) -> None:
-                rec.add_evaluation(logs or {})
+                self.entries = rec.add_evaluation(logs or {})
 
         @functools.wraps(original_fit)
         def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -87,6 +96,7 @@ class KerasCapture:
                 capture._in_fit -= 1
                 capture._last_fitted = self
                 guarded(rec, "fit details", lambda: _describe_fit(segment, self, theirs))
+                guarded(rec, "fit data", lambda: _record_training(rec, self, bound.arguments))
 
         @functools.wraps(original_evaluate)
         def evaluate(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -95,12 +105,24 @@ class KerasCapture:
             bound = evaluate_signature.bind(self, *args, **kwargs)
             if rec.smoke:
                 bound.arguments["steps"] = _SMOKE_STEPS
-            given = bound.arguments.get("callbacks")
+            given, recorder = bound.arguments.get("callbacks"), TestRecorder()
             if isinstance(given, keras.callbacks.CallbackList):
-                given.append(TestRecorder())
+                given.append(recorder)
             else:
-                bound.arguments["callbacks"] = [*(given or []), TestRecorder()]
-            return original_evaluate(*bound.args, **bound.kwargs)
+                bound.arguments["callbacks"] = [*(given or []), recorder]
+            result = original_evaluate(*bound.args, **bound.kwargs)
+            guarded(rec, "evaluate data", lambda: rec.ledger.scored(
+                recorder.entries, self, self.name, "keras", bound.arguments.get("x"),
+                bound.arguments.get("y")))
+            return result
+
+        @functools.wraps(original_predict)
+        def predict(self: Any, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+            output = original_predict(self, x, *args, **kwargs)
+            if not capture._in_fit:
+                guarded(rec, "predict data",
+                        lambda: rec.ledger.predicted(self, self.name, "keras", x, output))
+            return output
 
         @functools.wraps(original_save)
         def save(self: Any, filepath: Any, *args: Any, **kwargs: Any) -> Any:
@@ -112,6 +134,7 @@ class KerasCapture:
             return result
 
         model_cls.fit, model_cls.evaluate, model_cls.save = fit, evaluate, save
+        model_cls.predict = predict
 
     def finish(self, rec: Recorder) -> None:
         model = self._last_fitted
@@ -170,6 +193,15 @@ def _describe_fit(segment: dict[str, Any], model: Any, callbacks: list[Any]) -> 
             files = sorted(str(p.resolve()) for p in path.parent.glob(pattern + "*")
                            if p.is_file())
             segment.setdefault("checkpoints", []).extend(files)
+
+
+def _record_training(rec: Recorder, model: Any, arguments: dict[str, Any]) -> None:
+    validation = arguments.get("validation_data")
+    if isinstance(validation, tuple | list) and validation:
+        validation = validation[0]
+    split = as_float(arguments.get("validation_split"))
+    rec.ledger.trained(model, model.name, "keras", arguments.get("x"), arguments.get("y"),
+                       validation=validation, validation_split=split or None)
 
 
 def _all_layers(model: Any) -> list[Any]:

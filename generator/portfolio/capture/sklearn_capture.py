@@ -6,7 +6,9 @@
 - ``GridSearchCV`` / ``RandomizedSearchCV.fit``: the search space, best parameters and
   the ranked configurations.
 - ``accuracy_score``, ``mean_squared_error`` and friends, ``confusion_matrix`` and
-  ``classification_report``: results, marked test when ``y_true`` is a captured test split.
+  ``classification_report``: results; the ledger (``portfolio.provenance``) later places
+  each on the data it was measured on, tracing ``y_pred`` back to the model that
+  predicted it. A report or matrix yields accuracy and macro precision, recall and F1.
 
 Only the outermost call is recorded: a search inside a cross-validation, or a score
 computed inside a search, is sklearn's own business.
@@ -15,11 +17,11 @@ computed inside a search, is sklearn's own business.
 from __future__ import annotations
 
 import functools
-import sys
 from typing import Any
 
 from portfolio.capture import guarded
 from portfolio.capture.naming import estimator_name
+from portfolio.provenance import class_counts, looks_like_labels
 from portfolio.runtime import Recorder, as_float
 
 _SCORES = ("accuracy_score", "balanced_accuracy_score", "f1_score", "precision_score",
@@ -71,15 +73,12 @@ class SklearnSelectionCapture:
             _wrap(rec, ms, function, lambda result, args, kwargs, f=function:
                   _record_cv(rec, f, args, kwargs, result))
         _wrap(rec, BaseSearchCV, "fit",
-              lambda result, args, kwargs: _record_search(rec, args[0]),
+              lambda result, args, kwargs: _record_search(rec, args[0], args, kwargs),
               before=(lambda args: _first_candidate_only(args[0])) if rec.smoke else None)
 
     def finish(self, rec: Recorder) -> None:
-        if "sklearn" not in sys.modules or not rec.split_arrays:
-            return
-        from portfolio.capture.baseline import trivial_baseline
-
-        guarded(rec, "trivial baseline", lambda: trivial_baseline(rec))
+        """Nothing to finish: the trivial baselines are computed once every score is
+        placed (``portfolio.capture.baseline``)."""
 
 
 class SklearnMetricsCapture:
@@ -139,28 +138,11 @@ def _record_split(rec: Recorder, args: tuple, kwargs: dict, result: list) -> Non
     }
     if arrays >= 2:
         y_train, y_test = np.asarray(result[-2]), np.asarray(result[-1])
-        if y_train.ndim == 1 and _looks_like_labels(y_train):
+        if y_train.ndim == 1 and looks_like_labels(y_train):
             split["class_balance"] = {
-                "train": _counts(y_train), "test": _counts(y_test)}
-        rec.split_arrays.append((result[-2], result[-1]))
+                "train": class_counts(y_train), "test": class_counts(y_test)}
+    rec.ledger.split(split["index"], list(result))
     rec.splits.append(split)
-
-
-def _looks_like_labels(y: Any) -> bool:
-    import numpy as np
-
-    if y.dtype.kind in "OUSb":
-        return True
-    if y.dtype.kind in "iu":
-        return len(np.unique(y)) <= max(20, len(y) // 10)
-    return y.dtype.kind == "f" and bool(np.all(y == np.round(y))) and len(np.unique(y)) <= 20
-
-
-def _counts(y: Any) -> dict[str, int]:
-    import numpy as np
-
-    values, counts = np.unique(y, return_counts=True)
-    return {str(v): int(c) for v, c in zip(values, counts, strict=True)}
 
 
 def _record_cv(rec: Recorder, function: str, args: tuple, kwargs: dict, result: Any) -> None:
@@ -202,8 +184,12 @@ def _scored_metric(estimator: Any, scoring: Any) -> str | None:
     return "accuracy" if is_classifier(estimator) else "r2" if is_regressor(estimator) else None
 
 
-def _record_search(rec: Recorder, search: Any) -> None:
+def _record_search(rec: Recorder, search: Any, args: tuple, kwargs: dict) -> None:
     import numpy as np
+
+    x = args[1] if len(args) > 1 else kwargs.get("X")
+    y = args[2] if len(args) > 2 else kwargs.get("y")
+    rec.ledger.trained(search, estimator_name(search.estimator, depth=4), "sklearn", x, y)
 
     space = getattr(search, "param_grid", None) or getattr(search, "param_distributions", None)
     results = search.cv_results_
@@ -240,21 +226,6 @@ def _plain(value: Any) -> Any:
     return number if number is not None and not hasattr(value, "fit") else repr(value)
 
 
-def split_of(rec: Recorder, y_true: Any) -> str:
-    """test when ``y_true`` is a captured test target, train when a train target, else
-    unknown (a script that split by hand: its scores still count as results)."""
-    import numpy as np
-
-    for y_train, y_test in rec.split_arrays:
-        for array, label in ((y_test, "test"), (y_train, "train")):
-            if y_true is array:
-                return label
-            a, b = np.asarray(y_true), np.asarray(array)
-            if a.shape == b.shape and np.array_equal(a, b):
-                return label
-    return "unknown"
-
-
 _NAMES = {"accuracy_score": "accuracy", "balanced_accuracy_score": "balanced_accuracy",
           "f1_score": "f1", "precision_score": "precision", "recall_score": "recall",
           "roc_auc_score": "roc_auc", "log_loss": "log_loss", "mean_squared_error": "mse",
@@ -262,32 +233,87 @@ _NAMES = {"accuracy_score": "accuracy", "balanced_accuracy_score": "balanced_acc
           "mean_absolute_percentage_error": "mape", "r2_score": "r2"}
 
 
+def _truth_and_prediction(args: tuple, kwargs: dict) -> tuple[Any, Any]:
+    y_true = args[0] if args else kwargs.get("y_true")
+    y_pred = args[1] if len(args) > 1 else kwargs.get("y_pred", kwargs.get("y_score",
+                                                                           kwargs.get("y_prob")))
+    return y_true, y_pred
+
+
 def _record_score(rec: Recorder, function: str, args: tuple, kwargs: dict, result: Any) -> None:
     value = as_float(result)
-    y_true = args[0] if args else kwargs.get("y_true")
+    y_true, y_pred = _truth_and_prediction(args, kwargs)
     if value is None or y_true is None:
         return
-    rec.add_result(_NAMES[function], value, f"sklearn.metrics.{function}", split_of(rec, y_true))
+    entry = rec.add_result(_NAMES[function], value, f"sklearn.metrics.{function}")
+    rec.ledger.scored([entry], y=y_true, y_pred=y_pred)
+
+
+def _summary_results(rec: Recorder, y_true: Any, y_pred: Any, source: str) -> list[dict]:
+    """Accuracy and macro precision, recall and F1 of labels a report or matrix was
+    drawn from: a script that prints only a classification report still has a result."""
+    from sklearn import metrics
+
+    _Nesting.depth += 1  # our own scoring is not the script's
+    try:
+        scores = {
+            "accuracy": metrics.accuracy_score(y_true, y_pred),
+            "precision": metrics.precision_score(y_true, y_pred, average="macro",
+                                                 zero_division=0),
+            "recall": metrics.recall_score(y_true, y_pred, average="macro", zero_division=0),
+            "f1": metrics.f1_score(y_true, y_pred, average="macro", zero_division=0),
+        }
+    finally:
+        _Nesting.depth -= 1
+    entries = []
+    for name, value in scores.items():
+        if any(r["name"] == name and r["value"] == float(value) for r in rec.results):
+            continue  # the script measured it already (accuracy_score on the same labels)
+        entry = rec.add_result(name, float(value), source)
+        entry["average"] = "macro" if name != "accuracy" else None
+        entries.append(entry)
+    return entries
 
 
 def _record_confusion(rec: Recorder, args: tuple, kwargs: dict, result: Any) -> None:
     import numpy as np
 
-    y_true = args[0] if args else kwargs.get("y_true")
-    y_pred = args[1] if len(args) > 1 else kwargs.get("y_pred")
+    y_true, y_pred = _truth_and_prediction(args, kwargs)
     labels = kwargs.get("labels")
     if labels is None:
         labels = np.unique(np.concatenate([np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()]))
-    rec.confusion_matrices.append({"labels": [str(v) for v in labels],
-                                   "matrix": np.asarray(result).tolist(),
-                                   "split": split_of(rec, y_true)})
+    entry = {"labels": [str(v) for v in labels], "matrix": np.asarray(result).tolist(),
+             "split": "unknown"}
+    rec.confusion_matrices.append(entry)
+    results = _summary_results(rec, y_true, y_pred, "sklearn.metrics.confusion_matrix")
+    rec.ledger.scored([entry, *results], y=y_true, y_pred=y_pred)
 
 
 def _record_report(rec: Recorder, args: tuple, kwargs: dict, result: Any) -> None:
-    y_true = args[0] if args else kwargs.get("y_true")
-    entry: dict[str, Any] = {"split": split_of(rec, y_true)}
+    from sklearn import metrics
+
+    y_true, y_pred = _truth_and_prediction(args, kwargs)
+    entry: dict[str, Any] = {"split": "unknown"}
     if isinstance(result, dict):
         entry["table"] = result
     else:
         entry["text"] = str(result)
+        _Nesting.depth += 1
+        try:
+            names = kwargs.get("target_names")
+            table = metrics.classification_report(
+                y_true, y_pred, output_dict=True, zero_division=0,
+                labels=kwargs.get("labels"),
+                target_names=list(names) if names is not None else None)
+        finally:
+            _Nesting.depth -= 1
+        entry["table"] = _plain_table(table)
     rec.reports.append(entry)
+    results = _summary_results(rec, y_true, y_pred, "sklearn.metrics.classification_report")
+    rec.ledger.scored([entry, *results], y=y_true, y_pred=y_pred)
+
+
+def _plain_table(table: dict) -> dict:
+    """A report's per-class rows as plain floats (JSON has no NumPy numbers)."""
+    return {str(k): ({m: float(v) for m, v in row.items()} if isinstance(row, dict)
+                     else float(row)) for k, row in table.items()}

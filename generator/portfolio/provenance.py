@@ -1,0 +1,381 @@
+"""Where a score was measured: on data the model trained on, or on data it never saw.
+
+A tutorial that calls ``model.fit(X, Y)`` and then ``model.evaluate(X, Y)`` reports a
+training score; one that fits on ``x[:1000]`` and evaluates on ``x[1000:]`` reports a
+held-out one, with no ``train_test_split`` in sight. Capture can only tell them apart
+by looking at the data itself, so every array a model is fitted on, predicts from or is
+scored on gets a fingerprint (its shape, a digest of its bytes, and a digest per row),
+and the :class:`Ledger` decides, once the script has ended and everything is known,
+what each recorded score was measured on:
+
+- ``train``: most of its rows are rows the model was fitted on;
+- ``validation``: the ``validation_data`` handed to ``fit`` (it steered training);
+- ``mixed``: a sizeable share of training rows, not held out;
+- ``test``: none of them (or only a few duplicates a real dataset has) — held-out;
+- ``unknown``: capture could not place it (a ``tf.data`` pipeline, a prediction it
+  cannot trace to a model).
+
+Scores only ever name the data; which result is the project's own is decided by
+:func:`judge`. Nothing here imports more than NumPy, and that only when a script has.
+"""
+
+from __future__ import annotations
+
+import linecache
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+_MAX_KEPT = 5_000_000  # elements of a target vector kept for the baselines
+_DUPLICATE_SHARE = 0.05  # real datasets repeat a few rows: up to this share is still held out
+_TRAINING_SHARE = 0.5  # from this share of training rows on, a score is a training score
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What is needed to recognise an array again without keeping it."""
+
+    shape: tuple[int, ...]
+    digest: int
+    rows: frozenset[int] | None  # one digest per sample (first axis), for feature arrays
+
+    @property
+    def length(self) -> int:
+        return self.shape[0] if self.shape else 0
+
+
+def _array(value: Any) -> Any:
+    """A NumPy array for the data a script passes around, or None (a generator, a
+    ``tf.data.Dataset``, a dict of inputs we cannot line up)."""
+    if "numpy" not in sys.modules or value is None:
+        return None
+    import numpy as np
+
+    if isinstance(value, dict):
+        value = next(iter(value.values()), None)
+    if isinstance(value, list | tuple) and value and hasattr(value[0], "shape"):
+        value = value[0]  # a multi-input model: its first input stands for the samples
+    if not (hasattr(value, "shape") or isinstance(value, list | tuple)):
+        return None
+    try:
+        array = np.asarray(value)
+    except Exception:  # a symbolic tensor, a ragged list: not data we can compare
+        return None
+    if array.dtype == object or array.ndim == 0:
+        return None
+    return array
+
+
+def fingerprint(value: Any, rows: bool = True) -> Fingerprint | None:
+    array = _array(value)
+    if array is None:
+        return None
+    import numpy as np
+
+    flat = np.ascontiguousarray(array.reshape(len(array), -1))
+    if flat.shape[1] <= 4096 and flat.dtype.kind in "iufb":
+        flat = flat.astype(np.float64)  # float32 and float64 copies of one row are one row
+    row_digests = frozenset(hash(row.tobytes()) for row in flat) if rows else None
+    return Fingerprint(tuple(int(n) for n in array.shape), hash(flat.tobytes()), row_digests)
+
+
+def kept_targets(value: Any) -> Any:
+    """A copy of a target vector (class labels or values) for the baselines: one-hot rows
+    become class indices, a column becomes a vector."""
+    array = _array(value)
+    if array is None or array.size > _MAX_KEPT:
+        return None
+    if array.ndim == 2 and array.shape[1] > 1:
+        return array.argmax(axis=1)
+    return array.reshape(len(array)).copy() if array.ndim == 2 else array.copy()
+
+
+def looks_like_labels(y: Any) -> bool:
+    """Class labels rather than measured values: strings, booleans, or few distinct
+    whole numbers."""
+    import numpy as np
+
+    if y.dtype.kind in "OUSb":
+        return True
+    if y.dtype.kind in "iu":
+        return len(np.unique(y)) <= max(20, len(y) // 10)
+    return y.dtype.kind == "f" and bool(np.all(y == np.round(y))) and len(np.unique(y)) <= 20
+
+
+def class_counts(y: Any) -> dict[str, int]:
+    import numpy as np
+
+    values, counts = np.unique(y, return_counts=True)
+    return {label_text(v): int(c) for v, c in zip(values, counts, strict=True)}
+
+
+def label_text(value: Any) -> str:
+    """``1.0`` reads as class 1, ``np.str_('b')`` as b."""
+    if isinstance(value, float) or (getattr(value, "dtype", None) is not None \
+            and value.dtype.kind == "f"):
+        number = float(value)
+        return str(int(number)) if number.is_integer() else str(number)
+    return str(value)
+
+
+def windows_of(x: Any, y: Any) -> Any:
+    """The last value of each input window when the inputs are sliding windows of the
+    target (``x[i + 1, -1] == y[i]``), as in every forecasting tutorial; else None.
+    Those last values are the persistence forecast."""
+    xs, ys = _array(x), _array(y)
+    if xs is None or ys is None or len(xs) < 3 or len(xs) != len(ys) or xs.ndim not in (2, 3):
+        return None
+    if xs.ndim == 3 and xs.shape[2] != 1:
+        return None
+    import numpy as np
+
+    last = xs.reshape(len(xs), -1)[:, -1].astype(np.float64)
+    target = ys.reshape(len(ys), -1)
+    if target.shape[1] != 1 or xs.reshape(len(xs), -1).shape[1] < 2:
+        return None
+    target = target[:, 0].astype(np.float64)
+    if np.allclose(last[1:], target[:-1], rtol=1e-5, atol=1e-6):
+        return last
+    return None
+
+
+def caller_line() -> str | None:
+    """``train.py:36: mean_squared_error(y_test, x_test[:, -1])``: the script's line
+    that made a call, to name a score no model can be traced to."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if not module.startswith(("portfolio", "sklearn", "keras", "numpy", "functools")):
+            code = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+            name = frame.f_code.co_filename.rsplit("/", 1)[-1]
+            return f"{name}:{frame.f_lineno}: {code}" if code else None
+        frame = frame.f_back
+    return None
+
+
+@dataclass
+class Training:
+    """One ``fit`` call: what the model saw."""
+
+    model: int
+    x: Fingerprint | None
+    y: Fingerprint | None
+    y_values: Any = None
+    validation: Fingerprint | None = None
+    validation_split: float | None = None
+    persistence: bool = False  # the inputs are windows of the target
+
+
+@dataclass
+class Prediction:
+    model: int
+    x: Fingerprint | None
+    output: Fingerprint | None
+    values: Any = None  # the output, to recognise it again after an inverse transform
+
+
+@dataclass
+class Scoring:
+    """A score, report or matrix waiting to learn what it was measured on."""
+
+    entries: list[dict[str, Any]]
+    model: int | None
+    x: Fingerprint | None = None
+    y: Fingerprint | None = None
+    y_values: Any = None
+    y_pred: Any = None
+    where: str | None = None
+    persistence: Any = None  # last values of the scored windows, when they are windows
+
+
+@dataclass
+class SplitArrays:
+    """The parts ``train_test_split`` returned (features and targets of each side)."""
+
+    index: int
+    x_train: Fingerprint | None
+    x_test: Fingerprint | None
+    y_train: Fingerprint | None
+    y_test: Fingerprint | None
+    y_train_values: Any = None
+    y_test_values: Any = None
+
+
+@dataclass
+class Ledger:
+    """Every array the script's models met, by model; resolved at the end of the run."""
+
+    models: list[Any] = field(default_factory=list)  # kept alive: their ids stay theirs
+    labels: dict[int, str] = field(default_factory=dict)
+    kinds: dict[int, str] = field(default_factory=dict)  # "keras" or "sklearn"
+    trainings: list[Training] = field(default_factory=list)
+    predictions: list[Prediction] = field(default_factory=list)
+    scorings: list[Scoring] = field(default_factory=list)
+    splits: list[SplitArrays] = field(default_factory=list)
+
+    def model_key(self, model: Any, label: str, kind: str) -> int:
+        """A model's number; a search's ``best_estimator_`` is the search's own model."""
+        for index, known in enumerate(self.models):
+            if known is model or getattr(known, "best_estimator_", None) is model:
+                return index
+        self.models.append(model)
+        key = len(self.models) - 1
+        self.labels[key], self.kinds[key] = label, kind
+        return key
+
+    # -- what capturers report --------------------------------------------------------
+    def trained(self, model: Any, label: str, kind: str, x: Any, y: Any,
+                validation: Any = None, validation_split: float | None = None) -> None:
+        key = self.model_key(model, label, kind)
+        self.trainings.append(Training(
+            key, fingerprint(x), fingerprint(y, rows=False), kept_targets(y),
+            fingerprint(validation) if validation is not None else None,
+            validation_split, windows_of(x, y) is not None))
+
+    def predicted(self, model: Any, label: str, kind: str, x: Any, output: Any) -> None:
+        key = self.model_key(model, label, kind)
+        values = _array(output)
+        small = values.reshape(-1).copy() if values is not None and values.size <= _MAX_KEPT \
+            else None
+        self.predictions.append(Prediction(key, fingerprint(x), fingerprint(output, rows=False),
+                                           small))
+
+    def scored(self, entries: list[dict[str, Any]], model: Any = None, label: str = "",
+               kind: str = "", x: Any = None, y: Any = None, y_pred: Any = None) -> None:
+        key = self.model_key(model, label, kind) if model is not None else None
+        self.scorings.append(Scoring(
+            entries, key, fingerprint(x) if x is not None else None,
+            fingerprint(y, rows=False), kept_targets(y), _array(y_pred),
+            caller_line() if model is None else None, windows_of(x, y)))
+
+    def split(self, index: int, parts: list[Any]) -> None:
+        """``train_test_split(X, y)`` returned ``X_train, X_test, y_train, y_test``."""
+        pairs = len(parts) // 2
+        x_train, x_test = (parts[0], parts[1]) if pairs >= 1 else (None, None)
+        y_train, y_test = (parts[-2], parts[-1]) if pairs >= 2 else (None, None)
+        self.splits.append(SplitArrays(
+            index, fingerprint(x_train), fingerprint(x_test),
+            fingerprint(y_train, rows=False), fingerprint(y_test, rows=False),
+            kept_targets(y_train), kept_targets(y_test)))
+
+    # -- resolution -------------------------------------------------------------------
+    def trace(self, scoring: Scoring) -> None:
+        """Find the model behind ``y_pred`` (a prediction it made, perhaps rescaled back
+        by an inverse transform) and the inputs it predicted from."""
+        if scoring.model is not None or scoring.y_pred is None:
+            return
+        import numpy as np
+
+        wanted = np.asarray(scoring.y_pred, dtype=np.float64).reshape(-1)
+        if not wanted.size:
+            return
+        for prediction in reversed(self.predictions):
+            values = prediction.values
+            if values is None or values.size % wanted.size:
+                continue
+            per_row = values.size // wanted.size
+            if per_row > 1:  # predict_proba or softmax rows: y_pred is their argmax
+                values = values.reshape(wanted.size, per_row).argmax(axis=1)
+            values = np.asarray(values, dtype=np.float64)
+            if _same_up_to_scale(values, wanted) or _thresholded(values, wanted):
+                scoring.model, scoring.x, scoring.where = prediction.model, prediction.x, None
+                return
+
+    def place(self, scoring: Scoring) -> tuple[str, str]:
+        """What a score was measured on, and why we think so."""
+        trainings = [t for t in self.trainings if t.model == scoring.model] \
+            if scoring.model is not None else []
+        if scoring.x is not None and scoring.x.rows and any(t.x for t in trainings):
+            if any(t.validation and t.validation.digest == scoring.x.digest for t in trainings):
+                return "validation", "the validation_data given to fit"
+            seen = frozenset().union(*(t.x.rows for t in trainings if t.x and t.x.rows))
+            share = len(scoring.x.rows & seen) / max(len(scoring.x.rows), 1)
+            seen_share = f"{share:.0%} of its samples were in the data the model was fitted on"
+            if share >= _TRAINING_SHARE:
+                return "train", seen_share
+            if share > _DUPLICATE_SHARE:
+                return "mixed", seen_share
+            return "test", "none of its samples were in the data the model was fitted on" \
+                if share == 0 else f"only {share:.0%} of its samples repeat training samples"
+        if scoring.y is not None:
+            candidates = trainings or self.trainings
+            if any(t.y and t.y.digest == scoring.y.digest for t in candidates):
+                return "train", "its targets are the ones the model was fitted on"
+            for part in self.splits:
+                if part.y_test and part.y_test.digest == scoring.y.digest:
+                    return "test", "its targets are the test part of train_test_split"
+                if part.y_train and part.y_train.digest == scoring.y.digest:
+                    return "train", "its targets are the training part of train_test_split"
+        return "unknown", "capture could not tell which data it was measured on"
+
+    def resolve(self) -> None:
+        """Place every score, in two passes: a score traced to no model (a persistence
+        forecast scored by hand) is placed by its targets once the others are known."""
+        for scoring in self.scorings:
+            self.trace(scoring)
+        placed: dict[int, tuple[str, str]] = {}
+        for scoring in self.scorings:
+            split, why = self.place(scoring)
+            if scoring.y is not None and split != "unknown":
+                placed.setdefault(scoring.y.digest, (split, why))
+            self._mark(scoring, split, why)
+        for scoring in self.scorings:
+            entry = scoring.entries[0] if scoring.entries else {}
+            if entry.get("split") == "unknown" and scoring.y is not None \
+                    and scoring.y.digest in placed and placed[scoring.y.digest][0] != "unknown":
+                split, why = placed[scoring.y.digest]
+                self._mark(scoring, split, f"its targets are those of another score ({why})")
+
+    def _mark(self, scoring: Scoring, split: str, why: str) -> None:
+        label = self.labels.get(scoring.model) if scoring.model is not None else None
+        for entry in scoring.entries:
+            entry.update(split=split, evidence=why, model=label, model_key=scoring.model,
+                         model_kind=self.kinds.get(scoring.model) if label else None,
+                         split_index=self.split_index(scoring))
+            if label is None and scoring.where:
+                entry["where"] = scoring.where
+
+    def index_splits(self) -> None:
+        """Name the split of every score not yet tied to one (after a split was added)."""
+        for scoring in self.scorings:
+            index = self.split_index(scoring)
+            for entry in scoring.entries:
+                if entry.get("split_index") is None:
+                    entry["split_index"] = index
+
+    def split_index(self, scoring: Scoring) -> int | None:
+        """Which ``train_test_split`` call the scored targets came from."""
+        if scoring.y is None:
+            return None
+        for part in self.splits:
+            if part.y_test and part.y_test.digest == scoring.y.digest:
+                return part.index
+            if part.y_train and part.y_train.digest == scoring.y.digest:
+                return part.index
+        return None
+
+
+def _thresholded(probabilities: Any, labels: Any) -> bool:
+    """``(model.predict(x) > 0.5).astype(int)``: a sigmoid's output cut at one half."""
+    import numpy as np
+
+    if not np.all(np.isin(labels, (0.0, 1.0))):
+        return False
+    if np.any(probabilities < 0) or np.any(probabilities > 1):
+        return False
+    return bool(np.array_equal((probabilities > 0.5).astype(np.float64), labels))
+
+
+def _same_up_to_scale(a: Any, b: Any) -> bool:
+    """Equal, or equal after one affine map (a scaler's ``inverse_transform``)."""
+    import numpy as np
+
+    if a.shape != b.shape or not a.size:
+        return False
+    if np.array_equal(a, b):
+        return True
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))) or np.ptp(a) == 0:
+        return False
+    slope, intercept = np.polyfit(a, b, 1)
+    residual = b - (slope * a + intercept)
+    return bool(np.max(np.abs(residual)) <= 1e-4 * max(np.ptp(b), 1e-12))
