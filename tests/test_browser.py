@@ -155,6 +155,19 @@ def test_no_horizontal_overflow_at_phone_width(browser, base_url: str, example_s
         page.close()
 
 
+def test_the_results_table_fits_a_phone_without_sideways_scrolling(
+        browser, base_url: str) -> None:
+    page, _, _ = open_page(browser, base_url + "/results/", width=375)
+    widths = page.evaluate("""() => {
+        const wrap = document.querySelector('.pf-table-wrap');
+        const cell = document.querySelector('table.pf-sortable td[data-label="Score"]');
+        return [wrap.scrollWidth - wrap.clientWidth, getComputedStyle(cell, '::before').content];
+    }""")
+    assert widths[0] <= 0, widths  # the table is no wider than its place on the page
+    assert "Score" in widths[1]  # each value is labelled with its column
+    page.close()
+
+
 def test_results_table_sorts_without_any_cdn(browser, base_url: str) -> None:
     page, _, _ = open_page(browser, base_url + "/results/")
     first_column = "() => [...document.querySelectorAll('table.pf-sortable tbody tr')]" \

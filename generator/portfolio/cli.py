@@ -204,7 +204,7 @@ def status(root: str | None) -> None:
         headline = decision.state.good.headline(project.meta) if decision.state.good else None
         table.add_row(
             project.slug, decision.label,
-            f"{headline.name} {headline.value:.4g}" if headline else "–",
+            headline.brief() if headline else "–",
             str(latest.run.get("started", "–")).replace("T", " ")[:16] if latest else "–",
             f"{latest.run['duration_s']:.1f} s" if latest and "duration_s" in latest.run else "–",
             ", ".join(decision.reasons) or "–")

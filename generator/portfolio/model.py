@@ -91,6 +91,11 @@ class Headline:
     measured_on: str = "held-out data"  # or "5-fold cross-validation", for a CV-only run
     basis: str = "held-out"  # held-out, cv, unverified or train
 
+    def brief(self) -> str:
+        """``accuracy 0.9812``; ``accuracy 0.768 (training data)`` for a status line."""
+        where = "" if self.basis == "held-out" else f" ({self.measured_on})"
+        return f"{self.name} {self.value:.4g}{where}"
+
 
 @dataclass
 class RunResult:

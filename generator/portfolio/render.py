@@ -149,8 +149,9 @@ def _previews(workspace: Workspace, config: dict[str, Any], profile: Profile,
     for view, state in zip(project_views, states, strict=True):
         history = state.good.history if state.good else []
         curve = [float(r["loss"]) for r in history if r.get("loss") not in (None, "")]
+        headline, detail = view.preview_text
         specs.append(({"kicker": f"{profile.name} · {site_name}", "title": view.title,
-                       "headline": view.headline_text, "detail": view.comparison,
+                       "headline": headline, "detail": detail,
                        "curve": curve[:200]}, f"projects/{view.slug}/preview.png"))
     return preview.start(specs, workspace.build_dir / "previews", worker)
 

@@ -501,7 +501,7 @@ def _last_duration(decision: Decision) -> float:
 def _score(decision: Decision, folder: Path | None) -> str:
     result = RunResult.load(folder) if folder is not None else None
     headline = result.headline(decision.state.project.meta) if result else None
-    return f"{headline.name} {headline.value:.4g}" if headline else ""
+    return headline.brief() if headline else ""
 
 
 def _job(workspace: Workspace, project: Project, threads: int, smoke: bool) -> Job:

@@ -46,7 +46,7 @@ def slugify(text: str, fallback: str) -> str:
     return slug or fallback
 
 
-RUN_SCHEMA_VERSION = 1  # the version of run.json's layout; run.schema.json describes it
+RUN_SCHEMA_VERSION = 2  # the version of run.json's layout; run.schema.json describes it
 
 
 @dataclass
@@ -194,8 +194,9 @@ class Recorder:
         elif not named and test:
             key, why = None, "scores on test data, from predictions no model could be traced to"
         elif named:
-            self.judged = {"basis": "ambiguous", "models": len(named),
-                           "why": f"{len(named)} models were scored on test data"}
+            labels = len({self.ledger.labels.get(k) for k in named})
+            self.judged = {"basis": "ambiguous", "models": labels,
+                           "why": f"the script scored {labels} models on test data"}
             return
         else:
             self.judged = {"basis": "none", "why": "no score was measured on held-out data"}

@@ -140,13 +140,38 @@ class ProjectView:
         return f"{headline.name} on {headline.measured_on}{tail}."
 
     @property
+    def card_text(self) -> str:
+        """What a home card says about the result: the headline, or why there is none."""
+        if self.headline:
+            return self.headline_text
+        if self.judged.get("basis") == "ambiguous":
+            tested = [r for r in self.run.get("results", []) if r.get("split") == "test"]
+            models = len({r.get("model") for r in tested})
+            splits = len({r.get("split_index") for r in tested})
+            where = f" on {splits} splits" if splits > 1 else ""
+            return f"{models} models compared{where}; no single headline"
+        return ""
+
+    @property
+    def preview_text(self) -> tuple[str, str]:
+        """The link preview's big line and the smaller one under it: short enough for
+        a 1200-pixel image, with what the number was measured on."""
+        if self.headline and self.headline.basis == "train":
+            return (f"{self.score_text} training {self.headline.name}",
+                    "no held-out data was set aside")
+        if self.headline:
+            return self.headline_text, self.comparison
+        first, _, rest = self.card_text.partition(";")
+        return first, rest.strip()
+
+    @property
     def no_held_out(self) -> str | None:
         """Why the page has no held-out result, when it has none (None when it has one)."""
         if self.headline and self.headline.basis == "held-out":
             return None
         if self.judged.get("basis") == "ambiguous":
             return (f"No single result is this project's: {self.judged.get('why')}, and none "
-                    "of them is marked as the final model. They are compared below.")
+                    "of them is the final model. They are compared in the Results section.")
         if self.headline and self.headline.basis == "train":
             return ("This project has no held-out result: the script scored its model on the "
                     "data it was trained on, which says how well it fits, not how well it "
@@ -233,16 +258,16 @@ class ProjectView:
         shape = f" (inputs {'×'.join(str(n) for n in features)})" if features else ""
         if split.get("kind") == "arrays":
             text = (f"The script split the data itself (by index, by file or by time): "
-                    f"**{split['train_size']}** training and **{split['test_size']}** test "
-                    f"samples were given to `fit` and `evaluate`{shape}.")
+                    f"{split['train_size']} training and {split['test_size']} test "
+                    f"samples were given to fit and evaluate{shape}.")
         else:
             stratified = ", stratified by class" if split.get("stratified") else ""
-            text = (f"Split with `train_test_split`: **{split['train_size']}** training and "
-                    f"**{split['test_size']}** test samples{stratified}{shape}.")
+            text = (f"Split with train_test_split: {split['train_size']} training and "
+                    f"{split['test_size']} test samples{stratified}{shape}.")
         if split.get("validation_split"):
             size = split.get("validation_size")
             count = f" ({size} samples)" if size else ""
-            text += (f" `fit` kept the last {split['validation_split']:.0%} of the training "
+            text += (f" fit kept the last {split['validation_split']:.0%} of the training "
                      f"samples{count} apart for validation.")
         return text
 
@@ -422,8 +447,7 @@ def comparison_table(run: dict[str, Any]) -> ComparisonTable | None:
     results = [r for r in run.get("results", []) if r.get("split") == "test"]
     groups: dict[tuple[str, Any], dict[str, float]] = {}
     for result in results:
-        code = (result.get("where") or "").split(": ", 1)[-1].replace("|", "\\|")
-        label = result.get("model") or (f"`{code}`" if code else "unnamed predictions")
+        label = result.get("model") or result.get("where") or "unnamed predictions"
         if result.get("judged"):
             label += " (this project's model)"
         groups.setdefault((label, result.get("split_index")), {})[result["name"]] = \

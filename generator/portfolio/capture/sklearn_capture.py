@@ -127,6 +127,7 @@ def _record_split(rec: Recorder, args: tuple, kwargs: dict, result: list) -> Non
     arrays = len(result) // 2
     split: dict[str, Any] = {
         "index": len(rec.splits),
+        "kind": "train_test_split",
         "train_size": len(result[0]),
         "test_size": len(result[1]),
         "shapes": [{"train": _shape(result[2 * i]), "test": _shape(result[2 * i + 1])}

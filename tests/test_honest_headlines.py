@@ -1,0 +1,338 @@
+"""Honest headlines: a score is called held-out only when capture knows the model never
+saw the data it was measured on; otherwise the page says what it is.
+
+The scripts below are written the way tutorials write them (evaluating on the training
+data, splitting by index, zipping names with classifiers, printing only a report), not
+the way we would. One portfolio holding all of them is built once through the real CLI.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from portfolio.provenance import Ledger
+
+from tests.conftest import copy_portfolio, make_project, portfolio_cli
+
+# The first Keras tutorial: fit on everything, evaluate on the same arrays.
+TRAINING_ONLY = textwrap.dedent('''
+    import numpy as np
+    import keras
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 8)).astype("float32")
+    Y = (X[:, 0] + X[:, 1] > 0).astype("float32")
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(12, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    model.fit(X, Y, epochs=2, batch_size=10, verbose=1)
+    _, accuracy = model.evaluate(X, Y)
+    print('Accuracy: %.2f' % (accuracy*100))
+''')
+
+# MNIST-style: a fixed index split, integer labels, validation_split, Keras' raw names.
+INDEX_SPLIT = textwrap.dedent('''
+    import numpy as np
+    import keras
+    from sklearn.datasets import load_digits
+    digits = load_digits()
+    x = (digits.images / 16.0).reshape(-1, 64).astype("float32")
+    y = digits.target
+    x_train, y_train = x[:1200], y[:1200]
+    x_test, y_test = x[1200:], y[1200:]
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam",
+                  metrics=["sparse_categorical_accuracy"])
+    model.fit(x_train, y_train, batch_size=64, epochs=2, validation_split=0.1, verbose=2)
+    score = model.evaluate(x_test, y_test, verbose=0)
+    print("Test loss:", score[0])
+''')
+
+# A forecast on sliding windows, split chronologically: persistence is the baseline.
+WINDOWS = textwrap.dedent('''
+    import numpy as np
+    import keras
+    t = np.arange(260, dtype="float32")
+    series = 50 + 40 * np.sin(t / 8) + np.random.default_rng(1).normal(0, 3, len(t))
+    window = 6
+    X = np.stack([series[i:i + window] for i in range(len(series) - window)])
+    y = series[window:]
+    cut = int(len(X) * 0.8)
+    trainX, testX, trainY, testY = X[:cut], X[cut:], y[:cut], y[cut:]
+    model = keras.Sequential([keras.Input((window,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(1)])
+    model.compile(loss="mse", optimizer="adam",
+                  metrics=[keras.metrics.RootMeanSquaredError(name="rmse")])
+    model.fit(trainX, trainY, epochs=2, batch_size=16, verbose=0)
+    model.evaluate(testX, testY, verbose=0)
+''')
+
+# scikit-learn's classifier comparison: named classifiers × several datasets, clf.score.
+COMPARISON = textwrap.dedent('''
+    from sklearn.datasets import make_circles, make_classification, make_moons
+    from sklearn.model_selection import train_test_split
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    names = ["Nearest Neighbors", "Decision Tree", "Naive Bayes"]
+    classifiers = [KNeighborsClassifier(3), DecisionTreeClassifier(max_depth=5, random_state=42),
+                   GaussianNB()]
+    X, y = make_classification(n_features=2, n_redundant=0, n_informative=2, random_state=1,
+                               n_clusters_per_class=1)
+    datasets = [make_moons(noise=0.3, random_state=0),
+                make_circles(noise=0.2, factor=0.5, random_state=1), (X, y)]
+    for ds_cnt, ds in enumerate(datasets):
+        X, y = ds
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.4,
+                                                            random_state=42)
+        for name, clf in zip(names, classifiers):
+            clf = make_pipeline(StandardScaler(), clf)
+            clf.fit(X_train, y_train)
+            score = clf.score(X_test, y_test)
+''')
+
+# Only a classification report and a confusion matrix, on test predictions.
+REPORT_ONLY = textwrap.dedent('''
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import classification_report, confusion_matrix
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    data = load_wine()
+    X_train, X_test, y_train, y_test = train_test_split(data.data, data.target, test_size=0.3,
+                                                        random_state=0, stratify=data.target)
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    clf.fit(X_train, y_train)
+    predictions = clf.predict(X_test)
+    print(confusion_matrix(y_test, predictions))
+    print(classification_report(y_test, predictions, target_names=data.target_names))
+''')
+
+# scikit-learn, fitted and scored on the same data.
+SKLEARN_TRAINING_ONLY = textwrap.dedent('''
+    from sklearn.datasets import load_iris
+    from sklearn.metrics import accuracy_score
+    from sklearn.tree import DecisionTreeClassifier
+    X, y = load_iris(return_X_y=True)
+    model = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y)
+    print("accuracy", accuracy_score(y, model.predict(X)))
+''')
+
+SCRIPTS = {"training-only": TRAINING_ONLY, "index-split": INDEX_SPLIT, "windows": WINDOWS,
+           "comparison": COMPARISON, "report-only": REPORT_ONLY,
+           "sklearn-training-only": SKLEARN_TRAINING_ONLY}
+
+
+@pytest.fixture(scope="module")
+def honest(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("honest") / "portfolio"
+    copy_portfolio("tiny", root)
+    for folder in (root / "projects").iterdir():
+        if folder.is_dir():
+            for file in folder.iterdir():
+                file.unlink()
+            folder.rmdir()
+    for slug, script in SCRIPTS.items():
+        make_project(root, slug, script)
+    result = portfolio_cli("build", "-j", "2", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
+def record(root: Path, slug: str) -> dict:
+    return json.loads((root / "results" / slug / "run.json").read_text())
+
+
+def metrics(root: Path, slug: str) -> dict:
+    return json.loads((root / "results" / slug / "metrics.json").read_text())
+
+
+def page(root: Path, slug: str) -> str:
+    text = (root / "site" / "projects" / slug / "index.html").read_text(encoding="utf-8")
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def home(root: Path) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", (root / "site" / "index.html").read_text()))
+
+
+# -- pattern 1: a training score is never called held-out ---------------------------------
+@pytest.mark.slow
+def test_evaluate_on_the_training_arrays_is_a_training_score(honest: Path) -> None:
+    run = record(honest, "training-only")
+    assert {r["split"] for r in run["results"] if r["source"] == "keras.evaluate"} == {"train"}
+    assert metrics(honest, "training-only") == {}  # nothing held out
+    text = page(honest, "training-only")
+    accuracy = next(r["value"] for r in run["results"] if r["name"] == "accuracy")
+    assert f"{accuracy * 100:.1f}% training accuracy; no held-out data was set aside" in text
+    assert "This project has no held-out result" in text
+    assert "held-out data:" not in text and "on held-out data" not in text
+    assert "training accuracy; no held-out data was set aside" in home(honest)
+    index = yaml.safe_load((honest / "site" / "projects" / "training-only" /
+                            "model-index.yaml").read_text())
+    assert index["model-index"][0]["results"][0]["metrics"] == []
+
+
+def test_a_scikit_learn_score_on_the_fitted_data_is_a_training_score(honest: Path) -> None:
+    [result] = [r for r in record(honest, "sklearn-training-only")["results"]
+                if r["source"] == "sklearn.metrics.accuracy_score"]
+    assert (result["split"], result["model"]) == ("train", "DecisionTreeClassifier")
+    assert "training accuracy; no held-out data was set aside" in page(
+        honest, "sklearn-training-only")
+
+
+# -- patterns 6 and 7: a split by index, Keras' raw names ----------------------------------
+@pytest.mark.slow
+def test_an_index_split_is_held_out_described_and_has_a_baseline(honest: Path) -> None:
+    run = record(honest, "index-split")
+    evaluated = [r for r in run["results"] if r["source"] == "keras.evaluate"]
+    assert {r["split"] for r in evaluated} == {"test"}
+    accuracy = next(r for r in evaluated if r["raw_name"] == "sparse_categorical_accuracy")
+    assert accuracy["name"] == "accuracy"
+    [split] = run["splits"]
+    assert (split["kind"], split["train_size"], split["test_size"]) == ("arrays", 1200, 597)
+    assert split["validation_split"] == pytest.approx(0.1)
+    assert sum(split["class_balance"]["test"].values()) == 597
+    baseline = run["trivial_baseline"]
+    counts = np.bincount(np.asarray([int(k) for k, n in split["class_balance"]["train"].items()
+                                     for _ in range(n)]))
+    majority = int(np.argmax(counts))
+    assert baseline["name"] == f"Always predicts class {majority}"
+    assert baseline["metrics"]["accuracy"] == pytest.approx(
+        split["class_balance"]["test"][str(majority)] / 597)
+    text = page(honest, "index-split")
+    assert "1200 training and 597 test samples" in text
+    assert "last 10% of the training samples (120 samples) apart for validation" in text
+    assert "accuracy on held-out data" in text
+    assert "sparse_categorical_accuracy" not in text.split("Reproduce")[0]
+    assert f"over Always predicts class {majority}" in text
+
+
+@pytest.mark.slow
+def test_a_forecast_on_windows_is_compared_with_persistence(honest: Path) -> None:
+    run = record(honest, "windows")
+    baseline = run["trivial_baseline"]
+    assert baseline["kind"] == "persistence"
+    series_rmse = baseline["metrics"]["rmse"]
+    assert 0 < series_rmse < 40
+    assert {b["kind"] for b in run["trivial_baselines"]} == {"persistence", "mean"}
+    text = page(honest, "windows")
+    assert "rmse on held-out data" in text and "Persistence forecast" in text
+
+
+# -- pattern 4: many scores, no single headline --------------------------------------------
+def test_a_comparison_of_classifiers_is_a_table_not_a_headline(honest: Path) -> None:
+    run = record(honest, "comparison")
+    scores = [r for r in run["results"] if r["source"] == "Pipeline.score"]
+    assert len(scores) == 9
+    assert {r["model"] for r in scores} == {"Nearest Neighbors", "Decision Tree", "Naive Bayes"}
+    assert sorted({r["split_index"] for r in scores}) == [0, 1, 2]
+    assert run["judged"]["basis"] == "ambiguous"
+    assert metrics(honest, "comparison") == {}
+    assert len({b["split_index"] for b in run["trivial_baselines"]}) == 3
+    raw = html.unescape((honest / "site" / "projects" / "comparison" / "index.html").read_text())
+    text = page(honest, "comparison")
+    assert "No single result is this project's" in text
+    assert "No metrics recorded" not in text
+    assert "accuracy on the test part of each split, by model" in text
+    # each classifier's row holds its three scores, in split order
+    for name in ("Nearest Neighbors", "Decision Tree", "Naive Bayes"):
+        mine = [r["value"] for r in scores if r["model"] == name]
+        row = re.search(rf"<td>{name}</td>(.*?)</tr>", raw, re.S).group(1)
+        assert [float(v) / 100 for v in re.findall(r"([\d.]+)%", row)] == pytest.approx(
+            mine, abs=6e-4)
+    trivial = re.search(r"<td>Trivial baseline of each split</td>(.*?)</tr>", raw, re.S).group(1)
+    assert len(re.findall(r"%", trivial)) == 3
+    assert "3 models compared on 3 splits; no single headline" in home(honest)
+
+
+# -- pattern 5: a report or a matrix is a result -------------------------------------------
+def test_a_classification_report_alone_gives_accuracy_and_macro_scores(honest: Path) -> None:
+    run = record(honest, "report-only")
+    found = metrics(honest, "report-only")
+    assert set(found) == {"accuracy", "precision", "recall", "f1"}
+    [report] = run["reports"]
+    assert report["split"] == "test"
+    assert set(report["table"]) >= {"class_0", "class_1", "class_2", "macro avg"}
+    assert found["f1"] == pytest.approx(report["table"]["macro avg"]["f1-score"])
+    [matrix] = run["confusion_matrices"]
+    assert found["accuracy"] == pytest.approx(
+        np.trace(matrix["matrix"]) / np.sum(matrix["matrix"]))
+    text = page(honest, "report-only")
+    assert "accuracy on held-out data" in text
+    assert "Confusion matrix on the test data" in text
+
+
+# -- the ledger's rules, without a child process -------------------------------------------
+class Model:
+    """Any object stands for a model: the ledger only tells them apart by identity."""
+
+
+def placed(ledger: Ledger) -> list[str]:
+    ledger.resolve()
+    return [s.entries[0]["split"] for s in ledger.scorings]
+
+
+def test_rows_seen_in_training_make_a_training_score_whatever_the_array() -> None:
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(100, 4)), rng.integers(0, 2, 100)
+    model, ledger = Model(), Ledger()
+    ledger.trained(model, "m", "keras", x[:80], y[:80])
+    ledger.scored([{}], model, "m", "keras", x[:80].copy(), y[:80])       # a copy: same rows
+    ledger.scored([{}], model, "m", "keras", x[80:], y[80:])              # never seen
+    ledger.scored([{}], model, "m", "keras", x[40:], y[40:])              # two thirds seen
+    ledger.scored([{}], model, "m", "keras", x[70:], y[70:])              # a third seen
+    assert placed(ledger) == ["train", "test", "train", "mixed"]
+
+
+def test_a_prediction_rescaled_back_is_traced_to_its_model() -> None:
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(60, 3)), rng.normal(size=60)
+    model, ledger = Model(), Ledger()
+    ledger.trained(model, "lstm", "keras", x[:40], y[:40])
+    prediction = rng.normal(size=(20, 1))
+    ledger.predicted(model, "lstm", "keras", x[40:], prediction)
+    train_prediction = rng.normal(size=(40, 1))
+    ledger.predicted(model, "lstm", "keras", x[:40], train_prediction)
+    # scaler.inverse_transform(...) then mean_squared_error(...), as the airline tutorial
+    ledger.scored([{}], y=y[40:] * 7 + 3, y_pred=prediction[:, 0] * 7 + 3)
+    ledger.scored([{}], y=y[:40] * 7 + 3, y_pred=train_prediction[:, 0] * 7 + 3)
+    ledger.scored([{}], y=y[40:] * 7 + 3, y_pred=rng.normal(size=20))  # traced to nothing
+    assert placed(ledger) == ["test", "train", "test"]
+    assert [s.entries[0]["model"] for s in ledger.scorings] == ["lstm", "lstm", None]
+
+
+def test_labels_cut_from_a_sigmoid_and_argmax_of_softmax_are_traced() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(50, 3))
+    model, ledger = Model(), Ledger()
+    ledger.trained(model, "mlp", "keras", x[:30], rng.integers(0, 2, 30))
+    sigmoid = rng.uniform(size=(20, 1))
+    ledger.predicted(model, "mlp", "keras", x[30:], sigmoid)
+    ledger.scored([{}], y=rng.integers(0, 2, 20), y_pred=(sigmoid[:, 0] > 0.5).astype(int))
+    softmax = rng.dirichlet(np.ones(3), size=20)
+    ledger.predicted(model, "mlp", "keras", x[:20], softmax)
+    ledger.scored([{}], y=rng.integers(0, 3, 20), y_pred=softmax.argmax(axis=1))
+    assert placed(ledger) == ["test", "train"]
+
+
+def test_validation_data_is_neither_test_nor_training() -> None:
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(90, 2)), rng.integers(0, 2, 90)
+    model, ledger = Model(), Ledger()
+    ledger.trained(model, "m", "keras", x[:60], y[:60], validation=x[60:75])
+    ledger.scored([{}], model, "m", "keras", x[60:75], y[60:75])
+    ledger.scored([{}], model, "m", "keras", x[75:], y[75:])
+    assert placed(ledger) == ["validation", "test"]
