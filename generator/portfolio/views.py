@@ -454,6 +454,10 @@ def comparison_table(run: dict[str, Any]) -> ComparisonTable | None:
             float(result["value"])
     if len(groups) < 2:
         return None
+    if any("rmse" in scores for scores in groups.values()):
+        for scores in groups.values():  # mean_squared_error(...) ** 0.5, as scripts print it
+            if "mse" in scores and "rmse" not in scores and scores["mse"] >= 0:
+                scores["rmse"] = scores["mse"] ** 0.5
     splits = list(dict.fromkeys(index for _, index in groups))
     metrics = list(dict.fromkeys(name for scores in groups.values() for name in scores))
     sizes = {s.get("index"): s.get("test_size") for s in run.get("splits", [])}
@@ -538,9 +542,17 @@ def _baselines(state: ProjectState, headline: Headline | None) -> list[BaselineV
     if trivial and metric in trivial["metrics"]:
         items.append({"name": trivial["name"], "value": trivial["metrics"][metric],
                       "source": f"{trivial['estimator']}, {trivial['source']}", "trivial": True})
-    items += [b.model_dump() for b in state.project.meta.baselines]
-    items += [b for b in run.get("baselines", []) if not headline or
-              canonical(b.get("metric") or headline.name) == metric]
+    others = [b.model_dump() for b in state.project.meta.baselines]
+    others += [b for b in run.get("baselines", []) if not headline or
+               canonical(b.get("metric") or headline.name) == metric]
+    computed = items[0] if items else None
+    for item in others:
+        # The owner declared (or the script printed) the very baseline capture computed:
+        # one row, the computed one, which names how it was measured.
+        if computed and canonical(item["name"]) == canonical(computed["name"]) and \
+                abs(float(item["value"]) - computed["value"]) <= 0.01 * abs(computed["value"]):
+            continue
+        items.append(item)
     views = []
     for item in items:
         value = float(item["value"])
