@@ -299,6 +299,13 @@ class ProjectView:
         return [f for f in fits if f.get("model_index") == fits[-1].get("model_index")]
 
     @property
+    def training_sentences(self) -> list[str]:
+        """One sentence per fit of the final model: 'Training: 40 of 40 epochs, batch
+        size 32, Adam (learning rate 0.001), 28,714 trainable parameters. Early stopping
+        on val_loss (patience 5) stopped at epoch 31; the weights of epoch 26 were kept.'"""
+        return [training_sentence(f, first=i == 0) for i, f in enumerate(self.final_fits)]
+
+    @property
     def confusion(self) -> dict[str, Any] | None:
         """The last confusion matrix on held-out data, else the last one, with a caption
         that says which data it was drawn on."""
@@ -437,6 +444,35 @@ def _headline_text(headline: Headline | None) -> str:
     if headline.measured_on != Headline.measured_on:
         text += f" ({headline.measured_on})"
     return text
+
+
+def training_sentence(fit: dict[str, Any], first: bool = True) -> str:
+    """How one ``fit`` call trained, as a reader says it."""
+    params = fit.get("params") or {}
+    planned = params.get("epochs", "?")
+    parts = [f"{len(fit.get('epochs', []))} of {planned} epochs"]
+    if params.get("batch_size"):
+        parts.append(f"batch size {params['batch_size']}")
+    optimizer = fit.get("optimizer")
+    if optimizer:
+        rate = (optimizer.get("config") or {}).get("learning_rate")
+        rate_text = f" (learning rate {rate:.3g})" if isinstance(rate, int | float) \
+            and not isinstance(rate, bool) else ""
+        parts.append(f"{optimizer['class']}{rate_text}")
+    if fit.get("trainable_parameters") is not None:
+        parts.append(f"{fit['trainable_parameters']:,} trainable parameters")
+    sentence = f"{'Training' if first else 'Fine-tuning'}: {', '.join(parts)}."
+    stopping = fit.get("early_stopping")
+    if stopping:
+        sentence += f" Early stopping on {stopping['monitor']} (patience {stopping['patience']})"
+        stopped = stopping.get("stopped_epoch")
+        sentence += f" stopped at epoch {stopped + 1}" if stopped is not None \
+            else " never triggered"
+        best = stopping.get("best_epoch")
+        if stopping.get("restore_best_weights") and best is not None:
+            sentence += f"; the weights of epoch {best + 1} were kept"
+        sentence += "."
+    return sentence
 
 
 def comparison_table(run: dict[str, Any]) -> ComparisonTable | None:
