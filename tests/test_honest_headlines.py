@@ -246,7 +246,8 @@ def test_a_comparison_of_classifiers_is_a_table_not_a_headline(honest: Path) -> 
     text = page(honest, "comparison")
     assert "No single result is this project's" in text
     assert "No metrics recorded" not in text
-    assert "accuracy on the test part of each split, by model" in text
+    assert "Accuracy on the test part of each split, by model" in text
+    assert "No single headline" in text
     # each classifier's row holds its three scores, in split order
     for name in ("Nearest Neighbors", "Decision Tree", "Naive Bayes"):
         mine = [r["value"] for r in scores if r["model"] == name]

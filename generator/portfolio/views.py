@@ -165,6 +165,22 @@ class ProjectView:
         return first, rest.strip()
 
     @property
+    def key_facts(self) -> str:
+        """'Image classification · Optical digits · CNN · 28,714 parameters'."""
+        parts = [self.task.replace("-", " ").capitalize() if self.task else "",
+                 self.dataset.name if self.dataset and self.dataset.name else "",
+                 ", ".join(self.architectures),
+                 f"{self.architecture['parameters']:,} parameters"
+                 if self.architecture and self.architecture.get("parameters") is not None
+                 else ""]
+        return " · ".join(part for part in parts if part)
+
+    @property
+    def no_held_out_title(self) -> str:
+        return "No single headline" if self.judged.get("basis") == "ambiguous" \
+            else "No held-out result"
+
+    @property
     def no_held_out(self) -> str | None:
         """Why the page has no held-out result, when it has none (None when it has one)."""
         if self.headline and self.headline.basis == "held-out":
@@ -264,6 +280,10 @@ class ProjectView:
             stratified = ", stratified by class" if split.get("stratified") else ""
             text = (f"Split with train_test_split: {split['train_size']} training and "
                     f"{split['test_size']} test samples{stratified}{shape}.")
+        splits = self.run.get("splits") or []
+        if len(splits) > 1 and self.judged.get("basis") == "ambiguous":
+            text = (f"The script split its data {len(splits)} times; the comparison under "
+                    f"Results has a column for each. The first: {text[0].lower()}{text[1:]}")
         if split.get("validation_split"):
             size = split.get("validation_size")
             count = f" ({size} samples)" if size else ""
@@ -517,7 +537,7 @@ def comparison_table(run: dict[str, Any]) -> ComparisonTable | None:
                    for index in splits]
         if any(cell != "–" for cell in trivial):
             rows.append(("Trivial baseline of each split", trivial))
-        return ComparisonTable(f"{metric} on the test part of each split, by model",
+        return ComparisonTable(f"{metric.capitalize()} on the test part of each split, by model",
                                [split_name(index) for index in splits], rows)
     rows = []
     for (label, index), scores in groups.items():

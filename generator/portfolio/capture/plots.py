@@ -26,6 +26,7 @@ def learning_curve(rec: Recorder) -> None:
 
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(4.2 * len(names), 3.2), layout="constrained")
     steps = list(range(1, len(rows) + 1))  # consecutive fit() segments continue the axis
@@ -39,6 +40,7 @@ def learning_curve(rec: Recorder) -> None:
             ax.axvline(boundary + 0.5, color="grey", linestyle=":", linewidth=1)
         ax.set_title(name.replace("_", " "))
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
         ax.grid(alpha=0.3)
         ax.legend()
     path = rec.figure_path("learning curve")
