@@ -13,6 +13,7 @@ import json
 import math
 import re
 import shutil
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,7 @@ class Recorder:
     extra: dict[str, Any] = field(default_factory=dict)
     model_file: str | None = None
     diverged: dict[str, Any] | None = None  # where the loss became NaN or infinite
-    seen_figures: set[int] = field(default_factory=set)  # id() of figures already saved
+    seen_figures: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)  # figures saved
     split_arrays: list[tuple[Any, Any]] = field(default_factory=list)  # (y_train, y_test)
 
     def __post_init__(self) -> None:

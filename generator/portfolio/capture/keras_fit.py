@@ -13,10 +13,11 @@ import functools
 import inspect
 import io
 import math
+import time
 from pathlib import Path
 from typing import Any
 
-from portfolio.capture import guarded
+from portfolio.capture import guarded, keras_extras
 from portfolio.runtime import Recorder, as_float
 
 _SMOKE_STEPS = 2
@@ -53,6 +54,7 @@ class KerasCapture:
 
             def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
                 rec.add_epoch(self.segment, epoch, logs or {})
+                self.segment.setdefault("epoch_ended_at", []).append(time.time())
                 loss = as_float((logs or {}).get("loss"))
                 if loss is not None and not math.isfinite(loss) and rec.diverged is None:
                     # A NaN loss never recovers: stop, and say where it happened.
@@ -107,18 +109,24 @@ class KerasCapture:
             result = original_save(self, filepath, *args, **kwargs)
             if isinstance(filepath, str | Path):
                 path = Path(filepath).resolve()
-                rec.saved_models.append(str(path))
+                if not capture._in_fit:  # a ModelCheckpoint's file is published only if reloaded
+                    rec.saved_models.append(str(path))
                 rec.add_output(path)
             return result
 
         model_cls.fit, model_cls.evaluate, model_cls.save = fit, evaluate, save
 
     def finish(self, rec: Recorder) -> None:
-        model = self._last_fitted
+        reloaded = keras_extras.reloaded_model(rec)  # a checkpoint reloaded to be evaluated
+        model = self._last_fitted if reloaded is None else reloaded
         if model is None:
             return
         guarded(rec, "model summary", lambda: self._summary(rec, model))
-        rec.adopt_saved_model()
+        if reloaded is not None:
+            guarded(rec, "publishing the reloaded checkpoint",
+                    lambda: keras_extras.publish_reloaded(rec, self._original_save))
+        if rec.model_file is None:
+            rec.adopt_saved_model()
         if rec.model_file is None:  # the script saved none: publish the last fitted model
             guarded(rec, "saving the fitted model",
                     lambda: self._original_save(model, str(rec.out / "model.keras")))
