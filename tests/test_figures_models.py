@@ -145,6 +145,7 @@ def test_reloaded_checkpoint_is_the_published_model_and_the_page_names_its_epoch
     record = site.record("checkpointed")
     assert record["loaded_checkpoint"]["path"] == "best_model.keras"
     assert record["loaded_checkpoint"]["epoch"] == best
+    assert record["loaded_checkpoint"]["published"] is True
     assert record["model"] == "model.keras"
     checkpoint = site.root / "projects/checkpointed/best_model.keras"
     assert filecmp.cmp(results / "model.keras", checkpoint, shallow=False)
@@ -203,28 +204,48 @@ def test_status_lists_the_files_a_run_wrote_until_ignored(site: Site) -> None:
     assert "projects/checkpointed:" not in again.stdout
 
 
-@pytest.mark.slow
-def test_plot_model_without_graphviz_warns_and_the_run_goes_on(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "bin").mkdir()
-    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # no `dot` anywhere
-    out = run_child(textwrap.dedent('''
-        import keras
-        from keras.utils import plot_model
+@pytest.fixture(scope="module")
+def without_graphviz(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run with no `dot` on the PATH, whose reloaded checkpoint is then trained further."""
+    folder = tmp_path_factory.mktemp("nodot")
+    (folder / "bin").mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", str(folder / "bin"))
+        return run_child(textwrap.dedent('''
+            import keras
+            from keras.utils import plot_model
 
-        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
-        picture = plot_model(model, to_file="model.png", show_shapes=True)
-        print("plot_model returned", picture)
-        model.compile(loss="mse")
-        model.fit(keras.ops.ones((8, 3)), keras.ops.ones((8, 2)), epochs=1, verbose=0)
-    '''), tmp_path / "project")
-    record = run_record(out)
+            model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+            picture = plot_model(model, to_file="model.png", show_shapes=True)
+            print("plot_model returned", picture)
+            model.compile(loss="mse")
+            x, y = keras.ops.ones((8, 3)), keras.ops.ones((8, 2))
+            checkpoint = keras.callbacks.ModelCheckpoint("ckpt.keras", monitor="loss")
+            model.fit(x, y, epochs=2, callbacks=[checkpoint], verbose=0)
+            model = keras.models.load_model("ckpt.keras")
+            model.fit(x, y, epochs=1, verbose=0)  # fine-tuned: no longer the checkpoint
+            model.evaluate(x, y, verbose=0)
+        '''), folder / "project")
+
+
+@pytest.mark.slow
+def test_plot_model_without_graphviz_warns_and_the_run_goes_on(without_graphviz: Path) -> None:
+    record = run_record(without_graphviz)
     assert record["status"] == "ok"
-    assert "plot_model returned None" in (out / "log.txt").read_text()
+    assert "plot_model returned None" in (without_graphviz / "log.txt").read_text()
     [warning] = record["capture_warnings"]
     assert "Graphviz" in warning and "summary stands in" in warning
     assert not [f for f in record["figures"] if f["kind"] == "architecture"]
     assert record["architecture"]["summary"]
+
+
+@pytest.mark.slow
+def test_a_checkpoint_trained_further_is_not_called_the_published_one(
+        without_graphviz: Path) -> None:
+    loaded = run_record(without_graphviz)["loaded_checkpoint"]
+    assert (loaded["path"], loaded["epoch"], loaded["published"]) == ("ckpt.keras", 1, False)
+    published = (without_graphviz / "model.keras").read_bytes()
+    assert published != (without_graphviz.parent / "project/ckpt.keras").read_bytes()
 
 
 FIGURES_SCRIPT = textwrap.dedent('''

@@ -221,7 +221,7 @@ class ProjectView:
         """Which checkpoint the published (and evaluated) model is, as a sentence; '' when
         the script evaluated the model it had just trained."""
         loaded = self.run.get("loaded_checkpoint")
-        if not loaded:
+        if not loaded or not loaded.get("published"):
             return ""
         if loaded.get("epoch") is None:
             return (f"The published model is {loaded['path']}, reloaded before evaluation "

@@ -123,14 +123,19 @@ class KerasExtrasCapture:
         checkpoint_cls.__init__ = checkpoint_init
 
     def finish(self, rec: Recorder) -> None:
-        """Checkpoint files are outputs of the run, even those saved as weights only."""
+        """Checkpoint files are outputs of the run, even those saved as weights only; a
+        reloaded model trained further is no longer the checkpoint that was published."""
         for segment in rec.fits:
             for checkpoint in segment.get("checkpoints", []):
                 rec.add_output(Path(checkpoint))
+        if "loaded_checkpoint" in rec.extra:
+            rec.extra["loaded_checkpoint"]["published"] = reloaded_model(rec) is not None
 
     def _loaded(self, rec: Recorder, model: Any, filepath: Any, how: str) -> None:
         if not rec.fits or not isinstance(filepath, str | os.PathLike):
             return  # a pretrained model loaded before any training is not a checkpoint
+        if _inside_fit():
+            return  # BackupAndRestore reloading its backup: a callback's business
         path = Path(filepath).resolve()
         _Reload.model, _Reload.path, _Reload.after_fits = model, path, len(rec.fits)
         epoch = _checkpoint_epoch(rec, path)
@@ -170,6 +175,17 @@ def _checkpoint_epoch(rec: Recorder, path: Path) -> int | None:
                 return int(row["epoch"])
         return None
     return None
+
+
+def _inside_fit() -> bool:
+    """Whether our ``Model.fit`` wrapper is on the stack."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if (frame.f_code.co_name == "fit"
+                and frame.f_globals.get("__name__") == "portfolio.capture.keras_fit"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _shown(rec: Recorder, path: Path) -> str:
