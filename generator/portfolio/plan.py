@@ -151,8 +151,11 @@ def outputs_to_handle(root: Path, project: Project, outputs: list[str]) -> list[
     present = [o for o in outputs if (project.folder / o).is_file() and not ignored(o)]
     if not present:
         return []
-    listed = subprocess.run(["git", "ls-files", "-z", "--", *present], cwd=project.folder,
-                            capture_output=True, text=True, check=False)
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z", "--", *present], cwd=project.folder,
+                                capture_output=True, text=True, check=False)
+    except OSError:  # no git installed: nothing is tracked
+        return present
     if listed.returncode != 0:  # not a git repository: nothing is tracked
         return present
     tracked = set(listed.stdout.split("\0"))
