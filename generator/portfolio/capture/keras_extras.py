@@ -36,6 +36,7 @@ class _Reload:
 
     model: Any = None
     path: Path | None = None
+    whole_model = False  # load_model (a model file), not load_weights (weights into a model)
     after_fits = 0  # how many fit segments had run when it was loaded
 
 
@@ -51,8 +52,8 @@ def publish_reloaded(rec: Recorder, save: Any) -> None:
     """Publish the reloaded model: a copy of the file it came from, or (for weights loaded
     into a model) the model saved with Keras' own ``save``."""
     path = _Reload.path
-    if path is not None and path.suffix in _MODEL_FILES and path.is_file() \
-            and "load_model" in rec.extra.get("loaded_checkpoint", {}).get("how", ""):
+    if _Reload.whole_model and path is not None and path.suffix in _MODEL_FILES \
+            and path.is_file():
         suffix = ".keras" if path.suffix == ".keras" else ".h5"
         shutil.copyfile(path, rec.out / f"model{suffix}")
         rec.model_file = f"model{suffix}"
@@ -138,6 +139,7 @@ class KerasExtrasCapture:
             return  # BackupAndRestore reloading its backup: a callback's business
         path = Path(filepath).resolve()
         _Reload.model, _Reload.path, _Reload.after_fits = model, path, len(rec.fits)
+        _Reload.whole_model = how == "keras.models.load_model"
         epoch = _checkpoint_epoch(rec, path)
         callback = self._checkpoint_for(path)
         rec.extra["loaded_checkpoint"] = {
@@ -212,8 +214,9 @@ def _replace_everywhere(original: Any, replacement: Any) -> None:
     """Point every loaded Keras module's name for ``original`` at ``replacement``: Keras
     re-exports one function under several paths (``keras.utils``, ``keras.src.utils``)."""
     for name, module in list(sys.modules.items()):
-        if module is None or not (name == "keras" or name.startswith("keras.")):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict) or not (name == "keras" or name.startswith("keras.")):
             continue
-        for attribute, value in list(vars(module).items()):
+        for attribute, value in list(namespace.items()):
             if value is original:
                 setattr(module, attribute, replacement)
