@@ -1,5 +1,6 @@
 # The two commands: `make portfolio` (set up, build the example site) and `make test`.
-# Everything installs into .venv; Debian's chromium is installed for the browser tests.
+# Everything installs into .venv; Debian's chromium is installed for the browser tests,
+# Debian's graphviz for keras.utils.plot_model.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -7,15 +8,15 @@ BIN    := $(VENV)/bin
 UV     := $(BIN)/uv pip install --python $(BIN)/python --compile-bytecode -c constraints.txt
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: portfolio test lint bench serve clean chromium
+.PHONY: portfolio test lint bench serve clean chromium graphviz
 
-portfolio: $(VENV)/.base
+portfolio: $(VENV)/.base graphviz
 	$(BIN)/portfolio build
 	@echo
 	@echo "The site is in site/. Open site/index.html, or preview it with:"
 	@echo "    $(BIN)/portfolio serve     # http://127.0.0.1:8000"
 
-test: $(VENV)/.test chromium
+test: $(VENV)/.test chromium graphviz
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.test
@@ -43,6 +44,12 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-liberation; }
+
+# Graphviz's dot, which keras.utils.plot_model needs (with pydot, a Python dependency).
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) apt-get install -y -qq --no-install-recommends graphviz; }
 
 clean:
 	rm -rf .build site .pytest_cache

@@ -198,6 +198,7 @@ def status(root: str | None) -> None:
     table = Table(title_justify="left")
     for column in ("project", "state", "headline", "last run", "duration", "why"):
         table.add_column(column, overflow="fold")
+    advice = []
     for project in discover.discover(ws):
         decision = plan.decide(ws, project)
         latest = decision.state.latest
@@ -208,7 +209,17 @@ def status(root: str | None) -> None:
             str(latest.run.get("started", "–")).replace("T", " ")[:16] if latest else "–",
             f"{latest.run['duration_s']:.1f} s" if latest and "duration_s" in latest.run else "–",
             ", ".join(decision.reasons) or "–")
-    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+        written = plan.outputs_to_handle(ws.root, project, latest.run.get("outputs", [])
+                                         if latest else [])
+        if written:
+            folder = project.folder.relative_to(ws.root).as_posix() \
+                if project.folder.is_relative_to(ws.root) else str(project.folder)
+            advice.append(f"{folder}: wrote {', '.join(written)} (outputs of the run; add "
+                          f"them to .gitignore or commit them)")
+    console = Console(width=200 if not sys.stdout.isatty() else None)
+    console.print(table)
+    for line in advice:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 @cli.command()

@@ -142,6 +142,26 @@ def written_by_run(project: Project, root: Path, before: Inputs) -> list[str]:
     return sorted(name for name, digest in after.items() if before.files.get(name) != digest)
 
 
+def outputs_to_handle(root: Path, project: Project, outputs: list[str]) -> list[str]:
+    """Files the last run wrote in the project folder that are still there and that git
+    neither ignores nor tracks: each is for the owner to add to .gitignore or commit."""
+    import subprocess
+
+    ignored = _ignored(root, project)
+    present = [o for o in outputs if (project.folder / o).is_file() and not ignored(o)]
+    if not present:
+        return []
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z", "--", *present], cwd=project.folder,
+                                capture_output=True, text=True, check=False)
+    except OSError:  # no git installed: nothing is tracked
+        return present
+    if listed.returncode != 0:  # not a git repository: nothing is tracked
+        return present
+    tracked = set(listed.stdout.split("\0"))
+    return [o for o in present if o not in tracked]
+
+
 def state_of(workspace: Workspace, project: Project) -> ProjectState:
     folder = workspace.results_for(project.slug)
     return ProjectState(project, RunResult.load(folder), RunResult.load(folder / "failed"))

@@ -207,6 +207,8 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, page_dir: Path) -
             target = page_dir / figure.path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(run.folder / figure.path, target)
+            if figure.full_path and (run.folder / figure.full_path).is_file():
+                shutil.copyfile(run.folder / figure.full_path, page_dir / figure.full_path)
         if run.model_file is not None and state.project.meta.publish_model:
             shutil.copyfile(run.model_file, page_dir / run.model_file.name)
         for name in ("log.txt", "metrics.json"):

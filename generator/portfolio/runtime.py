@@ -13,6 +13,7 @@ import json
 import math
 import re
 import shutil
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,7 @@ class Recorder:
     extra: dict[str, Any] = field(default_factory=dict)
     model_file: str | None = None
     diverged: dict[str, Any] | None = None  # where the loss became NaN or infinite
-    seen_figures: set[int] = field(default_factory=set)  # id() of figures already saved
+    seen_figures: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)  # figures saved
     ledger: Ledger = field(default_factory=Ledger)  # the data each score was measured on
     trivial_baselines: list[dict[str, Any]] = field(default_factory=list)  # one per split
     judged: dict[str, Any] = field(default_factory=dict)  # which results are the project's

@@ -71,6 +71,7 @@ class FigureView:
     path: str
     caption: str
     kind: str
+    full_path: str | None = None  # a large figure's full-size image, linked from the page
 
 
 @dataclass
@@ -210,6 +211,11 @@ class ProjectView:
     @property
     def own_figures(self) -> list[FigureView]:
         return self.figures_of("figure")
+
+    @property
+    def architecture_figures(self) -> list[FigureView]:
+        """The pictures ``keras.utils.plot_model`` drew, shown above the summary."""
+        return self.figures_of("architecture")
 
     @property
     def thumbnail(self) -> FigureView | None:
@@ -373,6 +379,21 @@ class ProjectView:
     @property
     def comparison_table(self) -> ComparisonTable | None:
         return comparison_table(self.run)
+
+    @property
+    def reloaded_checkpoint(self) -> str:
+        """Which checkpoint the published (and evaluated) model is, as a sentence; '' when
+        the script evaluated the model it had just trained."""
+        loaded = self.run.get("loaded_checkpoint")
+        if not loaded or not loaded.get("published"):
+            return ""
+        if loaded.get("epoch") is None:
+            return (f"The published model is {loaded['path']}, reloaded before evaluation "
+                    f"(with {loaded.get('how', 'load_model')}).")
+        why = f" (best {loaded['monitor']})" if loaded.get("save_best_only") and \
+            loaded.get("monitor") else ""
+        return (f"The published model is the checkpoint of epoch {loaded['epoch'] + 1}{why}, "
+                f"reloaded before evaluation.")
 
     @property
     def architectures(self) -> list[str]:
@@ -569,7 +590,8 @@ def project_view(state: ProjectState) -> ProjectView:
         headline_text=_headline_text(headline),
         metrics=[(k, fmt(k, v)) for k, v in good.metrics.items()] if good else [],
         baselines=_baselines(state, headline),
-        figures=[FigureView(f["path"], f.get("caption") or "", f.get("kind", "figure"))
+        figures=[FigureView(f["path"], f.get("caption") or "", f.get("kind", "figure"),
+                            f.get("full_path"))
                  for f in good.figures] if good else [],
         model_file=good.model_file.name if good and good.model_file and meta.publish_model
         else None,

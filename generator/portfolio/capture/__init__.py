@@ -32,12 +32,13 @@ class Capturer(Protocol):
 def all_capturers() -> list[Capturer]:
     """The built-in capturers, in the order they finish (figures before the curve)."""
     from portfolio.capture.figures import FigureCapture
+    from portfolio.capture.keras_extras import KerasExtrasCapture
     from portfolio.capture.keras_fit import KerasCapture
     from portfolio.capture.sklearn_capture import SklearnMetricsCapture, SklearnSelectionCapture
     from portfolio.capture.sklearn_models import SklearnEstimatorCapture
 
-    return [FigureCapture(), KerasCapture(), SklearnEstimatorCapture(), SklearnSelectionCapture(),
-            SklearnMetricsCapture()]
+    return [FigureCapture(), KerasCapture(), KerasExtrasCapture(), SklearnEstimatorCapture(),
+            SklearnSelectionCapture(), SklearnMetricsCapture()]
 
 
 def guarded(rec: Recorder, what: str, action: Callable[[], object]) -> None:

@@ -1,11 +1,15 @@
 """Matplotlib capture: every figure shown, saved, or left open at exit lands in figures/.
 
 ``plt.show()`` saves and closes the open figures instead of blocking; ``savefig``
-still writes where the script asked, and a copy goes to the results.
+still writes where the script asked, and a copy goes to the results. A figure without
+a title is captioned from its axes labels, or else from the script line that showed,
+saved or created it. A large figure (many panels, or big) gets a display-size PNG for
+the page and a full-size one it links to.
 """
 
 from __future__ import annotations
 
+import linecache
 import os
 import sys
 from pathlib import Path
@@ -14,35 +18,119 @@ from typing import Any
 from portfolio.runtime import Recorder
 
 _DPI = 110
+_FULL_DPI = 200  # the full-size image a large figure links to
+_DISPLAY_WIDTH = 1000  # pixels: wider figures are drawn smaller on the page
+_MANY_AXES = 3  # this many panels make a figure worth opening at full size
+_LARGE_PIXELS = (1400, 1100)  # width, height at _DPI beyond which a figure is large
+_ORIGIN = "_portfolio_origin"  # the attribute holding the script line that made a figure
+
+
+def _join(parts: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``: distinct parts, in order."""
+    unique = list(dict.fromkeys(p.strip() for p in parts if p.strip()))
+    if len(unique) <= 1:
+        return "".join(unique)
+    return ", ".join(unique[:-1]) + " and " + unique[-1]
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else ""
+
+
+def _panels(fig: Any) -> list[Any]:
+    """The figure's plotting axes: colorbars are not panels."""
+    return [ax for ax in fig.get_axes() if ax.get_label() != "<colorbar>"]
 
 
 def title_of(fig: Any) -> str:
-    """The figure's suptitle, else its first axes title, else ''."""
-    if getattr(fig, "_suptitle", None) is not None and fig._suptitle.get_text():
-        return fig._suptitle.get_text()
-    for ax in fig.get_axes():
-        if ax.get_title():
-            return ax.get_title()
-    return ""
+    """The figure's suptitle, else its axes titles joined, else ''."""
+    if fig.get_suptitle():
+        return fig.get_suptitle()
+    return _join([ax.get_title() for ax in _panels(fig)])
 
 
-def save(rec: Recorder, fig: Any, caption: str = "", source: str = "plt.show") -> None:
-    """Save ``fig`` as a PNG in the results and record it once."""
-    if id(fig) in rec.seen_figures and source != "portfolio.figure":
+def caption_from_axes(fig: Any) -> str:
+    """A caption from the axes labels: ``Loss against epoch``; panels that share the
+    x label read ``Loss and accuracy against epoch``. '' when no axes is labelled."""
+    pairs = [(ax.get_ylabel().strip(), ax.get_xlabel().strip()) for ax in _panels(fig)]
+    pairs = [(y, x) for y, x in pairs if y or x]
+    if not pairs:
+        return ""
+    xs = {x for _, x in pairs}
+    if len(xs) == 1 and all(y for y, _ in pairs):
+        x = xs.pop()
+        ys = _join([y for y, _ in pairs])
+        return _sentence(f"{ys} against {x}" if x else ys)
+    return _sentence(_join([f"{y} against {x}" if y and x else y or x for y, x in pairs]))
+
+
+def script_line(rec: Recorder) -> tuple[str, str] | None:
+    """The innermost frame of the user's code on the stack: (``train.py:12``, its code)."""
+    root = rec.project_dir.resolve()
+    frame = sys._getframe(1)
+    while frame is not None:
+        file = frame.f_code.co_filename
+        if file and not file.startswith("<"):
+            path = Path(file).resolve()
+            if path.is_relative_to(root):
+                rel = path.relative_to(root)
+                if not any(p.startswith(".") or p == "site-packages" for p in rel.parts):
+                    code = linecache.getline(file, frame.f_lineno).strip()
+                    return f"{rel.as_posix()}:{frame.f_lineno}", code
+        frame = frame.f_back
+    return None
+
+
+_VERBS = {"plt.show": "shown", "savefig": "saved", "open at exit": "created"}
+
+
+def caption_from_line(where: tuple[str, str] | None, source: str) -> str:
+    if where is None:
+        return ""
+    place, code = where
+    return f"Figure {_VERBS.get(source, 'drawn')} at {place}" + (f" ({code})" if code else "")
+
+
+def is_large(fig: Any) -> bool:
+    """Several panels, or more pixels than the page shows: worth a full-size link."""
+    width, height = fig.get_size_inches()
+    return (len(_panels(fig)) >= _MANY_AXES or width * _DPI > _LARGE_PIXELS[0]
+            or height * _DPI > _LARGE_PIXELS[1])
+
+
+def save(rec: Recorder, fig: Any, caption: str = "", source: str = "plt.show",
+         where: tuple[str, str] | None = None) -> None:
+    """Save ``fig`` as a PNG in the results and record it once.
+
+    Figures are remembered by weak reference: an ``id()`` is reused as soon as a closed
+    figure is freed, which silently dropped later figures of a loop.
+    """
+    if fig in rec.seen_figures and source != "portfolio.figure":
         return
-    rec.seen_figures.add(id(fig))
-    title = title_of(fig)
-    path = rec.figure_path(caption or title)
-    save_png(fig, path)
-    rec.add_figure(path, caption or title, source)
+    rec.seen_figures.add(fig)
+    if where is None and source == "open at exit":
+        where = getattr(fig, _ORIGIN, None)
+    caption = (caption or title_of(fig) or caption_from_axes(fig)
+               or caption_from_line(where, source))
+    path = rec.figure_path(caption)
+    if is_large(fig):
+        width = float(fig.get_size_inches()[0])
+        save_png(fig, path, dpi=min(_DPI, _DISPLAY_WIDTH / width))
+        full = path.with_name(f"{path.stem}-full.png")
+        save_png(fig, full, dpi=_FULL_DPI)
+        rec.add_figure(path, caption, source)
+        rec.figures[-1]["full_path"] = full.relative_to(rec.out).as_posix()
+    else:
+        save_png(fig, path)
+        rec.add_figure(path, caption, source)
 
 
-def save_png(fig: Any, path: Path) -> None:
+def save_png(fig: Any, path: Path, dpi: float = _DPI) -> None:
     """Write ``fig`` with matplotlib's own savefig, bypassing our capture of it."""
     from matplotlib.figure import Figure
 
     original = getattr(Figure.savefig, "__wrapped__", Figure.savefig)
-    original(fig, path, dpi=_DPI, bbox_inches="tight")
+    original(fig, path, dpi=dpi, bbox_inches="tight")
 
 
 class FigureCapture:
@@ -56,22 +144,33 @@ class FigureCapture:
         from matplotlib.figure import Figure
 
         original_savefig = Figure.savefig
+        original_figure = plt.figure
 
         @functools.wraps(original_savefig)
         def savefig(fig: Figure, fname: Any, *args: Any, **kwargs: Any) -> Any:
             result = original_savefig(fig, fname, *args, **kwargs)
             if isinstance(fname, str | os.PathLike):
                 rec.add_output(Path(fname))
-            save(rec, fig, source="savefig")
+            save(rec, fig, source="savefig", where=script_line(rec))
             return result
 
         def show(*args: Any, **kwargs: Any) -> None:
+            where = script_line(rec)
             for number in plt.get_fignums():
-                save(rec, plt.figure(number), source="plt.show")
+                save(rec, plt.figure(number), source="plt.show", where=where)
             plt.close("all")
+
+        @functools.wraps(original_figure)
+        def figure(*args: Any, **kwargs: Any) -> Any:
+            # pyplot's subplots() calls this module-level name too.
+            fig = original_figure(*args, **kwargs)
+            if getattr(fig, _ORIGIN, None) is None:
+                setattr(fig, _ORIGIN, script_line(rec))
+            return fig
 
         Figure.savefig = savefig  # type: ignore[method-assign]
         plt.show = show
+        plt.figure = figure
 
     def finish(self, rec: Recorder) -> None:
         plt = sys.modules.get("matplotlib.pyplot")

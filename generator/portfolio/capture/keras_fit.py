@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from portfolio.capture import guarded
+from portfolio.capture import guarded, keras_extras
 from portfolio.runtime import Recorder, as_float
 
 _SMOKE_STEPS = 2
@@ -129,7 +129,8 @@ class KerasCapture:
             result = original_save(self, filepath, *args, **kwargs)
             if isinstance(filepath, str | Path):
                 path = Path(filepath).resolve()
-                rec.saved_models.append(str(path))
+                if not capture._in_fit:  # a ModelCheckpoint's file is published only if reloaded
+                    rec.saved_models.append(str(path))
                 rec.add_output(path)
             return result
 
@@ -137,11 +138,16 @@ class KerasCapture:
         model_cls.predict = predict
 
     def finish(self, rec: Recorder) -> None:
-        model = self._last_fitted
+        reloaded = keras_extras.reloaded_model(rec)  # a checkpoint reloaded to be evaluated
+        model = self._last_fitted if reloaded is None else reloaded
         if model is None:
             return
         guarded(rec, "model summary", lambda: self._summary(rec, model))
-        rec.adopt_saved_model()
+        if reloaded is not None:
+            guarded(rec, "publishing the reloaded checkpoint",
+                    lambda: keras_extras.publish_reloaded(rec, self._original_save))
+        if rec.model_file is None:
+            rec.adopt_saved_model()
         if rec.model_file is None:  # the script saved none: publish the last fitted model
             guarded(rec, "saving the fitted model",
                     lambda: self._original_save(model, str(rec.out / "model.keras")))

@@ -53,8 +53,37 @@ def class_name(estimator: Any) -> str:
     return type(estimator).__name__
 
 
+def describe(estimator: Any) -> str:
+    """What the estimator is: its class, or for a pipeline its last step's class and the
+    steps before it (``LogisticRegression, after StandardScaler``), never ``Pipeline``."""
+    steps = getattr(estimator, "steps", None)
+    if not steps:
+        return type(estimator).__name__
+    before = [describe(step) for _, step in steps[:-1]
+              if step is not None and step != "passthrough"]
+    last = describe(steps[-1][1])
+    return f"{last}, after {_and(before)}" if before else last
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def names(estimator: Any, depth: int = 4) -> dict[str, str]:
+    """``name``: the script's label, else the description; ``description``: :func:`describe`.
+
+    Called from a capture wrapper, so the script's frame is found up the stack."""
+    description = describe(estimator)
+    return {"name": script_label(estimator, depth) or description, "description": description}
+
+
 def estimator_name(estimator: Any, depth: int = 4) -> str:
-    """The script's label for ``estimator``, its variable name, or its class name.
+    """The script's label for ``estimator``, its variable name, or its class name."""
+    return script_label(estimator, depth) or class_name(estimator)
+
+
+def script_label(estimator: Any, depth: int = 4) -> str | None:
+    """The script's label for ``estimator`` or its variable name; None when it has none.
 
     A pipeline is looked up as itself and as its last step, since scripts often wrap a
     labelled model in ``make_pipeline(StandardScaler(), model)`` at the call.
@@ -84,4 +113,4 @@ def estimator_name(estimator: Any, depth: int = 4) -> str:
                 if label:  # a loop over an unnamed collection of (label, model) pairs
                     return label
         frame = frame.f_back
-    return class_name(estimator)
+    return None

@@ -20,7 +20,7 @@ import functools
 from typing import Any
 
 from portfolio.capture import guarded
-from portfolio.capture.naming import estimator_name
+from portfolio.capture.naming import estimator_name, names
 from portfolio.provenance import class_counts, looks_like_labels
 from portfolio.runtime import Recorder, as_float
 
@@ -161,7 +161,7 @@ def _record_cv(rec: Recorder, function: str, args: tuple, kwargs: dict, result: 
     scoring = kwargs.get("scoring")
     rec.spot_checks.append({
         "index": len(rec.spot_checks),
-        "name": estimator_name(estimator, depth=4),
+        **names(estimator, depth=4),
         "estimator": type(estimator).__name__,
         "scoring": scoring if isinstance(scoring, str) else ("default" if scoring is None
                                                              else repr(scoring)),
@@ -198,7 +198,7 @@ def _record_search(rec: Recorder, search: Any, args: tuple, kwargs: dict) -> Non
     rec.searches.append({
         "index": len(rec.searches),
         "kind": type(search).__name__,
-        "estimator": estimator_name(search.estimator, depth=4),
+        "estimator": names(search.estimator, depth=4)["name"],
         "space": _plain_space(space),
         "scoring": search.scoring if isinstance(search.scoring, str) else "default",
         "candidates": len(results["params"]),
