@@ -15,6 +15,7 @@ import runpy
 import sys
 import traceback
 from pathlib import Path
+from typing import Any, TextIO
 
 from portfolio import process, runtime
 from portfolio.capture import all_capturers, guarded, install_all, plots
@@ -27,6 +28,75 @@ def _seed_everything(seed: int) -> None:
     except ImportError:
         return
     np.random.seed(seed)
+
+
+class _CountingStream:
+    """``sys.stdout`` (or ``sys.stderr``) as it was, counting the newlines written through
+    it, so capture can stamp each event with the log line it happened after. Everything
+    else (``flush``, ``fileno``, ``isatty``, ``buffer``, ``encoding``...) is the real
+    stream's: Keras progress bars and ``print`` behave as before, and the bytes are the same.
+
+    The count matches ``logs.clean(log)`` line numbers as long as text goes through
+    ``sys.stdout``/``sys.stderr``; bytes written below them (``sys.stdout.buffer``, C
+    code, subprocesses) are not counted, so a stamp can then fall a few lines short.
+    """
+
+    def __init__(self, stream: TextIO, counter: list[int]) -> None:
+        self._stream = stream
+        self._counter = counter
+
+    def write(self, text: str) -> int:
+        written = self._stream.write(text)
+        self._counter[0] += text.count("\n")
+        return written
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _same_file(a: TextIO, b: TextIO) -> bool:
+    try:
+        first, second = os.fstat(a.fileno()), os.fstat(b.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+
+def _count_output_lines(rec: runtime.Recorder) -> None:
+    """Count what the script writes. The parent gives stdout and stderr one pipe and one
+    ``log.txt``, so both count; when they go apart (a test's runner), stdout alone does."""
+    if sys.stdout is None:
+        return
+    counter = [0]
+    merged = sys.stderr is not None and _same_file(sys.stdout, sys.stderr)
+    sys.stdout = _CountingStream(sys.stdout, counter)
+    if merged:
+        sys.stderr = _CountingStream(sys.stderr, counter)
+    rec.lines_written = lambda: counter[0]
+
+
+def _print_script_error(exc: BaseException) -> None:
+    """The script's traceback as ``python SCRIPT`` would print it: without the frames of
+    portfolio and runpy that ran it, nor those of capture's wrappers."""
+    ours = (str(Path(__file__).resolve().parent), str(Path(runpy.__file__).resolve()))
+    report = traceback.TracebackException.from_exception(exc)
+    seen: set[int] = set()
+    stack = [report]
+    while stack:
+        part = stack.pop()
+        if id(part) in seen:
+            continue
+        seen.add(id(part))
+        frames = [f for f in part.stack
+                  if not (f.filename.startswith("<frozen runpy>")
+                          or str(Path(f.filename).resolve()).startswith(ours))]
+        part.stack = traceback.StackSummary.from_list(frames)
+        stack += [p for p in (part.__cause__, part.__context__) if p is not None]
+    sys.stderr.write("".join(report.format()))
 
 
 def _record_local_modules(rec: runtime.Recorder) -> None:
@@ -64,6 +134,7 @@ def main(argv: list[str]) -> int:
     smoke = os.environ.get("PORTFOLIO_SMOKE") == "1"
     rec = runtime.Recorder(out=out, seed=seed, project_dir=Path.cwd(), smoke=smoke)
     runtime.activate(rec)
+    _count_output_lines(rec)
     capturers = all_capturers()
     install_all(rec, capturers)
     _seed_everything(seed)
@@ -78,7 +149,7 @@ def main(argv: list[str]) -> int:
         if exc.code not in (None, 0):
             status, error = "failed", f"the script exited with sys.exit({exc.code!r})"
     except BaseException as exc:  # the user's error, reported, not ours to re-raise
-        traceback.print_exc()
+        _print_script_error(exc)
         status, error = "failed", f"{type(exc).__name__}: {exc}"
     finally:
         sys.stdout.flush()

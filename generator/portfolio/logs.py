@@ -2,16 +2,25 @@
 
 Keras progress bars redraw a line with carriage returns and backspaces; a terminal
 shows the last drawing, a file keeps them all. :func:`clean` keeps what a terminal
-would have shown. :func:`printed_results` reads lines such as ``Accuracy: 85.20`` or
-``Test RMSE: 0.123 (persistence 0.160)``, the way Guild AI reads scalars from output,
-so tutorial scripts that only print their score still get one on their page.
+would have shown. :func:`read_printed` reads ``name: number`` pairs such as
+``Accuracy: 85.20``, ``Test Score: 55.43 RMSE`` or ``Test RMSE: 0.123 (persistence
+0.160)``, the way Guild AI reads scalars from output, so tutorial scripts that only
+print their score still get one on their page.
+
+A printed number is never taken for a held-out result on its word alone: it is
+``printed`` (read, not verified), ``train`` or ``validation`` when its label says so,
+``cv`` when it carries a spread (``± 0.02``, ``(std 0.4)``) or was printed inside or
+right after a cross-validation or search, and it takes the split of a hooked result
+when it repeats that result's value. A value whose label names no metric
+(``Score: 0.93``) is kept as printed text, never as a result.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +28,33 @@ from portfolio.metricnames import canonical, is_fraction_metric
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_LINE = re.compile(
-    rf"^\s*(?P<name>[A-Za-z][A-Za-z0-9 _\-./]{{0,40}}?)\s*(?::|=|\bis\b)\s*"
-    rf"(?P<value>{_NUMBER})\s*(?P<percent>%)?(?P<rest>.*)$")
+# Words that name a metric, in a label (``Test accuracy:``) or as a unit after the
+# number (``55.43 RMSE``); a unit names the metric even when the label says "score".
+_METRIC_WORDS = ("accuracy", "acc", "rmse", "mse", "mae", "mape", "loss", "error", "f1",
+                 "auc", "r2", "precision", "recall")
+_UNIT = "|".join(_METRIC_WORDS)
+# ``label: number [%] [unit]``, several on a line; ``loss 0.31 MAE`` (no colon) only
+# when a metric unit follows. A word followed by ``:`` is the next label, not a unit.
+_PAIR = re.compile(
+    rf"(?P<label>[A-Za-z][A-Za-z0-9 _\-./]{{0,40}}?)"
+    rf"(?:\s*(?::|=|\bis\b)\s*|\s+(?={_NUMBER}\s*%?\s*(?:{_UNIT})\b))"
+    rf"(?P<value>{_NUMBER})(?![\d.])\s*(?P<percent>%)?"
+    rf"(?:[ \t]*(?P<unit>{_UNIT})\b(?!\s*[:=(]))?", re.IGNORECASE)
 _PAREN = re.compile(rf"\(\s*(?P<name>[A-Za-z][A-Za-z0-9 _\-]{{0,30}}?)\s*[:=]?\s*"
                     rf"(?P<value>{_NUMBER})\s*(?P<percent>%)?\s*\)")
-_METRIC_WORDS = ("accuracy", "acc", "rmse", "mse", "mae", "mape", "loss", "error", "f1",
-                 "auc", "r2", "precision", "recall", "score")
-# Numbers measured on anything but held-out data are not results.
-_NOT_TEST = ("val", "validation", "train", "training", "cv", "fold", "epoch", "spot")
-_SPREAD = {"std", "sd", "stdev", "stddev", "var", "n", "ci", "se", "sem"}
+# A spread after the value makes it a mean over folds: ± 0.02, +/- 0.02, (std 0.4), (4.27%).
+_SPREAD = re.compile(rf"±|\+/-|\+-\s*\d|\(\s*(?:std|sd|stdev|stddev|sem|se|var)\b|"
+                     rf"^\s*\(\s*{_NUMBER}\s*%?\s*\)", re.IGNORECASE)
+_SPREAD_NAMES = {"std", "sd", "stdev", "stddev", "var", "n", "ci", "se", "sem"}
+# Labels that say a number is some score without saying which: kept as printed text.
+_GENERIC = {"score", "scores", "result", "results", "value", "performance", "metric",
+            "evaluation", "test", "final"}
+_SPLIT_WORDS = {"train": "train", "training": "train", "trained": "train",
+                "val": "validation", "valid": "validation", "validation": "validation",
+                "cv": "cv", "fold": "cv", "folds": "cv", "spot": "cv", "cross": "cv",
+                "crossval": "cv", "kfold": "cv"}
+_PROGRESS = re.compile(r"^\s*\d+/\d+\b")  # a Keras progress line: its hooks record it
+_TEXT_LINES_KEPT = 20
 
 
 def clean(text: str) -> str:
@@ -52,46 +78,152 @@ def clean(text: str) -> str:
 
 @dataclass(frozen=True)
 class Printed:
-    name: str  # canonical metric name
+    """One ``name: number`` pair read from the log."""
+
+    name: str  # canonical metric name; "" when the label names no metric (``Score: 0.93``)
     value: float
     line: int
-    baseline: tuple[str, float] | None = None  # "(persistence 0.160)" on the same line
+    raw_name: str = ""  # the pair as printed: ``Test Score: 55.43 RMSE``
+    split: str = "printed"  # printed, train, validation or cv
+    baseline: tuple[str, float] | None = None  # "(persistence 0.160)" after the value
+    tolerance: float = 0.0  # half the last printed digit, in the value's own scale
+    text: str = ""  # the whole line, as a terminal showed it
 
 
-def _value(name: str, number: str, percent: bool) -> float:
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+
+
+def _split_of(words: list[str]) -> str | None:
+    return next((_SPLIT_WORDS[w] for w in words if w in _SPLIT_WORDS), None)
+
+
+def _name_of(label: str, unit: str | None) -> str:
+    """The metric a pair names: its unit when that is a metric word, else its label's
+    metric words (``Test accuracy`` → accuracy); "" when neither names one."""
+    if unit and unit.lower() in _METRIC_WORDS:
+        return canonical(unit)
+    words = [w for w in _words(label) if w not in _SPLIT_WORDS]
+    if "determination" in words:  # scikit-learn's examples: "Coefficient of determination"
+        return "r2"
+    if len(words) > 5 or not any(w in _METRIC_WORDS for w in words):
+        return ""
+    name = canonical(" ".join(words))
+    return name.removesuffix("_score") if name != "score" else ""
+
+
+def _scaled(name: str, number: str, percent: bool) -> tuple[float, float]:
+    """The value and its printed precision; ``Accuracy: 85.20`` is a percentage."""
     value = float(number)
-    if is_fraction_metric(name) and (percent or 1.0 < value <= 100.0):
-        value /= 100.0  # "Accuracy: 85.20" is a percentage
-    return value
+    mantissa, _, exponent = number.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    tolerance = 0.5 * 10.0 ** (int(exponent or 0) - decimals)
+    if name and is_fraction_metric(name) and (percent or 1.0 < value <= 100.0):
+        return value / 100.0, tolerance / 100.0
+    return value, tolerance
 
 
-def _is_metric(label: str) -> bool:
-    words = re.split(r"[^a-z0-9]+", label.lower())
-    if any(w in _NOT_TEST for w in words) or len(words) > 5:
-        return False
-    return any(w in _METRIC_WORDS for w in words)
+def _baseline(name: str, rest: str) -> tuple[str, float] | None:
+    paren = _PAREN.search(rest)
+    if (not paren or _name_of(paren["name"], None) or _split_of(_words(paren["name"]))
+            or paren["name"].lower().strip() in _SPREAD_NAMES):
+        return None
+    return paren["name"].strip(), _scaled(name, paren["value"], bool(paren["percent"]))[0]
 
 
-def printed_results(text: str) -> list[Printed]:
-    """Every ``name: number`` line that names a metric, in order; later lines repeat."""
+def _read_line(number: int, line: str) -> list[Printed]:
+    if _PROGRESS.match(line) or {"epoch", "epochs"} & set(_words(line)):
+        return []  # training progress: the fit and evaluate hooks record it
+    pairs = list(_PAIR.finditer(line))
     found = []
-    for number, line in enumerate(clean(text).splitlines(), 1):
-        match = _LINE.match(line)
-        if not match or not _is_metric(match["name"]):
-            continue
-        name = canonical(match["name"])
-        baseline = None
-        paren = _PAREN.search(match["rest"])
-        if paren and not _is_metric(paren["name"]) and paren["name"].lower() not in _SPREAD:
-            baseline = (paren["name"].strip(), _value(name, paren["value"], bool(paren["percent"])))
-        found.append(Printed(name, _value(name, match["value"], bool(match["percent"])), number,
-                             baseline))
+    for index, pair in enumerate(pairs):
+        label, unit = pair["label"], pair["unit"]
+        name = _name_of(label, unit)
+        if not name and not _GENERIC & set(_words(label)):
+            continue  # "Number of samples: 150" is no score at all
+        end = pairs[index + 1].start() if index + 1 < len(pairs) else len(line)
+        rest = line[pair.end():end]
+        value, tolerance = _scaled(name, pair["value"], bool(pair["percent"]))
+        split = (_split_of(_words(label)) or _split_of(_words(line[:pairs[0].start()]))
+                 or "printed")
+        if _SPREAD.search(rest):
+            split = "cv"
+        found.append(Printed(name, value, number, pair.group().strip(), split,
+                             _baseline(name, rest) if name and split != "cv" else None,
+                             tolerance, line.strip()))
     return found
 
 
+def read_printed(text: str) -> list[Printed]:
+    """Every ``name: number`` pair that names a metric or a score, in order."""
+    found: list[Printed] = []
+    for number, line in enumerate(clean(text).splitlines(), 1):
+        found += _read_line(number, line)
+    return found
+
+
+def printed_results(text: str) -> list[Printed]:
+    """The printed pairs that name their metric, in order; later lines repeat."""
+    return [p for p in read_printed(text) if p.name]
+
+
+def _within(value: Any, printed: float, tolerance: float) -> bool:
+    return isinstance(value, int | float) and abs(value - printed) <= tolerance * 1.000001 + 1e-12
+
+
+def _hooked_match(results: list[dict[str, Any]], printed: Printed) -> dict[str, Any] | None:
+    """The hooked result this printed pair repeats: same metric and equal to the printed
+    precision (or a printed RMSE that is the root of a hooked MSE); the latest one
+    recorded before the line was printed, else any."""
+    found = []
+    for result in results:
+        if result.get("source") == "output" or (
+                printed.split != "printed" and result.get("split") != printed.split):
+            continue
+        name, value = canonical(str(result.get("name", ""))), result.get("value")
+        if name == "mse" and printed.name == "rmse" and isinstance(value, int | float):
+            name, value = "rmse", math.sqrt(max(value, 0.0))
+        if name == printed.name and _within(value, printed.value, printed.tolerance):
+            found.append(result)
+    before = [r for r in found
+              if isinstance(r.get("log_line"), int) and r["log_line"] < printed.line]
+    return (before or found or [None])[-1]
+
+
+def _cv_windows(record: dict[str, Any]) -> list[tuple[int, float]]:
+    """The log lines that belong to a cross-validation or a search: printed while it ran,
+    or after it and before the next hooked result (lines ``start < n <= stop``)."""
+    stops = sorted(e["log_line"] for e in [*record.get("results", []),
+                                           *record.get("evaluations", [])]
+                   if isinstance(e.get("log_line"), int) and e.get("source") != "output")
+    windows = []
+    for event in [*record.get("spot_checks", []), *record.get("searches", [])]:
+        end = event.get("log_line")
+        if isinstance(end, int):
+            stop = next((s for s in stops if s >= end), math.inf)
+            windows.append((int(event.get("log_line_start", end)), stop))
+    return windows
+
+
+def _add_baseline(record: dict[str, Any], printed: Printed) -> None:
+    assert printed.baseline is not None
+    name, value = printed.baseline
+    known = {canonical(b["name"]) for b in record.get("baselines", [])}
+    if canonical(name) not in known:
+        record.setdefault("baselines", []).append(
+            {"name": name, "value": value, "source": f"printed by the script, line "
+             f"{printed.line} of the log", "metric": printed.name})
+
+
 def absorb(record: dict[str, Any], out: Path) -> None:
-    """Write ``log-clean.txt``; add printed results that no hook recorded to ``run.json``
-    (``record``) and ``metrics.json``, marked as from output. Never overrides a hook."""
+    """Write ``log-clean.txt`` and add what the script printed to ``run.json`` (``record``).
+
+    A printed pair that repeats a hooked result marks it (``printed_line``) and takes
+    its split; the others become results with ``source: output`` and the split their
+    line tells (the last print of a name and split wins). Only ``printed`` ones that no
+    hook measured reach ``metrics.json``. Values whose label names no metric are kept
+    as text in ``printed_lines``.
+    """
     log = out / "log.txt"
     if not log.is_file():
         return
@@ -100,26 +232,47 @@ def absorb(record: dict[str, Any], out: Path) -> None:
     metrics_file = out / "metrics.json"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
     captured = {canonical(name) for name in metrics}
-    latest = {p.name: p for p in printed_results(text)}  # the last print of a name wins
-    added = {}
-    for printed in latest.values():
-        if printed.name in captured:
+    results = record.setdefault("results", [])
+    windows = _cv_windows(record)
+    kept: dict[tuple[str, str], Printed] = {}
+    lines: list[dict[str, Any]] = []
+    for printed in read_printed(text):
+        hooked = _hooked_match(results, printed) if printed.name and printed.split != "cv" \
+            else None
+        if hooked is not None:
+            hooked.setdefault("printed_line", printed.line)
+            if printed.baseline and hooked.get("split") not in ("train", "validation"):
+                _add_baseline(record, printed)
             continue
-        added[printed.name] = printed.value
-        record.setdefault("results", []).append({
-            "name": printed.name, "value": printed.value, "source": "output",
-            "split": "test", "line": printed.line})
-        if printed.baseline:
-            name, value = printed.baseline
-            known = {canonical(b["name"]) for b in record.get("baselines", [])}
-            if canonical(name) not in known:
-                record.setdefault("baselines", []).append(
-                    {"name": name, "value": value, "source": f"printed by the script, line "
-                     f"{printed.line} of the log", "metric": printed.name})
+        if printed.split == "printed" and any(a < printed.line <= b for a, b in windows):
+            printed = replace(printed, split="cv")
+        if not printed.name:
+            if printed.split != "cv":  # a search's per-candidate "score=" lines are noise
+                lines.append({"line": printed.line, "text": printed.text,
+                              "value": printed.value, "split": printed.split})
+            continue
+        kept.pop((printed.name, printed.split), None)
+        kept[(printed.name, printed.split)] = printed
+    added = {}
+    for printed in kept.values():
+        results.append({"name": printed.name, "raw_name": printed.raw_name,
+                        "value": printed.value, "source": "output", "split": printed.split,
+                        "line": printed.line})
+        if printed.split == "printed":
+            if printed.name not in captured:
+                added[printed.name] = printed.value
+            if printed.baseline:
+                _add_baseline(record, printed)
     if added:
         metrics.update(added)
         metrics_file.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     record["printed_metrics"] = sorted(added)
+    record["printed_lines"] = _one_per_line(lines)[-_TEXT_LINES_KEPT:]
+
+
+def _one_per_line(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[int] = set()
+    return [e for e in lines if not (e["line"] in seen or seen.add(e["line"]))]
 
 
 def _read_capped(path: Path, limit: int = 8_000_000) -> str:

@@ -13,6 +13,7 @@ import json
 import math
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,7 @@ class Recorder:
     diverged: dict[str, Any] | None = None  # where the loss became NaN or infinite
     seen_figures: set[int] = field(default_factory=set)  # id() of figures already saved
     split_arrays: list[tuple[Any, Any]] = field(default_factory=list)  # (y_train, y_test)
+    lines_written: Callable[[], int] | None = None  # the child's count of output lines
 
     def __post_init__(self) -> None:
         (self.out / "figures").mkdir(parents=True, exist_ok=True)
@@ -88,6 +90,11 @@ class Recorder:
     # -- what capturers and the public API call -------------------------------------------
     def warn(self, message: str) -> None:
         self.warnings.append(message)
+
+    def log_line(self) -> int:
+        """How many lines the script has written to its log so far (0 when not counted):
+        an event stamped ``n`` happened after line ``n`` of ``log.txt`` and before ``n + 1``."""
+        return self.lines_written() if self.lines_written is not None else 0
 
     def progress(self, **event: Any) -> None:
         """Stream an event to the parent, which shows it live (one JSON object per line)."""
@@ -111,13 +118,14 @@ class Recorder:
     def add_evaluation(self, logs: dict[str, Any]) -> None:
         metrics = {k: v for k, v in ((k, as_float(v)) for k, v in logs.items()) if v is not None}
         index = len(self.evaluations)
-        self.evaluations.append({"index": index, "metrics": metrics})
+        self.evaluations.append({"index": index, "metrics": metrics, "log_line": self.log_line()})
         for name, value in metrics.items():
             self.add_result(name, value, "keras.evaluate", "test")
 
     def add_result(self, name: str, value: float, source: str, split: str) -> None:
         """A measured score; ``split`` is test, train or unknown (only train is not a result)."""
-        self.results.append({"name": name, "value": value, "source": source, "split": split})
+        self.results.append({"name": name, "value": value, "source": source, "split": split,
+                             "log_line": self.log_line()})
 
     def log_metric(self, name: str, value: Any) -> None:
         number = as_float(value)
