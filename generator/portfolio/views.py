@@ -100,6 +100,8 @@ class ProjectView:
     notes: list[str] = field(default_factory=list)
     raw_metrics: dict[str, float] = field(default_factory=dict)
     libraries: list[str] = field(default_factory=list)
+    capture_warnings: list[str] = field(default_factory=list)
+    printed_lines: list[str] = field(default_factory=list)  # printed values naming no metric
 
     @property
     def description(self) -> str:
@@ -311,6 +313,9 @@ def project_view(state: ProjectState) -> ProjectView:
         notes=list(good.run.get("notes", [])) if good else [],
         raw_metrics=dict(good.metrics) if good else {},
         libraries=libraries_of(state.project.folder),
+        capture_warnings=[str(w) for w in good.run.get("capture_warnings") or []] if good else [],
+        printed_lines=[str(e["text"]) for e in good.run.get("printed_lines") or []] if good
+        else [],
     )
 
 
