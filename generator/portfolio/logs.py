@@ -53,6 +53,7 @@ _SPLIT_WORDS = {"train": "train", "training": "train", "trained": "train",
                 "val": "validation", "valid": "validation", "validation": "validation",
                 "cv": "cv", "fold": "cv", "folds": "cv", "spot": "cv", "cross": "cv",
                 "crossval": "cv", "kfold": "cv"}
+_SUMMARY_WORDS = {"best", "average", "avg", "overall", "model", "our", "my"}
 _PROGRESS = re.compile(r"^\s*\d+/\d+\b")  # a Keras progress line: its hooks record it
 _TEXT_LINES_KEPT = 20
 
@@ -108,7 +109,9 @@ def _name_of(label: str, unit: str | None) -> str:
         return "r2"
     if len(words) > 5 or not any(w in _METRIC_WORDS for w in words):
         return ""
-    name = canonical(" ".join(words))
+    name = canonical(" ".join(w for w in words if w not in _SUMMARY_WORDS))
+    if name.startswith("mean_"):  # "mean accuracy"; "mean squared error" was already mse
+        name = canonical(name.removeprefix("mean_"))
     return name.removesuffix("_score") if name != "score" else ""
 
 
@@ -174,11 +177,13 @@ def _within(value: Any, printed: float, tolerance: float) -> bool:
 def _hooked_match(results: list[dict[str, Any]], printed: Printed) -> dict[str, Any] | None:
     """The hooked result this printed pair repeats: same metric and equal to the printed
     precision (or a printed RMSE that is the root of a hooked MSE); the latest one
-    recorded before the line was printed, else any."""
+    recorded before the line was printed, else any. A line labelled train or validation
+    repeats only a result of that split or of an unknown one."""
     found = []
     for result in results:
         if result.get("source") == "output" or (
-                printed.split != "printed" and result.get("split") != printed.split):
+                printed.split != "printed" and result.get("split") not in (printed.split,
+                                                                           "unknown")):
             continue
         name, value = canonical(str(result.get("name", ""))), result.get("value")
         if name == "mse" and printed.name == "rmse" and isinstance(value, int | float):
@@ -231,16 +236,21 @@ def absorb(record: dict[str, Any], out: Path) -> None:
     (out / "log-clean.txt").write_text(clean(text), encoding="utf-8")
     metrics_file = out / "metrics.json"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
-    captured = {canonical(name) for name in metrics}
     results = record.setdefault("results", [])
     windows = _cv_windows(record)
     kept: dict[tuple[str, str], Printed] = {}
     lines: list[dict[str, Any]] = []
+    placed: set[str] = set()  # metrics.json names whose hooked value turned out not held-out
     for printed in read_printed(text):
         hooked = _hooked_match(results, printed) if printed.name and printed.split != "cv" \
             else None
         if hooked is not None:
             hooked.setdefault("printed_line", printed.line)
+            if printed.name != canonical(str(hooked["name"])):
+                hooked.setdefault("printed_name", printed.name)  # the author reported RMSE
+            if printed.split != "printed" and hooked.get("split") == "unknown":
+                hooked["split"] = printed.split  # "Train Score: ..." places an unknown one
+                placed.add(str(hooked["name"]))
             if printed.baseline and hooked.get("split") not in ("train", "validation"):
                 _add_baseline(record, printed)
             continue
@@ -253,6 +263,8 @@ def absorb(record: dict[str, Any], out: Path) -> None:
             continue
         kept.pop((printed.name, printed.split), None)
         kept[(printed.name, printed.split)] = printed
+    changed = _drop_placed(metrics, placed, results, record.get("logged_metrics") or {})
+    captured = {canonical(name) for name in metrics}
     added = {}
     for printed in kept.values():
         results.append({"name": printed.name, "raw_name": printed.raw_name,
@@ -263,11 +275,30 @@ def absorb(record: dict[str, Any], out: Path) -> None:
                 added[printed.name] = printed.value
             if printed.baseline:
                 _add_baseline(record, printed)
-    if added:
+    if added or changed:
         metrics.update(added)
         metrics_file.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     record["printed_metrics"] = sorted(added)
     record["printed_lines"] = _one_per_line(lines)[-_TEXT_LINES_KEPT:]
+
+
+def _drop_placed(metrics: dict[str, Any], names: set[str], results: list[dict[str, Any]],
+                 logged: dict[str, Any]) -> bool:
+    """Take out of ``metrics.json`` the values now known to be train or validation scores,
+    falling back on another hooked result of that name (the later wins, as in the child)."""
+    changed = False
+    for name in names & set(metrics):
+        if name in logged:
+            continue
+        others = [r["value"] for r in results if r.get("name") == name
+                  and r.get("source") != "output" and r.get("split") in ("test", "unknown")]
+        if others:
+            changed |= metrics[name] != others[-1]
+            metrics[name] = others[-1]
+        else:
+            del metrics[name]
+            changed = True
+    return changed
 
 
 def _one_per_line(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
