@@ -100,24 +100,29 @@ def test_a_spread_makes_each_pair_on_the_line_a_cv_result(line: str, expected: l
     assert all(p.baseline is None for p in printed)
 
 
-# What Keras writes to a file for fit(verbose=1) and evaluate(verbose=1): redraws with
-# carriage returns (Keras 3) or backspaces (Keras 2), then the script's own print.
+# What Keras writes to a file for fit(verbose=1) and evaluate(verbose=1): Keras 3 draws
+# a bar, backspaces over it and returns to column 0 for the next; Keras 2 backspaces.
+BAR = "\x1b[32m" + "━" * 20 + "\x1b[0m\x1b[37m\x1b[0m"
 KERAS_LOG = (
     "Epoch 1/2\n"
-    "\x1b[1m1/4\x1b[0m \x1b[32m━━━━━\x1b[0m\x1b[37m━━━━━━━━━━━━━━━\x1b[0m \x1b[1m0s\x1b[0m "
-    "5ms/step - accuracy: 0.50 - loss: 0.71\r"
-    "\x1b[1m4/4\x1b[0m \x1b[32m━━━━━━━━━━━━━━━━━━━━\x1b[0m\x1b[37m\x1b[0m \x1b[1m0s\x1b[0m "
-    "2ms/step - accuracy: 0.62 - loss: 0.66 - val_accuracy: 0.60 - val_loss: 0.68\n"
+    "\r\x1b[1m1/4\x1b[0m \x1b[32m━━━━━\x1b[0m\x1b[37m━━━━━━━━━━━━━━━\x1b[0m \x1b[1m0s\x1b[0m "
+    "187ms/step - accuracy: 0.50 - loss: 0.7100" + "\b" * 70 +
+    f"\r\x1b[1m4/4\x1b[0m {BAR} \x1b[1m0s\x1b[0m "
+    "7ms/step - accuracy: 0.62 - loss: 0.66 - val_accuracy: 0.60 - val_loss: 0.68  \n"
     "Epoch 2/2\n"
     " 1/13 [>.............................] - ETA: 0s - loss: 0.9000"
     + "\b" * 64 + "13/13 [==============================] - 0s 1ms/step - loss: 0.4000\n"
-    "\x1b[1m2/2\x1b[0m \x1b[32m━━━━━━━━━━━━━━━━━━━━\x1b[0m\x1b[37m\x1b[0m \x1b[1m0s\x1b[0m "
+    f"\r\x1b[1m2/2\x1b[0m {BAR} \x1b[1m0s\x1b[0m "
     "3ms/step - accuracy: 0.9104 - loss: 0.2500\n"
     "Test accuracy: 91.04%\n")
 
 
 def test_keras_progress_bars_are_not_read_and_the_print_keeps_its_line() -> None:
-    assert logs.clean(KERAS_LOG).splitlines()[5] == "Test accuracy: 91.04%"
+    shown = logs.clean(KERAS_LOG).splitlines()
+    assert shown[1] == ("4/4 " + "━" * 20 + " 0s 7ms/step - accuracy: 0.62 - loss: 0.66 - "
+                        "val_accuracy: 0.60 - val_loss: 0.68")
+    assert shown[3].startswith("13/13 [=====") and "\b" not in logs.clean(KERAS_LOG)
+    assert shown[5] == "Test accuracy: 91.04%"
     [printed] = logs.printed_results(KERAS_LOG)
     assert (printed.name, printed.value, printed.line) == ("accuracy", pytest.approx(0.9104), 6)
 

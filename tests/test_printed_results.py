@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -123,7 +126,7 @@ def test_cross_validate_keeps_every_scorers_folds(multi_metric: tuple) -> None:
 def test_lines_printed_in_a_search_are_cv_and_a_repeated_test_score_is_the_hooked_one(
         multi_metric: tuple) -> None:
     record, truth, out = multi_metric
-    lines = logs.clean((out / "log.txt").read_text()).splitlines()
+    lines = logs.clean((out / "log.txt").read_bytes().decode()).splitlines()
     printed = [r for r in record["results"] if r["source"] == "output"]
     assert {(r["name"], r["split"]) for r in printed} == {
         ("precision", "cv"), ("recall", "cv"), ("accuracy", "cv")}
@@ -138,7 +141,7 @@ def test_lines_printed_in_a_search_are_cv_and_a_repeated_test_score_is_the_hooke
 
 def test_log_lines_stamp_where_each_event_happened(multi_metric: tuple) -> None:
     record, _, out = multi_metric
-    lines = logs.clean((out / "log.txt").read_text()).splitlines()
+    lines = logs.clean((out / "log.txt").read_bytes().decode()).splitlines()
     by_name, by_callable = record["searches"]
     assert by_name["log_line_start"] == by_name["log_line"] == 0  # it printed nothing
     inside = lines[by_callable["log_line_start"]:by_callable["log_line"]]
@@ -248,3 +251,81 @@ def test_capture_warnings_are_in_the_build_summary_and_on_the_page(built: tuple)
     assert (root / "results" / "odd-capture" / ERRORS_FILE).is_file()
     assert not (root / "site" / "projects" / "odd-capture" / ERRORS_FILE).exists()
     assert "steps are private" not in (root / "results" / "odd-capture" / "log.txt").read_text()
+
+
+def test_the_line_counter_forwards_every_byte_and_counts_newlines() -> None:
+    import io
+
+    from portfolio.child import OutputLines, _CountingStream
+
+    writes = ["Epoch 1/2\n", " 1/4 [>...] - loss: 0.9\r 4/4 [====] - loss: 0.4", "\b\b\bx\n",
+              "no newline yet", "\n"]
+    plain, counted_bytes = io.BytesIO(), io.BytesIO()
+    direct = io.TextIOWrapper(plain, encoding="utf-8", write_through=True)
+    lines = OutputLines()
+    proxy = _CountingStream(io.TextIOWrapper(counted_bytes, encoding="utf-8",
+                                             write_through=True), lines)
+    for text in writes:
+        direct.write(text)
+        print(text, end="", file=proxy, flush=True)
+    proxy.writelines(["a\n", "b\n"])
+    direct.writelines(["a\n", "b\n"])
+    assert counted_bytes.getvalue() == plain.getvalue()
+    assert lines.count == plain.getvalue().count(b"\n") == 5
+    assert lines.snapshot() == (5, "b")
+    proxy.write("b\nc")  # the last complete line, whatever the writes' boundaries
+    assert lines.snapshot() == (6, "b")
+    proxy.write("d\n")
+    assert lines.snapshot() == (7, "cd")
+    assert (proxy.encoding, proxy.isatty(), proxy.buffer) == ("utf-8", False, counted_bytes)
+
+
+KERAS_VERBOSE = textwrap.dedent('''
+    import numpy as np
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"])
+    model.fit(x[:48], y[:48], epochs=2, batch_size=16, verbose=1)
+    loss, accuracy = model.evaluate(x[48:], y[48:], verbose=1)
+    print("Test accuracy: %.4f" % accuracy)
+''')
+
+
+def run_child_merged(script: str, folder: Path) -> Path:
+    """Like the parent: stdout and stderr on one pipe, the bytes kept as they came (text
+    mode would turn Keras' carriage returns into newlines)."""
+    folder.mkdir(parents=True)
+    out = folder.parent / "out"
+    out.mkdir()
+    (folder / "train.py").write_text(script)
+    env = {**os.environ, "PORTFOLIO_OUT": str(out), "PYTHONUNBUFFERED": "1"}
+    result = subprocess.run([sys.executable, "-m", "portfolio.child", "train.py"], cwd=folder,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            timeout=300, check=False)
+    (out / "log.txt").write_bytes(result.stdout)
+    assert result.returncode == 0, result.stdout.decode()
+    return out
+
+
+def test_keras_progress_bars_still_draw_and_events_land_on_their_log_line(
+        tmp_path: Path) -> None:
+    out = run_child_merged(KERAS_VERBOSE, tmp_path / "project")
+    record = run_record(out)
+    raw = (out / "log.txt").read_bytes().decode()
+    assert "Epoch 2/2" in raw and "\r" in raw  # Keras redraws its bar, as without capture
+    lines = logs.clean(raw).splitlines()
+    # TensorFlow's C++ start-up lines bypass sys.stderr: the parent realigns the stamps.
+    # Keras ends evaluate's bar after its callbacks: the last line done is fit's last bar.
+    fit_bar = lines.index("Epoch 2/2") + 2
+    test_line = next(n for n, line in enumerate(lines, 1) if line.startswith("Test accuracy"))
+    assert record["evaluations"][0]["log_line"] < fit_bar  # counted through Python only
+    logs.absorb(record, out)
+    [evaluation] = record["evaluations"]
+    assert evaluation["log_line"] == fit_bar and re.match(r"\s*3/3 ", lines[fit_bar - 1])
+    [accuracy] = [r for r in record["results"] if r["name"] == "accuracy"]
+    assert (accuracy["split"], accuracy["printed_line"]) == ("test", test_line)
+    assert "log_anchors" not in record

@@ -30,24 +30,50 @@ def _seed_everything(seed: int) -> None:
     np.random.seed(seed)
 
 
+class OutputLines:
+    """How many lines went through ``sys.stdout``/``sys.stderr``, and the last of them.
+
+    Text written below Python (TensorFlow's C++ start-up lines, ``sys.stdout.buffer``,
+    subprocesses) is not seen, so ``count`` can fall short of the line numbers of
+    ``logs.clean(log)``; ``last`` (the tail of the last complete line) lets the parent
+    find where a count really lands in the log (``logs.absorb`` realigns the stamps).
+    """
+
+    _KEPT = 2000  # characters of a line kept: a progress bar's last drawing fits
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last = ""
+        self._partial = ""
+
+    def add(self, text: str) -> None:
+        if "\n" not in text:
+            self._partial = (self._partial + text)[-self._KEPT:]
+            return
+        self.count += text.count("\n")
+        head, _, tail = text.rpartition("\n")
+        _, newline, line = head.rpartition("\n")  # the line the last newline ended
+        self.last = (line if newline else self._partial + line)[-self._KEPT:]
+        self._partial = tail[-self._KEPT:]
+
+    def snapshot(self) -> tuple[int, str]:
+        return self.count, self.last
+
+
 class _CountingStream:
-    """``sys.stdout`` (or ``sys.stderr``) as it was, counting the newlines written through
+    """``sys.stdout`` (or ``sys.stderr``) as it was, counting the lines written through
     it, so capture can stamp each event with the log line it happened after. Everything
     else (``flush``, ``fileno``, ``isatty``, ``buffer``, ``encoding``...) is the real
     stream's: Keras progress bars and ``print`` behave as before, and the bytes are the same.
-
-    The count matches ``logs.clean(log)`` line numbers as long as text goes through
-    ``sys.stdout``/``sys.stderr``; bytes written below them (``sys.stdout.buffer``, C
-    code, subprocesses) are not counted, so a stamp can then fall a few lines short.
     """
 
-    def __init__(self, stream: TextIO, counter: list[int]) -> None:
+    def __init__(self, stream: TextIO, lines: OutputLines) -> None:
         self._stream = stream
-        self._counter = counter
+        self._lines = lines
 
     def write(self, text: str) -> int:
         written = self._stream.write(text)
-        self._counter[0] += text.count("\n")
+        self._lines.add(text)
         return written
 
     def writelines(self, lines: Any) -> None:
@@ -71,12 +97,12 @@ def _count_output_lines(rec: runtime.Recorder) -> None:
     ``log.txt``, so both count; when they go apart (a test's runner), stdout alone does."""
     if sys.stdout is None:
         return
-    counter = [0]
+    lines = OutputLines()
     merged = sys.stderr is not None and _same_file(sys.stdout, sys.stderr)
-    sys.stdout = _CountingStream(sys.stdout, counter)
+    sys.stdout = _CountingStream(sys.stdout, lines)
     if merged:
-        sys.stderr = _CountingStream(sys.stderr, counter)
-    rec.lines_written = lambda: counter[0]
+        sys.stderr = _CountingStream(sys.stderr, lines)
+    rec.lines_written = lines.snapshot
 
 
 def _print_script_error(exc: BaseException) -> None:

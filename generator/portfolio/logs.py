@@ -56,23 +56,33 @@ _SPLIT_WORDS = {"train": "train", "training": "train", "trained": "train",
 _SUMMARY_WORDS = {"best", "average", "avg", "overall", "model", "our", "my"}
 _PROGRESS = re.compile(r"^\s*\d+/\d+\b")  # a Keras progress line: its hooks record it
 _TEXT_LINES_KEPT = 20
+_REALIGN_LINES = 500  # how far past its count a stamp's line is looked for
 
 
 def clean(text: str) -> str:
-    """The log as a terminal would show it: redraws collapsed, colours stripped."""
+    """The log as a terminal would show it: redraws collapsed, colours stripped.
+
+    A carriage return moves back to column 0 and a backspace one column left; what is
+    written next overwrites (Keras 3 writes its bar, backspaces, a carriage return and
+    the next bar; Keras 2 only backspaces)."""
     lines = []
     for raw in _ANSI.sub("", text).split("\n"):
+        if "\r" not in raw and "\b" not in raw:
+            lines.append(raw.rstrip())
+            continue
         shown: list[str] = []
-        for part_index, part in enumerate(raw.split("\r")):
-            if part_index and part:  # a carriage return: the next text overwrites from column 0
-                shown = list(part) + shown[len(part):]
-                continue
-            for char in part:
-                if char == "\b":
-                    if shown:
-                        shown.pop()
-                else:
-                    shown.append(char)
+        column = 0
+        for char in raw:
+            if char == "\r":
+                column = 0
+            elif char == "\b":
+                column = max(0, column - 1)
+            elif column < len(shown):
+                shown[column] = char
+                column += 1
+            else:
+                shown.append(char)
+                column += 1
         lines.append("".join(shown).rstrip())
     return "\n".join(lines)
 
@@ -159,8 +169,12 @@ def _read_line(number: int, line: str) -> list[Printed]:
 
 def read_printed(text: str) -> list[Printed]:
     """Every ``name: number`` pair that names a metric or a score, in order."""
+    return _read_lines(clean(text).splitlines())
+
+
+def _read_lines(lines: list[str]) -> list[Printed]:
     found: list[Printed] = []
-    for number, line in enumerate(clean(text).splitlines(), 1):
+    for number, line in enumerate(lines, 1):
         found += _read_line(number, line)
     return found
 
@@ -232,16 +246,18 @@ def absorb(record: dict[str, Any], out: Path) -> None:
     log = out / "log.txt"
     if not log.is_file():
         return
-    text = _read_capped(log)
-    (out / "log-clean.txt").write_text(clean(text), encoding="utf-8")
+    cleaned = clean(_read_capped(log))
+    (out / "log-clean.txt").write_text(cleaned, encoding="utf-8")
+    lines = cleaned.splitlines()
+    _realign(record, lines)
     metrics_file = out / "metrics.json"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
     results = record.setdefault("results", [])
     windows = _cv_windows(record)
     kept: dict[tuple[str, str], Printed] = {}
-    lines: list[dict[str, Any]] = []
+    texts: list[dict[str, Any]] = []
     placed: set[str] = set()  # metrics.json names whose hooked value turned out not held-out
-    for printed in read_printed(text):
+    for printed in _read_lines(lines):
         hooked = _hooked_match(results, printed) if printed.name and printed.split != "cv" \
             else None
         if hooked is not None:
@@ -258,7 +274,7 @@ def absorb(record: dict[str, Any], out: Path) -> None:
             printed = replace(printed, split="cv")
         if not printed.name:
             if printed.split != "cv":  # a search's per-candidate "score=" lines are noise
-                lines.append({"line": printed.line, "text": printed.text,
+                texts.append({"line": printed.line, "text": printed.text,
                               "value": printed.value, "split": printed.split})
             continue
         kept.pop((printed.name, printed.split), None)
@@ -279,7 +295,28 @@ def absorb(record: dict[str, Any], out: Path) -> None:
         metrics.update(added)
         metrics_file.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     record["printed_metrics"] = sorted(added)
-    record["printed_lines"] = _one_per_line(lines)[-_TEXT_LINES_KEPT:]
+    record["printed_lines"] = _one_per_line(texts)[-_TEXT_LINES_KEPT:]
+
+
+def _realign(record: dict[str, Any], lines: list[str]) -> None:
+    """Move each stamp to the log line it really follows. The child counts the lines that
+    went through Python; those written below it (TensorFlow's C++ start-up lines) only
+    push the real line further down. So each count's last line (``log_anchors``) is looked
+    for at or after it, in order, and the offset found carries over to the next count."""
+    anchors = record.pop("log_anchors", None) or {}
+    moved, offset = {}, 0
+    for count in sorted(int(key) for key in anchors):
+        want = clean(anchors[str(count)]).strip()[-40:]
+        at = min(count + offset, len(lines))
+        if count and want:
+            at = next((n for n in range(at, min(len(lines), at + _REALIGN_LINES) + 1)
+                       if lines[n - 1].strip().endswith(want)), at)
+        moved[count], offset = at, max(offset, at - count)
+    for entry in [*record.get("results", []), *record.get("evaluations", []),
+                  *record.get("spot_checks", []), *record.get("searches", [])]:
+        for key in ("log_line", "log_line_start"):
+            if entry.get(key) in moved:
+                entry[key] = moved[entry[key]]
 
 
 def _drop_placed(metrics: dict[str, Any], names: set[str], results: list[dict[str, Any]],

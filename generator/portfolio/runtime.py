@@ -82,7 +82,10 @@ class Recorder:
     diverged: dict[str, Any] | None = None  # where the loss became NaN or infinite
     seen_figures: set[int] = field(default_factory=set)  # id() of figures already saved
     split_arrays: list[tuple[Any, Any]] = field(default_factory=list)  # (y_train, y_test)
-    lines_written: Callable[[], int] | None = None  # the child's count of output lines
+    # The child's count of output lines and the last of them; log_line() keeps each
+    # count's line in log_anchors, for the parent to realign the stamps with the log.
+    lines_written: Callable[[], tuple[int, str]] | None = None
+    log_anchors: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         (self.out / "figures").mkdir(parents=True, exist_ok=True)
@@ -93,8 +96,13 @@ class Recorder:
 
     def log_line(self) -> int:
         """How many lines the script has written to its log so far (0 when not counted):
-        an event stamped ``n`` happened after line ``n`` of ``log.txt`` and before ``n + 1``."""
-        return self.lines_written() if self.lines_written is not None else 0
+        an event stamped ``n`` happened after line ``n`` of ``log.txt`` and before ``n + 1``
+        (once the parent has realigned ``n`` with the lines Python did not see)."""
+        if self.lines_written is None:
+            return 0
+        count, last = self.lines_written()
+        self.log_anchors.setdefault(count, last)
+        return count
 
     def progress(self, **event: Any) -> None:
         """Stream an event to the parent, which shows it live (one JSON object per line)."""
@@ -235,6 +243,7 @@ class Recorder:
             "outputs": self.outputs,
             "capture_warnings": self.warnings,
             "diverged": self.diverged,
+            "log_anchors": {str(count): line for count, line in self.log_anchors.items()},
             **self.extra,
         })
 
