@@ -306,7 +306,7 @@ def _realign(record: dict[str, Any], lines: list[str]) -> None:
     anchors = record.pop("log_anchors", None) or {}
     moved, offset = {}, 0
     for count in sorted(int(key) for key in anchors):
-        want = clean(anchors[str(count)]).strip()[-40:]
+        want = str(anchors[str(count)])[-40:]
         at = min(count + offset, len(lines))
         if count and want:
             at = next((n for n in range(at, min(len(lines), at + _REALIGN_LINES) + 1)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from portfolio.logs import clean
+
 _active: Recorder | None = None
 
 
@@ -44,6 +46,7 @@ def slugify(text: str, fallback: str) -> str:
     return slug or fallback
 
 
+_ANCHOR_CHARS = 80  # of a stamp's last line, enough to find it again in the log
 RUN_SCHEMA_VERSION = 1  # the version of run.json's layout; run.schema.json describes it
 
 
@@ -101,7 +104,8 @@ class Recorder:
         if self.lines_written is None:
             return 0
         count, last = self.lines_written()
-        self.log_anchors.setdefault(count, last)
+        if count not in self.log_anchors:
+            self.log_anchors[count] = clean(last).strip()[-_ANCHOR_CHARS:]
         return count
 
     def progress(self, **event: Any) -> None:
