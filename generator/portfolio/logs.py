@@ -238,10 +238,11 @@ def absorb(record: dict[str, Any], out: Path) -> None:
     """Write ``log-clean.txt`` and add what the script printed to ``run.json`` (``record``).
 
     A printed pair that repeats a hooked result marks it (``printed_line``) and takes
-    its split; the others become results with ``source: output`` and the split their
-    line tells (the last print of a name and split wins). Only ``printed`` ones that no
-    hook measured reach ``metrics.json``. Values whose label names no metric are kept
-    as text in ``printed_lines``.
+    its split (or, labelled train or validation, gives an unknown one that split); the
+    others become results with ``source: output`` and the split their line tells (the
+    last print of a name and split wins). Only ``printed`` ones that no hook measured
+    reach ``metrics.json``. Values whose label names no metric are kept as text in
+    ``printed_lines``.
     """
     log = out / "log.txt"
     if not log.is_file():
@@ -253,36 +254,11 @@ def absorb(record: dict[str, Any], out: Path) -> None:
     metrics_file = out / "metrics.json"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
     results = record.setdefault("results", [])
-    windows = _cv_windows(record)
-    kept: dict[tuple[str, str], Printed] = {}
-    texts: list[dict[str, Any]] = []
-    placed: set[str] = set()  # metrics.json names whose hooked value turned out not held-out
-    for printed in _read_lines(lines):
-        hooked = _hooked_match(results, printed) if printed.name and printed.split != "cv" \
-            else None
-        if hooked is not None:
-            hooked.setdefault("printed_line", printed.line)
-            if printed.name != canonical(str(hooked["name"])):
-                hooked.setdefault("printed_name", printed.name)  # the author reported RMSE
-            if printed.split != "printed" and hooked.get("split") == "unknown":
-                hooked["split"] = printed.split  # "Train Score: ..." places an unknown one
-                placed.add(str(hooked["name"]))
-            if printed.baseline and hooked.get("split") not in ("train", "validation"):
-                _add_baseline(record, printed)
-            continue
-        if printed.split == "printed" and any(a < printed.line <= b for a, b in windows):
-            printed = replace(printed, split="cv")
-        if not printed.name:
-            if printed.split != "cv":  # a search's per-candidate "score=" lines are noise
-                texts.append({"line": printed.line, "text": printed.text,
-                              "value": printed.value, "split": printed.split})
-            continue
-        kept.pop((printed.name, printed.split), None)
-        kept[(printed.name, printed.split)] = printed
+    new, texts, placed = _sort_printed(record, _read_lines(lines))
     changed = _drop_placed(metrics, placed, results, record.get("logged_metrics") or {})
     captured = {canonical(name) for name in metrics}
     added = {}
-    for printed in kept.values():
+    for printed in new:
         results.append({"name": printed.name, "raw_name": printed.raw_name,
                         "value": printed.value, "source": "output", "split": printed.split,
                         "line": printed.line})
@@ -295,7 +271,41 @@ def absorb(record: dict[str, Any], out: Path) -> None:
         metrics.update(added)
         metrics_file.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     record["printed_metrics"] = sorted(added)
-    record["printed_lines"] = _one_per_line(texts)[-_TEXT_LINES_KEPT:]
+    record["printed_lines"] = texts[-_TEXT_LINES_KEPT:]
+
+
+def _sort_printed(record: dict[str, Any], found: list[Printed]
+                  ) -> tuple[list[Printed], list[dict[str, Any]], set[str]]:
+    """Mark the hooked results the script printed again; return the printed results that
+    are new (the last per name and split), the printed text naming no metric (one entry
+    per line), and the names of hooked results a train or validation label placed."""
+    results = record.setdefault("results", [])
+    windows = _cv_windows(record)
+    kept: dict[tuple[str, str], Printed] = {}
+    texts: dict[int, dict[str, Any]] = {}
+    placed: set[str] = set()
+    for printed in found:
+        hooked = (_hooked_match(results, printed) if printed.name and printed.split != "cv"
+                  else None)
+        if hooked is not None:
+            hooked.setdefault("printed_line", printed.line)
+            if printed.name != canonical(str(hooked["name"])):
+                hooked.setdefault("printed_name", printed.name)  # the author reported RMSE
+            if printed.split != "printed" and hooked.get("split") == "unknown":
+                hooked["split"] = printed.split  # "Train Score: ..." places an unknown one
+                placed.add(str(hooked["name"]))
+            if printed.baseline and hooked.get("split") not in ("train", "validation"):
+                _add_baseline(record, printed)
+            continue
+        if printed.split == "printed" and any(a < printed.line <= b for a, b in windows):
+            printed = replace(printed, split="cv")
+        if printed.name:
+            kept.pop((printed.name, printed.split), None)
+            kept[(printed.name, printed.split)] = printed
+        elif printed.split != "cv":  # a search's per-candidate "score=" lines are noise
+            texts.setdefault(printed.line, {"line": printed.line, "text": printed.text,
+                                            "value": printed.value, "split": printed.split})
+    return list(kept.values()), list(texts.values()), placed
 
 
 def _realign(record: dict[str, Any], lines: list[str]) -> None:
@@ -336,11 +346,6 @@ def _drop_placed(metrics: dict[str, Any], names: set[str], results: list[dict[st
             del metrics[name]
             changed = True
     return changed
-
-
-def _one_per_line(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: set[int] = set()
-    return [e for e in lines if not (e["line"] in seen or seen.add(e["line"]))]
 
 
 def _read_capped(path: Path, limit: int = 8_000_000) -> str:
