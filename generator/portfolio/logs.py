@@ -291,7 +291,7 @@ def _sort_printed(record: dict[str, Any], found: list[Printed]
             hooked.setdefault("printed_line", printed.line)
             if printed.name != canonical(str(hooked["name"])):
                 hooked.setdefault("printed_name", printed.name)  # the author reported RMSE
-            if printed.split != "printed" and hooked.get("split") == "unknown":
+            if printed.split in ("train", "validation") and hooked.get("split") == "unknown":
                 hooked["split"] = printed.split  # "Train Score: ..." places an unknown one
                 placed.add(str(hooked["name"]))
             if printed.baseline and hooked.get("split") not in ("train", "validation"):
