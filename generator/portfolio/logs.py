@@ -56,6 +56,7 @@ _SPLIT_WORDS = {"train": "train", "training": "train", "trained": "train",
 _SUMMARY_WORDS = {"best", "average", "avg", "overall", "model", "our", "my"}
 _PROGRESS = re.compile(r"^\s*\d+/\d+\b")  # a Keras progress line: its hooks record it
 _TEXT_LINES_KEPT = 20
+_LONGEST_LINE = 1000  # longer lines are arrays and tables, not a score someone printed
 _REALIGN_LINES = 500  # how far past its count a stamp's line is looked for
 
 
@@ -145,7 +146,8 @@ def _baseline(name: str, rest: str) -> tuple[str, float] | None:
 
 
 def _read_line(number: int, line: str) -> list[Printed]:
-    if _PROGRESS.match(line) or {"epoch", "epochs"} & set(_words(line)):
+    if len(line) > _LONGEST_LINE or _PROGRESS.match(line) or {"epoch", "epochs"} & set(
+            _words(line)):
         return []  # training progress: the fit and evaluate hooks record it
     pairs = list(_PAIR.finditer(line))
     found = []
