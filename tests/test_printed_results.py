@@ -202,6 +202,15 @@ RMSE_SCRIPT = textwrap.dedent('''
     print('Test Score: %.2f RMSE' % rmse)
 ''')
 SCORE_ONLY = "print('Loading data')\nprint('Score: 0.93')\n"
+SEARCH_TWO_SCORERS = textwrap.dedent('''
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.svm import SVC
+
+    X, y = load_iris(return_X_y=True)
+    GridSearchCV(SVC(), {"C": [0.1, 10]}, scoring=["precision_macro", "recall_macro"],
+                 refit="recall_macro", cv=3).fit(X, y)
+''')
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +219,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     make_project(root, "printed-rmse", RMSE_SCRIPT)
     make_project(root, "score-only", SCORE_ONLY)
     make_project(root, "odd-capture", ODD_CAPTURE)
-    result = portfolio_cli("build", "printed-rmse", "score-only", "odd-capture", cwd=root)
+    make_project(root, "two-scorers", SEARCH_TWO_SCORERS)
+    result = portfolio_cli("build", "printed-rmse", "score-only", "odd-capture", "two-scorers",
+                           cwd=root)
     assert result.returncode == 0, result.stderr
     return root, result.stderr
 
@@ -329,3 +340,12 @@ def test_keras_progress_bars_still_draw_and_events_land_on_their_log_line(
     [accuracy] = [r for r in record["results"] if r["name"] == "accuracy"]
     assert (accuracy["split"], accuracy["printed_line"]) == ("test", test_line)
     assert "log_anchors" not in record
+
+
+def test_a_multi_metric_search_page_names_every_scorer_and_the_refit_one(built: tuple) -> None:
+    root, _ = built
+    [search] = json.loads((root / "results" / "two-scorers" / "run.json").read_text())["searches"]
+    best = ", ".join(f"{s['name']} {s['best_mean']:.3f}" for s in search["scorers"])
+    text = " ".join(page(root, "two-scorers").split())
+    assert f"Best mean per scorer: {best}." in text
+    assert "chosen by recall_macro; the table ranks by recall_macro" in text

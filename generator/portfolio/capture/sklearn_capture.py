@@ -246,6 +246,7 @@ def _record_search(rec: Recorder, search: Any) -> None:
     if multi:
         entry["refit"] = (f"callable {getattr(refit, '__name__', type(refit).__name__)}"
                           if callable(refit) else refit if isinstance(refit, str) else None)
+        entry["ranked_by"] = chooser
         entry["scorers"] = [{"name": name, "refit": name == refit, **_ranking(results, name)}
                             for name in names]
     rec.searches.append(entry)
