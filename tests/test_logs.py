@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
-from portfolio import logs
+from portfolio import logs, metricnames
 
 
 def test_clean_collapses_progress_bar_redraws() -> None:
@@ -19,7 +22,8 @@ def test_clean_collapses_progress_bar_redraws() -> None:
     ("test accuracy = 0.91", "accuracy", 0.91, None),
     ("Test accuracy: 97.5%", "accuracy", 0.975, None),
     ("The F1 score is 0.75", "f1", 0.75, None),
-    ("MAE: 3.2 (std 0.4)", "mae", 3.2, None),
+    ("Mean squared error: 2548.07", "mse", 2548.07, None),
+    ("Coefficient of determination: 0.47", "r2", 0.47, None),
 ])
 def test_printed_results_are_read(line: str, name: str, value: float, baseline: tuple | None
                                   ) -> None:
@@ -31,12 +35,187 @@ def test_printed_results_are_read(line: str, name: str, value: float, baseline: 
 
 @pytest.mark.parametrize("line", [
     "13/13 - 0s - accuracy: 0.97 - loss: 0.1",
-    "val_loss: 0.3",
-    "validation accuracy: 0.938",
-    "train accuracy: 0.99",
     "spot-check persistence: RMSE 32.90",
     "Epoch 3/30",
+    "Epoch 1: val_loss improved from inf to 0.31470, saving model to best.keras",
     "width 16: 0.93",
+    "Number of samples: 150",
 ])
-def test_lines_that_are_not_held_out_results_are_ignored(line: str) -> None:
+def test_lines_that_are_not_results_are_ignored(line: str) -> None:
+    assert logs.read_printed(line) == []
+
+
+@pytest.mark.parametrize(("line", "name", "value", "lower_is_better"), [
+    ("Test Score: 55.43 RMSE", "rmse", 55.43, True),
+    ("Accuracy: 76.80%", "accuracy", 0.768, False),
+    ("loss 0.31 MAE", "mae", 0.31, True),
+    ("Test: 0.87 accuracy", "accuracy", 0.87, False),
+    ("Test score: 3.2e-01 mse", "mse", 0.32, True),
+])
+def test_a_unit_after_the_number_names_the_metric_and_its_direction(
+        line: str, name: str, value: float, lower_is_better: bool) -> None:
+    [printed] = logs.printed_results(line)
+    assert (printed.name, printed.value, printed.split) == (name, pytest.approx(value), "printed")
+    assert printed.raw_name == line
+    assert metricnames.lower_is_better(printed.name) is lower_is_better
+
+
+@pytest.mark.parametrize(("line", "name", "split"), [
+    ("Train Score: 23.1 RMSE", "rmse", "train"),
+    ("train accuracy: 0.99", "accuracy", "train"),
+    ("[training] loss: 0.41", "loss", "train"),
+    ("val_loss: 0.3", "loss", "validation"),
+    ("validation accuracy: 0.938", "accuracy", "validation"),
+])
+def test_train_and_validation_labels_give_their_split(line: str, name: str, split: str) -> None:
+    [printed] = logs.printed_results(line)
+    assert (printed.name, printed.split) == (name, split)
+
+
+@pytest.mark.parametrize("line", ["Score: 0.93", "Result: 12", "Test score = 0.81",
+                                  "Final value: 3.5"])
+def test_a_value_naming_no_metric_is_printed_text_only(line: str, tmp_path: Path) -> None:
     assert logs.printed_results(line) == []
+    [printed] = logs.read_printed(line)
+    assert printed.name == "" and printed.text == line
+    record = absorb(tmp_path, f"training...\n{line}\n")
+    assert record["results"] == [] and record["printed_metrics"] == []
+    assert record["printed_lines"] == [{"line": 2, "text": line, "value": printed.value,
+                                        "split": "printed"}]
+    assert not (tmp_path / "metrics.json").exists()
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("precision: 1.000 (±0.000), recall: 0.950 (±0.050), for {'C': 10}",
+     [("precision", 1.0), ("recall", 0.95)]),
+    ("Accuracy: 0.95 (+/- 0.02)", [("accuracy", 0.95)]),
+    ("accuracy: 95.33% (4.27%)", [("accuracy", 0.9533)]),
+    ("MAE: 3.2 (std 0.4)", [("mae", 3.2)]),
+    ("f1 = 0.81 +/- 0.03, r2 = 0.5 ± 0.1", [("f1", 0.81), ("r2", 0.5)]),
+])
+def test_a_spread_makes_each_pair_on_the_line_a_cv_result(line: str, expected: list) -> None:
+    printed = logs.printed_results(line)
+    assert [(p.name, p.value) for p in printed] == [(n, pytest.approx(v)) for n, v in expected]
+    assert {p.split for p in printed} == {"cv"}
+    assert all(p.baseline is None for p in printed)
+
+
+# What Keras writes to a file for fit(verbose=1) and evaluate(verbose=1): Keras 3 draws
+# a bar, backspaces over it and returns to column 0 for the next; Keras 2 backspaces.
+BAR = "\x1b[32m" + "━" * 20 + "\x1b[0m\x1b[37m\x1b[0m"
+KERAS_LOG = (
+    "Epoch 1/2\n"
+    "\r\x1b[1m1/4\x1b[0m \x1b[32m━━━━━\x1b[0m\x1b[37m━━━━━━━━━━━━━━━\x1b[0m \x1b[1m0s\x1b[0m "
+    "187ms/step - accuracy: 0.50 - loss: 0.7100" + "\b" * 70 +
+    f"\r\x1b[1m4/4\x1b[0m {BAR} \x1b[1m0s\x1b[0m "
+    "7ms/step - accuracy: 0.62 - loss: 0.66 - val_accuracy: 0.60 - val_loss: 0.68  \n"
+    "Epoch 2/2\n"
+    " 1/13 [>.............................] - ETA: 0s - loss: 0.9000"
+    + "\b" * 64 + "13/13 [==============================] - 0s 1ms/step - loss: 0.4000\n"
+    f"\r\x1b[1m2/2\x1b[0m {BAR} \x1b[1m0s\x1b[0m "
+    "3ms/step - accuracy: 0.9104 - loss: 0.2500\n"
+    "Test accuracy: 91.04%\n")
+
+
+def test_keras_progress_bars_are_not_read_and_the_print_keeps_its_line() -> None:
+    shown = logs.clean(KERAS_LOG).splitlines()
+    assert shown[1] == ("4/4 " + "━" * 20 + " 0s 7ms/step - accuracy: 0.62 - loss: 0.66 - "
+                        "val_accuracy: 0.60 - val_loss: 0.68")
+    assert shown[3].startswith("13/13 [=====") and "\b" not in logs.clean(KERAS_LOG)
+    assert shown[5] == "Test accuracy: 91.04%"
+    [printed] = logs.printed_results(KERAS_LOG)
+    assert (printed.name, printed.value, printed.line) == ("accuracy", pytest.approx(0.9104), 6)
+
+
+def absorb(out: Path, log: str, record: dict | None = None, metrics: dict | None = None
+           ) -> dict:
+    """Run the parent's reading of ``log`` over a child's ``record`` and ``metrics.json``."""
+    (out / "log.txt").write_text(log, encoding="utf-8")
+    if metrics is not None:
+        (out / "metrics.json").write_text(json.dumps(metrics))
+    record = record if record is not None else {"results": []}
+    logs.absorb(record, out)
+    return record
+
+
+def hooked(name: str, value: float, split: str, log_line: int,
+           source: str = "sklearn.metrics.x") -> dict:
+    return {"name": name, "value": value, "source": source, "split": split,
+            "log_line": log_line}
+
+
+def test_a_print_of_a_hooked_result_takes_its_split_and_is_not_added_twice(
+        tmp_path: Path) -> None:
+    evaluate = hooked("accuracy", 0.91043, "test", 5, "keras.evaluate")
+    record = absorb(tmp_path, KERAS_LOG, {"results": [evaluate]}, {"accuracy": 0.91043})
+    assert record["results"] == [{**evaluate, "printed_line": 6}]
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {"accuracy": 0.91043}
+
+
+def test_a_print_differing_beyond_its_precision_is_its_own_printed_result(
+        tmp_path: Path) -> None:
+    record = absorb(tmp_path, KERAS_LOG, {"results": [hooked("accuracy", 0.9106, "test", 5)]},
+                    {"accuracy": 0.9106})
+    assert "printed_line" not in record["results"][0]
+    assert [(r["value"], r["split"], r["line"]) for r in record["results"][1:]] == [
+        (pytest.approx(0.9104), "printed", 6)]
+    # A hook measured accuracy: the printed number never replaces it.
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {"accuracy": 0.9106}
+
+
+def test_a_printed_rmse_matches_the_root_of_a_hooked_mse(tmp_path: Path) -> None:
+    log = "Train Score: 2.00 RMSE\nTest Score: 3.16 RMSE\n"
+    train, test = hooked("mse", 4.0, "unknown", 0), hooked("mse", 10.0, "unknown", 1)
+    record = absorb(tmp_path, log, {"results": [train, test]}, {"mse": 10.0})
+    assert [(r["split"], r.get("printed_line"), r.get("printed_name"))
+            for r in record["results"]] == [("train", 1, "rmse"), ("unknown", 2, "rmse")]
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {"mse": 10.0}
+
+
+def test_a_train_label_placing_the_only_hooked_value_takes_it_out_of_the_metrics(
+        tmp_path: Path) -> None:
+    record = absorb(tmp_path, "Train RMSE: 2.00\n",
+                    {"results": [hooked("mse", 4.0, "unknown", 0)]}, {"mse": 4.0})
+    assert record["results"][0]["split"] == "train"
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {}
+
+
+def test_a_train_label_never_matches_a_held_out_result(tmp_path: Path) -> None:
+    record = absorb(tmp_path, "train accuracy: 0.90\n",
+                    {"results": [hooked("accuracy", 0.9, "test", 0)]}, {"accuracy": 0.9})
+    assert "printed_line" not in record["results"][0]
+    assert record["results"][1]["split"] == "train"
+
+
+def test_lines_inside_or_right_after_a_search_are_cv_until_the_next_hooked_result(
+        tmp_path: Path) -> None:
+    log = ("Fitting 5 folds\n"            # 1: before the search
+           "precision: 0.97\n"             # 2: printed by a refit callable, inside it
+           "Best accuracy: 0.96\n"         # 3: right after it
+           "Best score: 0.96\n"            # 4: says no metric, and is the search's anyway
+           "Test accuracy: 0.93\n"         # 5: after accuracy_score, hooked at line 4
+           "recall: 0.88\n")               # 6
+    record = {"results": [hooked("accuracy", 0.945, "test", 4)],
+              "searches": [{"log_line_start": 1, "log_line": 2}]}
+    absorb(tmp_path, log, record, {"accuracy": 0.945})
+    splits = {(r["name"], r["line"]): r["split"] for r in record["results"][1:]}
+    assert splits == {("precision", 2): "cv", ("accuracy", 3): "cv",
+                      ("accuracy", 5): "printed", ("recall", 6): "printed"}
+    assert record["printed_lines"] == []
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics == {"accuracy": 0.945, "recall": 0.88}  # only printed ones, never cv
+
+
+def test_a_spot_check_without_a_later_result_makes_the_rest_of_the_log_cv(
+        tmp_path: Path) -> None:
+    record = {"results": [], "spot_checks": [{"log_line_start": 0, "log_line": 0}]}
+    absorb(tmp_path, "LR accuracy: 0.95\n", record)
+    assert [r["split"] for r in record["results"]] == ["cv"]
+    assert record["printed_metrics"] == []
+
+
+def test_a_printed_baseline_goes_with_a_printed_result_only(tmp_path: Path) -> None:
+    record = absorb(tmp_path, "Train RMSE: 0.2 (persistence 0.3)\nTest RMSE: 0.4 (persistence "
+                    "0.5)\n")
+    assert record["baselines"] == [{"name": "persistence", "value": 0.5, "metric": "rmse",
+                                    "source": "printed by the script, line 2 of the log"}]

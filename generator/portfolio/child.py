@@ -15,6 +15,7 @@ import runpy
 import sys
 import traceback
 from pathlib import Path
+from typing import Any, TextIO
 
 from portfolio import process, runtime
 from portfolio.capture import all_capturers, baseline, guarded, install_all, plots
@@ -27,6 +28,101 @@ def _seed_everything(seed: int) -> None:
     except ImportError:
         return
     np.random.seed(seed)
+
+
+class OutputLines:
+    """How many lines went through ``sys.stdout``/``sys.stderr``, and the last of them.
+
+    Text written below Python (TensorFlow's C++ start-up lines, ``sys.stdout.buffer``,
+    subprocesses) is not seen, so ``count`` can fall short of the line numbers of
+    ``logs.clean(log)``; ``last`` (the tail of the last complete line) lets the parent
+    find where a count really lands in the log (``logs.absorb`` realigns the stamps).
+    """
+
+    _KEPT = 2000  # characters of a line kept: a progress bar's last drawing fits
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last = ""
+        self._partial = ""
+
+    def add(self, text: str) -> None:
+        if "\n" not in text:
+            self._partial = (self._partial + text)[-self._KEPT:]
+            return
+        self.count += text.count("\n")
+        head, _, tail = text.rpartition("\n")
+        _, newline, line = head.rpartition("\n")  # the line the last newline ended
+        self.last = (line if newline else self._partial + line)[-self._KEPT:]
+        self._partial = tail[-self._KEPT:]
+
+    def snapshot(self) -> tuple[int, str]:
+        return self.count, self.last
+
+
+class _CountingStream:
+    """``sys.stdout`` (or ``sys.stderr``) as it was, counting the lines written through
+    it, so capture can stamp each event with the log line it happened after. Everything
+    else (``flush``, ``fileno``, ``isatty``, ``buffer``, ``encoding``...) is the real
+    stream's: Keras progress bars and ``print`` behave as before, and the bytes are the same.
+    """
+
+    def __init__(self, stream: TextIO, lines: OutputLines) -> None:
+        self._stream = stream
+        self._lines = lines
+
+    def write(self, text: str) -> int:
+        written = self._stream.write(text)
+        self._lines.add(text)
+        return written
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _same_file(a: TextIO, b: TextIO) -> bool:
+    try:
+        first, second = os.fstat(a.fileno()), os.fstat(b.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+
+def _count_output_lines(rec: runtime.Recorder) -> None:
+    """Count what the script writes. The parent gives stdout and stderr one pipe and one
+    ``log.txt``, so both count; when they go apart (a test's runner), stdout alone does."""
+    if sys.stdout is None:
+        return
+    lines = OutputLines()
+    merged = sys.stderr is not None and _same_file(sys.stdout, sys.stderr)
+    sys.stdout = _CountingStream(sys.stdout, lines)
+    if merged:
+        sys.stderr = _CountingStream(sys.stderr, lines)
+    rec.lines_written = lines.snapshot
+
+
+def _print_script_error(exc: BaseException) -> None:
+    """The script's traceback as ``python SCRIPT`` would print it: without the frames of
+    portfolio and runpy that ran it, nor those of capture's wrappers."""
+    ours = (str(Path(__file__).resolve().parent), str(Path(runpy.__file__).resolve()))
+    report = traceback.TracebackException.from_exception(exc)
+    seen: set[int] = set()
+    stack = [report]
+    while stack:
+        part = stack.pop()
+        if id(part) in seen:
+            continue
+        seen.add(id(part))
+        frames = [f for f in part.stack
+                  if not (f.filename.startswith("<frozen runpy>")
+                          or str(Path(f.filename).resolve()).startswith(ours))]
+        part.stack = traceback.StackSummary.from_list(frames)
+        stack += [p for p in (part.__cause__, part.__context__) if p is not None]
+    sys.stderr.write("".join(report.format()))
 
 
 def _record_local_modules(rec: runtime.Recorder) -> None:
@@ -64,6 +160,7 @@ def main(argv: list[str]) -> int:
     smoke = os.environ.get("PORTFOLIO_SMOKE") == "1"
     rec = runtime.Recorder(out=out, seed=seed, project_dir=Path.cwd(), smoke=smoke)
     runtime.activate(rec)
+    _count_output_lines(rec)
     capturers = all_capturers()
     install_all(rec, capturers)
     _seed_everything(seed)
@@ -78,7 +175,7 @@ def main(argv: list[str]) -> int:
         if exc.code not in (None, 0):
             status, error = "failed", f"the script exited with sys.exit({exc.code!r})"
     except BaseException as exc:  # the user's error, reported, not ours to re-raise
-        traceback.print_exc()
+        _print_script_error(exc)
         status, error = "failed", f"{type(exc).__name__}: {exc}"
     finally:
         sys.stdout.flush()

@@ -2,16 +2,25 @@
 
 Keras progress bars redraw a line with carriage returns and backspaces; a terminal
 shows the last drawing, a file keeps them all. :func:`clean` keeps what a terminal
-would have shown. :func:`printed_results` reads lines such as ``Accuracy: 85.20`` or
-``Test RMSE: 0.123 (persistence 0.160)``, the way Guild AI reads scalars from output,
-so tutorial scripts that only print their score still get one on their page.
+would have shown. :func:`read_printed` reads ``name: number`` pairs such as
+``Accuracy: 85.20``, ``Test Score: 55.43 RMSE`` or ``Test RMSE: 0.123 (persistence
+0.160)``, the way Guild AI reads scalars from output, so tutorial scripts that only
+print their score still get one on their page.
+
+A printed number is never taken for a held-out result on its word alone: it is
+``printed`` (read, not verified), ``train`` or ``validation`` when its label says so,
+``cv`` when it carries a spread (``± 0.02``, ``(std 0.4)``) or was printed inside or
+right after a cross-validation or search, and it takes the split of a hooked result
+when it repeats that result's value. A value whose label names no metric
+(``Score: 0.93``) is kept as printed text, never as a result.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,107 +28,326 @@ from portfolio.metricnames import canonical, is_fraction_metric
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_LINE = re.compile(
-    rf"^\s*(?P<name>[A-Za-z][A-Za-z0-9 _\-./]{{0,40}}?)\s*(?::|=|\bis\b)\s*"
-    rf"(?P<value>{_NUMBER})\s*(?P<percent>%)?(?P<rest>.*)$")
+# Words that name a metric, in a label (``Test accuracy:``) or as a unit after the
+# number (``55.43 RMSE``); a unit names the metric even when the label says "score".
+_METRIC_WORDS = ("accuracy", "acc", "rmse", "mse", "mae", "mape", "loss", "error", "f1",
+                 "auc", "r2", "precision", "recall")
+_UNIT = "|".join(_METRIC_WORDS)
+# ``label: number [%] [unit]``, several on a line; ``loss 0.31 MAE`` (no colon) only
+# when a metric unit follows. A word followed by ``:`` is the next label, not a unit.
+_PAIR = re.compile(
+    rf"(?P<label>[A-Za-z][A-Za-z0-9 _\-./]{{0,40}}?)"
+    rf"(?:\s*(?::|=|\bis\b)\s*|\s+(?={_NUMBER}\s*%?\s*(?:{_UNIT})\b))"
+    rf"(?P<value>{_NUMBER})(?![\d.])\s*(?P<percent>%)?"
+    rf"(?:[ \t]*(?P<unit>{_UNIT})\b(?!\s*[:=(]))?", re.IGNORECASE)
 _PAREN = re.compile(rf"\(\s*(?P<name>[A-Za-z][A-Za-z0-9 _\-]{{0,30}}?)\s*[:=]?\s*"
                     rf"(?P<value>{_NUMBER})\s*(?P<percent>%)?\s*\)")
-_METRIC_WORDS = ("accuracy", "acc", "rmse", "mse", "mae", "mape", "loss", "error", "f1",
-                 "auc", "r2", "precision", "recall", "score")
-# Numbers measured on anything but held-out data are not results.
-_NOT_TEST = ("val", "validation", "train", "training", "cv", "fold", "epoch", "spot")
-_SPREAD = {"std", "sd", "stdev", "stddev", "var", "n", "ci", "se", "sem"}
+# A spread after the value makes it a mean over folds: ± 0.02, +/- 0.02, (std 0.4), (4.27%).
+_SPREAD = re.compile(rf"±|\+/-|\+-\s*\d|\(\s*(?:std|sd|stdev|stddev|sem|se|var)\b|"
+                     rf"^\s*\(\s*{_NUMBER}\s*%?\s*\)", re.IGNORECASE)
+_SPREAD_NAMES = {"std", "sd", "stdev", "stddev", "var", "n", "ci", "se", "sem"}
+# Labels that say a number is some score without saying which: kept as printed text.
+_GENERIC = {"score", "scores", "result", "results", "value", "performance", "metric",
+            "evaluation", "test", "final"}
+_SPLIT_WORDS = {"train": "train", "training": "train", "trained": "train",
+                "val": "validation", "valid": "validation", "validation": "validation",
+                "cv": "cv", "fold": "cv", "folds": "cv", "spot": "cv", "cross": "cv",
+                "crossval": "cv", "kfold": "cv"}
+_SUMMARY_WORDS = {"best", "average", "avg", "overall", "model", "our", "my"}
+_PROGRESS = re.compile(r"^\s*\d+/\d+\b")  # a Keras progress line: its hooks record it
+_TEXT_LINES_KEPT = 20
+_LONGEST_LINE = 1000  # longer lines are arrays and tables, not a score someone printed
+_REALIGN_LINES = 500  # how far past its count a stamp's line is looked for
 
 
 def clean(text: str) -> str:
-    """The log as a terminal would show it: redraws collapsed, colours stripped."""
+    """The log as a terminal would show it: redraws collapsed, colours stripped.
+
+    A carriage return moves back to column 0 and a backspace one column left; what is
+    written next overwrites (Keras 3 writes its bar, backspaces, a carriage return and
+    the next bar; Keras 2 only backspaces)."""
     lines = []
     for raw in _ANSI.sub("", text).split("\n"):
+        if "\r" not in raw and "\b" not in raw:
+            lines.append(raw.rstrip())
+            continue
         shown: list[str] = []
-        for part_index, part in enumerate(raw.split("\r")):
-            if part_index and part:  # a carriage return: the next text overwrites from column 0
-                shown = list(part) + shown[len(part):]
-                continue
-            for char in part:
-                if char == "\b":
-                    if shown:
-                        shown.pop()
-                else:
-                    shown.append(char)
+        column = 0
+        for char in raw:
+            if char == "\r":
+                column = 0
+            elif char == "\b":
+                column = max(0, column - 1)
+            elif column < len(shown):
+                shown[column] = char
+                column += 1
+            else:
+                shown.append(char)
+                column += 1
         lines.append("".join(shown).rstrip())
     return "\n".join(lines)
 
 
 @dataclass(frozen=True)
 class Printed:
-    name: str  # canonical metric name
+    """One ``name: number`` pair read from the log."""
+
+    name: str  # canonical metric name; "" when the label names no metric (``Score: 0.93``)
     value: float
     line: int
-    baseline: tuple[str, float] | None = None  # "(persistence 0.160)" on the same line
+    raw_name: str = ""  # the pair as printed: ``Test Score: 55.43 RMSE``
+    split: str = "printed"  # printed, train, validation or cv
+    baseline: tuple[str, float] | None = None  # "(persistence 0.160)" after the value
+    tolerance: float = 0.0  # half the last printed digit, in the value's own scale
+    text: str = ""  # the whole line, as a terminal showed it
 
 
-def _value(name: str, number: str, percent: bool) -> float:
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+
+
+def _split_of(words: list[str]) -> str | None:
+    return next((_SPLIT_WORDS[w] for w in words if w in _SPLIT_WORDS), None)
+
+
+def _name_of(label: str, unit: str | None) -> str:
+    """The metric a pair names: its unit when that is a metric word, else its label's
+    metric words (``Test accuracy`` → accuracy); "" when neither names one."""
+    if unit and unit.lower() in _METRIC_WORDS:
+        return canonical(unit)
+    words = [w for w in _words(label) if w not in _SPLIT_WORDS]
+    if "determination" in words:  # scikit-learn's examples: "Coefficient of determination"
+        return "r2"
+    if len(words) > 5 or not any(w in _METRIC_WORDS for w in words):
+        return ""
+    name = canonical(" ".join(w for w in words if w not in _SUMMARY_WORDS))
+    if name.startswith("mean_"):  # "mean accuracy"; "mean squared error" was already mse
+        name = canonical(name.removeprefix("mean_"))
+    return name.removesuffix("_score") if name != "score" else ""
+
+
+def _scaled(name: str, number: str, percent: bool) -> tuple[float, float]:
+    """The value and its printed precision; ``Accuracy: 85.20`` is a percentage."""
     value = float(number)
-    if is_fraction_metric(name) and (percent or 1.0 < value <= 100.0):
-        value /= 100.0  # "Accuracy: 85.20" is a percentage
-    return value
+    mantissa, _, exponent = number.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    tolerance = 0.5 * 10.0 ** (int(exponent or 0) - decimals)
+    if name and is_fraction_metric(name) and (percent or 1.0 < value <= 100.0):
+        return value / 100.0, tolerance / 100.0
+    return value, tolerance
 
 
-def _is_metric(label: str) -> bool:
-    words = re.split(r"[^a-z0-9]+", label.lower())
-    if any(w in _NOT_TEST for w in words) or len(words) > 5:
-        return False
-    return any(w in _METRIC_WORDS for w in words)
+def _baseline(name: str, rest: str) -> tuple[str, float] | None:
+    paren = _PAREN.search(rest)
+    if (not paren or _name_of(paren["name"], None) or _split_of(_words(paren["name"]))
+            or paren["name"].lower().strip() in _SPREAD_NAMES):
+        return None
+    return paren["name"].strip(), _scaled(name, paren["value"], bool(paren["percent"]))[0]
 
 
-def printed_results(text: str) -> list[Printed]:
-    """Every ``name: number`` line that names a metric, in order; later lines repeat."""
+def _read_line(number: int, line: str) -> list[Printed]:
+    if len(line) > _LONGEST_LINE or _PROGRESS.match(line) or {"epoch", "epochs"} & set(
+            _words(line)):
+        return []  # training progress: the fit and evaluate hooks record it
+    pairs = list(_PAIR.finditer(line))
     found = []
-    for number, line in enumerate(clean(text).splitlines(), 1):
-        match = _LINE.match(line)
-        if not match or not _is_metric(match["name"]):
-            continue
-        name = canonical(match["name"])
-        baseline = None
-        paren = _PAREN.search(match["rest"])
-        if paren and not _is_metric(paren["name"]) and paren["name"].lower() not in _SPREAD:
-            baseline = (paren["name"].strip(), _value(name, paren["value"], bool(paren["percent"])))
-        found.append(Printed(name, _value(name, match["value"], bool(match["percent"])), number,
-                             baseline))
+    for index, pair in enumerate(pairs):
+        label, unit = pair["label"], pair["unit"]
+        name = _name_of(label, unit)
+        if not name and not _GENERIC & set(_words(label)):
+            continue  # "Number of samples: 150" is no score at all
+        end = pairs[index + 1].start() if index + 1 < len(pairs) else len(line)
+        rest = line[pair.end():end]
+        value, tolerance = _scaled(name, pair["value"], bool(pair["percent"]))
+        split = (_split_of(_words(label)) or _split_of(_words(line[:pairs[0].start()]))
+                 or "printed")
+        if _SPREAD.search(rest):
+            split = "cv"
+        found.append(Printed(name, value, number, pair.group().strip(), split,
+                             _baseline(name, rest) if name and split != "cv" else None,
+                             tolerance, line.strip()))
     return found
 
 
+def read_printed(text: str) -> list[Printed]:
+    """Every ``name: number`` pair that names a metric or a score, in order."""
+    return _read_lines(clean(text).splitlines())
+
+
+def _read_lines(lines: list[str]) -> list[Printed]:
+    found: list[Printed] = []
+    for number, line in enumerate(lines, 1):
+        found += _read_line(number, line)
+    return found
+
+
+def printed_results(text: str) -> list[Printed]:
+    """The printed pairs that name their metric, in order; later lines repeat."""
+    return [p for p in read_printed(text) if p.name]
+
+
+def _within(value: Any, printed: float, tolerance: float) -> bool:
+    return isinstance(value, int | float) and abs(value - printed) <= tolerance * 1.000001 + 1e-12
+
+
+def _hooked_match(results: list[dict[str, Any]], printed: Printed) -> dict[str, Any] | None:
+    """The hooked result this printed pair repeats: same metric and equal to the printed
+    precision (or a printed RMSE that is the root of a hooked MSE); the latest one
+    recorded before the line was printed, else any. A line labelled train or validation
+    repeats only a result of that split or of an unknown one."""
+    found = []
+    for result in results:
+        if result.get("source") == "output" or (
+                printed.split != "printed" and result.get("split") not in (printed.split,
+                                                                           "unknown")):
+            continue
+        name, value = canonical(str(result.get("name", ""))), result.get("value")
+        if name == "mse" and printed.name == "rmse" and isinstance(value, int | float):
+            name, value = "rmse", math.sqrt(max(value, 0.0))
+        if name == printed.name and _within(value, printed.value, printed.tolerance):
+            found.append(result)
+    before = [r for r in found
+              if isinstance(r.get("log_line"), int) and r["log_line"] < printed.line]
+    return (before or found or [None])[-1]
+
+
+def _cv_windows(record: dict[str, Any]) -> list[tuple[int, float]]:
+    """The log lines that belong to a cross-validation or a search: printed while it ran,
+    or after it and before the next hooked result (lines ``start < n <= stop``)."""
+    stops = sorted(e["log_line"] for e in [*record.get("results", []),
+                                           *record.get("evaluations", [])]
+                   if isinstance(e.get("log_line"), int) and e.get("source") != "output")
+    windows = []
+    for event in [*record.get("spot_checks", []), *record.get("searches", [])]:
+        end = event.get("log_line")
+        if isinstance(end, int):
+            stop = next((s for s in stops if s >= end), math.inf)
+            windows.append((int(event.get("log_line_start", end)), stop))
+    return windows
+
+
+def _add_baseline(record: dict[str, Any], printed: Printed) -> None:
+    assert printed.baseline is not None
+    name, value = printed.baseline
+    known = {canonical(b["name"]) for b in record.get("baselines", [])}
+    if canonical(name) not in known:
+        record.setdefault("baselines", []).append(
+            {"name": name, "value": value, "source": f"printed by the script, line "
+             f"{printed.line} of the log", "metric": printed.name})
+
+
 def absorb(record: dict[str, Any], out: Path) -> None:
-    """Write ``log-clean.txt``; add printed results that no hook recorded to ``run.json``
-    (``record``) and ``metrics.json``, marked as from output. Never overrides a hook."""
+    """Write ``log-clean.txt`` and add what the script printed to ``run.json`` (``record``).
+
+    A printed pair that repeats a hooked result marks it (``printed_line``) and takes
+    its split (or, labelled train or validation, gives an unknown one that split); the
+    others become results with ``source: output`` and the split their line tells (the
+    last print of a name and split wins). None reaches ``metrics.json``, which holds
+    the held-out results capture verified: a printed score can still be a project's
+    headline, labelled "not verified as held-out" (``printed_metrics`` names those
+    candidates). Values whose label names no metric are kept as text in ``printed_lines``.
+    """
     log = out / "log.txt"
     if not log.is_file():
         return
-    text = _read_capped(log)
-    (out / "log-clean.txt").write_text(clean(text), encoding="utf-8")
+    cleaned = clean(_read_capped(log))
+    (out / "log-clean.txt").write_text(cleaned, encoding="utf-8")
+    lines = cleaned.splitlines()
+    _realign(record, lines)
     metrics_file = out / "metrics.json"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
+    results = record.setdefault("results", [])
+    new, texts, placed = _sort_printed(record, _read_lines(lines))
+    changed = _drop_placed(metrics, placed, results, record.get("logged_metrics") or {})
     captured = {canonical(name) for name in metrics}
-    latest = {p.name: p for p in printed_results(text)}  # the last print of a name wins
     added = {}
-    for printed in latest.values():
-        if printed.name in captured:
-            continue
-        added[printed.name] = printed.value
-        record.setdefault("results", []).append({
-            "name": printed.name, "value": printed.value, "source": "output",
-            "split": "test", "line": printed.line})
-        if printed.baseline:
-            name, value = printed.baseline
-            known = {canonical(b["name"]) for b in record.get("baselines", [])}
-            if canonical(name) not in known:
-                record.setdefault("baselines", []).append(
-                    {"name": name, "value": value, "source": f"printed by the script, line "
-                     f"{printed.line} of the log", "metric": printed.name})
-    if added:
-        metrics.update(added)
+    for printed in new:
+        results.append({"name": printed.name, "raw_name": printed.raw_name,
+                        "value": printed.value, "source": "output", "split": printed.split,
+                        "line": printed.line})
+        if printed.split == "printed":
+            if printed.name not in captured:
+                added[printed.name] = printed.value
+            if printed.baseline:
+                _add_baseline(record, printed)
+    if changed:
         metrics_file.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     record["printed_metrics"] = sorted(added)
+    record["printed_lines"] = texts[-_TEXT_LINES_KEPT:]
+
+
+def _sort_printed(record: dict[str, Any], found: list[Printed]
+                  ) -> tuple[list[Printed], list[dict[str, Any]], set[str]]:
+    """Mark the hooked results the script printed again; return the printed results that
+    are new (the last per name and split), the printed text naming no metric (one entry
+    per line), and the names of hooked results a train or validation label placed."""
+    results = record.setdefault("results", [])
+    windows = _cv_windows(record)
+    kept: dict[tuple[str, str], Printed] = {}
+    texts: dict[int, dict[str, Any]] = {}
+    placed: set[str] = set()
+    for printed in found:
+        hooked = (_hooked_match(results, printed) if printed.name and printed.split != "cv"
+                  else None)
+        if hooked is not None:
+            hooked.setdefault("printed_line", printed.line)
+            if printed.name != canonical(str(hooked["name"])):
+                hooked.setdefault("printed_name", printed.name)  # the author reported RMSE
+            if printed.split in ("train", "validation") and hooked.get("split") == "unknown":
+                hooked["split"] = printed.split  # "Train Score: ..." places an unknown one
+                placed.add(str(hooked["name"]))
+            if printed.baseline and hooked.get("split") not in ("train", "validation"):
+                _add_baseline(record, printed)
+            continue
+        if printed.split == "printed" and any(a < printed.line <= b for a, b in windows):
+            printed = replace(printed, split="cv")
+        if printed.name:
+            kept.pop((printed.name, printed.split), None)
+            kept[(printed.name, printed.split)] = printed
+        elif printed.split != "cv":  # a search's per-candidate "score=" lines are noise
+            texts.setdefault(printed.line, {"line": printed.line, "text": printed.text,
+                                            "value": printed.value, "split": printed.split})
+    return list(kept.values()), list(texts.values()), placed
+
+
+def _realign(record: dict[str, Any], lines: list[str]) -> None:
+    """Move each stamp to the log line it really follows. The child counts the lines that
+    went through Python; those written below it (TensorFlow's C++ start-up lines) only
+    push the real line further down. So each count's last line (``log_anchors``) is looked
+    for at or after it, in order, and the offset found carries over to the next count."""
+    anchors = record.pop("log_anchors", None) or {}
+    moved, offset = {}, 0
+    for count in sorted(int(key) for key in anchors):
+        want = str(anchors[str(count)])[-40:]
+        at = min(count + offset, len(lines))
+        if count and want:
+            at = next((n for n in range(at, min(len(lines), at + _REALIGN_LINES) + 1)
+                       if lines[n - 1].strip().endswith(want)), at)
+        moved[count], offset = at, max(offset, at - count)
+    for entry in [*record.get("results", []), *record.get("evaluations", []),
+                  *record.get("spot_checks", []), *record.get("searches", [])]:
+        for key in ("log_line", "log_line_start"):
+            if entry.get(key) in moved:
+                entry[key] = moved[entry[key]]
+
+
+def _drop_placed(metrics: dict[str, Any], names: set[str], results: list[dict[str, Any]],
+                 logged: dict[str, Any]) -> bool:
+    """Take out of ``metrics.json`` the values now known to be train or validation scores,
+    falling back on another hooked result of that name (the later wins, as in the child)."""
+    changed = False
+    for name in names & set(metrics):
+        if name in logged:
+            continue
+        others = [r["value"] for r in results if r.get("name") == name
+                  and r.get("source") != "output" and r.get("split") in ("test", "unknown")]
+        if others:
+            changed |= metrics[name] != others[-1]
+            metrics[name] = others[-1]
+        else:
+            del metrics[name]
+            changed = True
+    return changed
 
 
 def _read_capped(path: Path, limit: int = 8_000_000) -> str:

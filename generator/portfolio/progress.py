@@ -37,6 +37,7 @@ class Row:
     peak_mb: float | None = None
     score: str = ""
     last_plain: float = field(default=0.0)
+    capture_warnings: list[str] = field(default_factory=list)
 
 
 class Reporter:
@@ -77,6 +78,10 @@ class Reporter:
         self._plain(f"{slug}: {status} in {seconds:.1f} s{detail}")
         self._refresh()
 
+    def captured_with_warnings(self, slug: str, warnings: list[str]) -> None:
+        """Remember what capture could not record; the summary lists it."""
+        self.rows[slug].capture_warnings = list(warnings)
+
     # -- drawing --------------------------------------------------------------------------
     def __enter__(self) -> Reporter:
         if self.live_mode:
@@ -102,6 +107,12 @@ class Reporter:
                           f"{row.seconds:.1f} s" if row.seconds is not None else "–",
                           f"{row.peak_mb:.0f} MB" if row.peak_mb else "–")
         self.console.print(table)
+        for row in self.rows.values():
+            if row.capture_warnings:
+                count = len(row.capture_warnings)
+                self.console.print(f"{row.slug}: {count} capture warning{'s' * (count > 1)}: "
+                                   + "; ".join(row.capture_warnings), markup=False,
+                                   highlight=False, soft_wrap=True)
         self.console.print(f"portfolio itself peaked at {parent_peak_mb:.0f} MB")
 
     def _table(self) -> Table:

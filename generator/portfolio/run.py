@@ -444,6 +444,7 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, th
                     reporter.finished(item.slug, outcome.status, outcome.duration_s,
                                       outcome.peak_mb, _score(item.decision, final),
                                       outcome.error)
+                    reporter.captured_with_warnings(item.slug, _capture_warnings(final))
                     done[item.slug] = outcome
             if len(done) == len(running):
                 break
@@ -502,6 +503,11 @@ def _score(decision: Decision, folder: Path | None) -> str:
     result = RunResult.load(folder) if folder is not None else None
     headline = result.headline(decision.state.project.meta) if result else None
     return headline.brief() if headline else ""
+
+
+def _capture_warnings(folder: Path | None) -> list[str]:
+    run = _read_json(folder / "run.json") if folder is not None else {}
+    return [str(w) for w in run.get("capture_warnings") or []]
 
 
 def _job(workspace: Workspace, project: Project, threads: int, smoke: bool) -> Job:

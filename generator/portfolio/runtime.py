@@ -14,10 +14,12 @@ import math
 import re
 import shutil
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from portfolio.logs import clean
 from portfolio.metricnames import canonical
 from portfolio.provenance import Ledger
 
@@ -47,6 +49,7 @@ def slugify(text: str, fallback: str) -> str:
     return slug or fallback
 
 
+_ANCHOR_CHARS = 80  # of a stamp's last line, enough to find it again in the log
 RUN_SCHEMA_VERSION = 2  # the version of run.json's layout; run.schema.json describes it
 
 
@@ -87,6 +90,10 @@ class Recorder:
     ledger: Ledger = field(default_factory=Ledger)  # the data each score was measured on
     trivial_baselines: list[dict[str, Any]] = field(default_factory=list)  # one per split
     judged: dict[str, Any] = field(default_factory=dict)  # which results are the project's
+    # The child's count of output lines and the last of them; log_line() keeps each
+    # count's line in log_anchors, for the parent to realign the stamps with the log.
+    lines_written: Callable[[], tuple[int, str]] | None = None
+    log_anchors: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         (self.out / "figures").mkdir(parents=True, exist_ok=True)
@@ -94,6 +101,17 @@ class Recorder:
     # -- what capturers and the public API call -------------------------------------------
     def warn(self, message: str) -> None:
         self.warnings.append(message)
+
+    def log_line(self) -> int:
+        """How many lines the script has written to its log so far (0 when not counted):
+        an event stamped ``n`` happened after line ``n`` of ``log.txt`` and before ``n + 1``
+        (once the parent has realigned ``n`` with the lines Python did not see)."""
+        if self.lines_written is None:
+            return 0
+        count, last = self.lines_written()
+        if count not in self.log_anchors:
+            self.log_anchors[count] = clean(last).strip()[-_ANCHOR_CHARS:]
+        return count
 
     def progress(self, **event: Any) -> None:
         """Stream an event to the parent, which shows it live (one JSON object per line)."""
@@ -117,7 +135,8 @@ class Recorder:
     def add_evaluation(self, logs: dict[str, Any]) -> list[dict[str, Any]]:
         """An ``evaluate`` call's metrics; the entries it added, for the ledger to place."""
         metrics = {k: v for k, v in ((k, as_float(v)) for k, v in logs.items()) if v is not None}
-        entry = {"index": len(self.evaluations), "metrics": metrics, "split": "unknown"}
+        entry = {"index": len(self.evaluations), "metrics": metrics, "split": "unknown",
+                 "log_line": self.log_line()}
         self.evaluations.append(entry)
         return [entry, *(self.add_result(name, value, "keras.evaluate")
                          for name, value in metrics.items())]
@@ -128,7 +147,7 @@ class Recorder:
         accuracy), the raw one kept. Its ``split`` stays unknown until the ledger places it:
         test (held out), train, validation, mixed, cv or unknown."""
         entry = {"name": canonical(name) or name, "raw_name": name, "value": value,
-                 "source": source, "split": split}
+                 "source": source, "split": split, "log_line": self.log_line()}
         self.results.append(entry)
         return entry
 
@@ -271,6 +290,7 @@ class Recorder:
             "outputs": self.outputs,
             "capture_warnings": self.warnings,
             "diverged": self.diverged,
+            "log_anchors": {str(count): line for count, line in self.log_anchors.items()},
             **self.extra,
         })
 

@@ -112,6 +112,8 @@ class ProjectView:
     raw_metrics: dict[str, float] = field(default_factory=dict)
     libraries: list[str] = field(default_factory=list)
     judged: dict[str, Any] = field(default_factory=dict)
+    capture_warnings: list[str] = field(default_factory=list)
+    printed_lines: list[str] = field(default_factory=list)  # printed values naming no metric
 
     @property
     def description(self) -> str:
@@ -607,6 +609,9 @@ def project_view(state: ProjectState) -> ProjectView:
         raw_metrics=dict(good.metrics) if good else {},
         libraries=libraries_of(state.project.folder),
         judged=dict(good.run.get("judged") or {}) if good else {},
+        capture_warnings=[str(w) for w in good.run.get("capture_warnings") or []] if good else [],
+        printed_lines=[str(e["text"]) for e in good.run.get("printed_lines") or []] if good
+        else [],
     )
 
 

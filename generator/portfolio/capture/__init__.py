@@ -13,6 +13,7 @@ import importlib.machinery
 import importlib.util
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from types import ModuleType
 from typing import Protocol
@@ -41,13 +42,24 @@ def all_capturers() -> list[Capturer]:
             SklearnSelectionCapture(), SklearnMetricsCapture()]
 
 
+ERRORS_FILE = "capture-errors.txt"  # beside run.json; never published
+
+
 def guarded(rec: Recorder, what: str, action: Callable[[], object]) -> None:
-    """Run ``action``; on failure record a warning instead of breaking the script."""
+    """Run ``action``; on failure record a warning instead of breaking the script.
+
+    Nothing of capture reaches the script's output, which is its published log: the
+    warning goes to ``run.json``, the traceback to ``capture-errors.txt``, and warnings
+    that capture's own code raises are silenced.
+    """
     try:
-        action()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            action()
     except Exception as exc:
         rec.warn(f"{what}: {type(exc).__name__}: {exc}")
-        traceback.print_exc(file=sys.stderr)
+        with (rec.out / ERRORS_FILE).open("a", encoding="utf-8") as fh:
+            fh.write(f"{what}\n{traceback.format_exc()}\n")
 
 
 class _HookedLoader(importlib.abc.Loader):

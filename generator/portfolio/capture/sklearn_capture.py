@@ -4,7 +4,7 @@
 - ``cross_val_score`` / ``cross_validate``: a spot-check, with the estimator's readable
   name and every fold's score.
 - ``GridSearchCV`` / ``RandomizedSearchCV.fit``: the search space, best parameters and
-  the ranked configurations.
+  the ranked configurations, for every scorer of a multi-metric search.
 - ``accuracy_score``, ``mean_squared_error`` and friends, ``confusion_matrix`` and
   ``classification_report``: results; the ledger (``portfolio.provenance``) later places
   each on the data it was measured on, tracing ``y_pred`` back to the model that
@@ -20,7 +20,7 @@ import functools
 from typing import Any
 
 from portfolio.capture import guarded
-from portfolio.capture.naming import estimator_name, names
+from portfolio.capture.naming import names
 from portfolio.provenance import class_counts, looks_like_labels
 from portfolio.runtime import Recorder, as_float
 
@@ -32,9 +32,11 @@ _TOP_CONFIGURATIONS = 10
 
 
 class _Nesting:
-    """Counts how deep we are inside recorded scikit-learn calls; shared by both capturers."""
+    """Counts how deep we are inside recorded scikit-learn calls; shared by both capturers.
+    ``started`` is the log line the outermost call began after."""
 
     depth = 0
+    started = 0
 
 
 def _wrap(rec: Recorder, owner: Any, attribute: str, record: Any, before: Any = None) -> None:
@@ -43,8 +45,10 @@ def _wrap(rec: Recorder, owner: Any, attribute: str, record: Any, before: Any = 
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if before is not None and _Nesting.depth == 0:
-            before(args)
+        if _Nesting.depth == 0:
+            _Nesting.started = rec.log_line()
+            if before is not None:
+                before(args)
         _Nesting.depth += 1
         try:
             result = original(*args, **kwargs)
@@ -150,16 +154,15 @@ def _record_cv(rec: Recorder, function: str, args: tuple, kwargs: dict, result: 
     import numpy as np
 
     estimator = args[0] if args else kwargs.get("estimator")
-    if function == "cross_validate":
-        scores = result.get("test_score")
-        if scores is None:  # several scorers: take the first
-            key = next((k for k in result if k.startswith("test_")), None)
-            scores = result[key] if key else []
-    else:
-        scores = result
-    scores = [float(s) for s in np.asarray(scores).ravel()]
     scoring = kwargs.get("scoring")
-    rec.spot_checks.append({
+    per_scorer: dict[str, list[float]] = {}
+    if function == "cross_validate":  # test_score, or test_<name> for each of several scorers
+        per_scorer = {key.removeprefix("test_"): [float(s) for s in np.asarray(v).ravel()]
+                      for key, v in result.items() if key.startswith("test_")}
+        scores = per_scorer.get("score") or next(iter(per_scorer.values()), [])
+    else:
+        scores = [float(s) for s in np.asarray(result).ravel()]
+    check: dict[str, Any] = {
         "index": len(rec.spot_checks),
         **names(estimator, depth=4),
         "estimator": type(estimator).__name__,
@@ -170,7 +173,18 @@ def _record_cv(rec: Recorder, function: str, args: tuple, kwargs: dict, result: 
         "scores": scores,
         "mean": float(np.mean(scores)) if scores else None,
         "std": float(np.std(scores)) if scores else None,
-    })
+        "log_line_start": _Nesting.started,
+        "log_line": rec.log_line(),
+    }
+    if per_scorer and list(per_scorer) != ["score"]:
+        first = next(iter(per_scorer))
+        named = scoring.get(first) if isinstance(scoring, dict) else None
+        check["metric"] = named if isinstance(named, str) else first
+        check["scorers"] = [{"name": name, "scores": values,
+                             "mean": float(np.mean(values)) if values else None,
+                             "std": float(np.std(values)) if values else None}
+                            for name, values in per_scorer.items()]
+    rec.spot_checks.append(check)
 
 
 def _scored_metric(estimator: Any, scoring: Any) -> str | None:
@@ -186,29 +200,52 @@ def _scored_metric(estimator: Any, scoring: Any) -> str | None:
 
 
 def _record_search(rec: Recorder, search: Any, args: tuple, kwargs: dict) -> None:
-    import numpy as np
-
-    x = args[1] if len(args) > 1 else kwargs.get("X")
-    y = args[2] if len(args) > 2 else kwargs.get("y")
-    rec.ledger.trained(search, estimator_name(search.estimator, depth=4), "sklearn", x, y)
-
     space = getattr(search, "param_grid", None) or getattr(search, "param_distributions", None)
     results = search.cv_results_
-    order = np.argsort(results["rank_test_score"], kind="stable")[:_TOP_CONFIGURATIONS]
-    rec.searches.append({
+    # One scorer ranks as rank_test_score; several as rank_test_<name>, one of which (or
+    # a callable, or nothing) chose the refitted model.
+    names = [key.removeprefix("rank_test_") for key in results if key.startswith("rank_test_")]
+    refit = search.refit
+    chooser = refit if isinstance(refit, str) and refit in names else names[0]
+    best_index = getattr(search, "best_index_", None)
+    best_params = (search.best_params_ if hasattr(search, "best_params_") else
+                   results["params"][best_index] if best_index is not None else {})
+    multi = names != ["score"]
+    entry: dict[str, Any] = {
         "index": len(rec.searches),
         "kind": type(search).__name__,
         "estimator": names(search.estimator, depth=4)["name"],
         "space": _plain_space(space),
-        "scoring": search.scoring if isinstance(search.scoring, str) else "default",
+        "scoring": (search.scoring if isinstance(search.scoring, str) else
+                    ", ".join(names) if multi else "default"),
         "candidates": len(results["params"]),
-        "best_params": {k: _plain(v) for k, v in search.best_params_.items()},
-        "best_score": as_float(search.best_score_),
-        "top": [{"rank": int(results["rank_test_score"][i]),
-                 "params": {k: _plain(v) for k, v in results["params"][i].items()},
-                 "mean": as_float(results["mean_test_score"][i]),
-                 "std": as_float(results["std_test_score"][i])} for i in order],
-    })
+        "best_params": {k: _plain(v) for k, v in best_params.items()},
+        "best_score": as_float(getattr(search, "best_score_", None)),
+        "best_index": int(best_index) if best_index is not None else None,
+        "top": _ranking(results, chooser)["top"],
+        "log_line_start": _Nesting.started,
+        "log_line": rec.log_line(),
+    }
+    if multi:
+        entry["refit"] = (f"callable {getattr(refit, '__name__', type(refit).__name__)}"
+                          if callable(refit) else refit if isinstance(refit, str) else None)
+        entry["ranked_by"] = chooser
+        entry["scorers"] = [{"name": name, "refit": name == refit, **_ranking(results, name)}
+                            for name in names]
+    rec.searches.append(entry)
+
+
+def _ranking(results: dict[str, Any], scorer: str) -> dict[str, Any]:
+    """One scorer's best mean and its top configurations, best first."""
+    import numpy as np
+
+    ranks = results[f"rank_test_{scorer}"]
+    order = np.argsort(ranks, kind="stable")[:_TOP_CONFIGURATIONS]
+    means, stds = results[f"mean_test_{scorer}"], results[f"std_test_{scorer}"]
+    return {"best_mean": as_float(means[order[0]]) if len(order) else None,
+            "top": [{"rank": int(ranks[i]),
+                     "params": {k: _plain(v) for k, v in results["params"][i].items()},
+                     "mean": as_float(means[i]), "std": as_float(stds[i])} for i in order]}
 
 
 def _plain_space(space: Any) -> Any:
