@@ -182,12 +182,12 @@ def test_printed_rmse_becomes_a_metric_with_its_baseline(tiny: Path) -> None:
     (folder / "train.py").write_text((FIXTURES / "scripts" / "numpy_rmse.py").read_text())
     assert portfolio_cli("run", "printed", cwd=tiny).returncode == 0
     results = tiny / "results" / "printed"
-    metrics = json.loads((results / "metrics.json").read_text())
     printed = float((results / "log.txt").read_text().split("Test RMSE: ")[1].split()[0])
-    assert metrics == {"rmse": printed}
+    assert json.loads((results / "metrics.json").read_text()) == {}  # not verified held-out
     run = json.loads((results / "run.json").read_text())
     [result] = run["results"]
-    assert (result["source"], result["line"]) == ("output", 1)
+    assert (result["source"], result["line"], result["value"]) == ("output", 1, printed)
+    assert run["printed_metrics"] == ["rmse"]
     assert run["baselines"][0]["name"] == "persistence"
     assert run["baselines"][0]["value"] == 0.5
 
@@ -201,7 +201,10 @@ def test_printed_number_never_overrides_a_captured_one(tiny: Path) -> None:
         "print('loss = 3.5')\n")
     assert portfolio_cli("run", "both", cwd=tiny).returncode == 0
     metrics = json.loads((tiny / "results" / "both" / "metrics.json").read_text())
-    assert metrics == {"accuracy": 0.9, "loss": 3.5}
+    assert metrics == {"accuracy": 0.9}  # the logged value; printed ones are never held out
+    run = json.loads((tiny / "results" / "both" / "run.json").read_text())
+    assert {(r["name"], r["value"]) for r in run["results"] if r["source"] == "output"} == {
+        ("accuracy", 0.12), ("loss", 3.5)}
 
 
 def test_estimator_name_prefers_the_scripts_label() -> None:

@@ -235,10 +235,15 @@ def test_a_printed_rmse_is_judged_as_rmse_lower_is_better(built: tuple) -> None:
     root, _ = built
     log = (root / "results" / "printed-rmse" / "log.txt").read_text()
     rmse = float(log.split("Test Score: ")[1].split()[0])
-    assert json.loads((root / "results" / "printed-rmse" / "metrics.json").read_text()) == {
-        "rmse": rmse}
+    run = json.loads((root / "results" / "printed-rmse" / "run.json").read_text())
+    assert [(r["name"], r["value"], r["split"]) for r in run["results"]
+            if r["source"] == "output"] == [("rmse", rmse, "printed")]
+    # printed, not measured by capture: no held-out result, a labelled headline
+    assert json.loads((root / "results" / "printed-rmse" / "metrics.json").read_text()) == {}
     text = page(root, "printed-rmse")
-    assert re.search(r"Judged by:\s*rmse\b[^\n]*lower is better", text)
+    assert re.search(r"Judged by:\s*rmse on data not verified as held-out, lower is better",
+                     text)
+    assert "from output (line" in text
     assert "higher is better" not in text
 
 

@@ -200,24 +200,29 @@ def _scored_metric(estimator: Any, scoring: Any) -> str | None:
 
 
 def _record_search(rec: Recorder, search: Any, args: tuple, kwargs: dict) -> None:
+    label = names(search.estimator, depth=4)["name"]
+    x = args[1] if len(args) > 1 else kwargs.get("X")
+    y = args[2] if len(args) > 2 else kwargs.get("y")
+    rec.ledger.trained(search, label, "sklearn", x, y)  # what the refitted model saw
     space = getattr(search, "param_grid", None) or getattr(search, "param_distributions", None)
     results = search.cv_results_
     # One scorer ranks as rank_test_score; several as rank_test_<name>, one of which (or
     # a callable, or nothing) chose the refitted model.
-    names = [key.removeprefix("rank_test_") for key in results if key.startswith("rank_test_")]
+    scorers = [key.removeprefix("rank_test_") for key in results
+               if key.startswith("rank_test_")]
     refit = search.refit
-    chooser = refit if isinstance(refit, str) and refit in names else names[0]
+    chooser = refit if isinstance(refit, str) and refit in scorers else scorers[0]
     best_index = getattr(search, "best_index_", None)
     best_params = (search.best_params_ if hasattr(search, "best_params_") else
                    results["params"][best_index] if best_index is not None else {})
-    multi = names != ["score"]
+    multi = scorers != ["score"]
     entry: dict[str, Any] = {
         "index": len(rec.searches),
         "kind": type(search).__name__,
-        "estimator": names(search.estimator, depth=4)["name"],
+        "estimator": label,
         "space": _plain_space(space),
         "scoring": (search.scoring if isinstance(search.scoring, str) else
-                    ", ".join(names) if multi else "default"),
+                    ", ".join(scorers) if multi else "default"),
         "candidates": len(results["params"]),
         "best_params": {k: _plain(v) for k, v in best_params.items()},
         "best_score": as_float(getattr(search, "best_score_", None)),
@@ -231,7 +236,7 @@ def _record_search(rec: Recorder, search: Any, args: tuple, kwargs: dict) -> Non
                           if callable(refit) else refit if isinstance(refit, str) else None)
         entry["ranked_by"] = chooser
         entry["scorers"] = [{"name": name, "refit": name == refit, **_ranking(results, name)}
-                            for name in names]
+                            for name in scorers]
     rec.searches.append(entry)
 
 
