@@ -3,7 +3,9 @@ leaves behind, and runs whose build is killed. Real child processes, real builds
 
 from __future__ import annotations
 
+import html
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,61 @@ def test_scripts_with_worker_pools_finish_as_they_do_on_their_own(tiny: Path,
         run = run_json(tiny, slug)
         assert run["status"] == "ok" and run["process"]["kind"] == RUNNERS[runner]
         assert expected in (tiny / "results" / slug / "log.txt").read_text()
+
+
+def alive(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "State:\tZ" not in status.read_text()
+    except OSError:
+        return False
+
+
+# Three processes started and never waited for: a `sleep` holding the run's output pipe,
+# a daemon in a session of its own (double fork through the shell, output closed) and a
+# server listening on a socket. Each writes its pid to a file beside the project.
+LEAVES_PROCESSES = """\
+import subprocess, sys, time
+from pathlib import Path
+
+subprocess.Popen(["sleep", "600"])
+subprocess.Popen("setsid sleep 601 >/dev/null 2>&1 < /dev/null & echo $! > daemon.pid",
+                 shell=True).wait()
+server = subprocess.Popen([sys.executable, "-c", "import socket, time; "
+                           "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); "
+                           "time.sleep(602)"], stdout=subprocess.DEVNULL)
+while not Path("daemon.pid").exists() or not Path("daemon.pid").read_text().strip():
+    time.sleep(0.05)
+print("started", flush=True)
+"""
+
+
+@pytest.mark.parametrize("runner", list(RUNNERS))
+def test_processes_a_script_leaves_running_are_stopped_and_named_on_its_page(
+        tiny: Path, runner: str) -> None:
+    make_project(tiny, "leaves", LEAVES_PROCESSES, "timeout: 60\n")
+    # A run that times out with a daemon still holding its output pipe.
+    make_project(tiny, "hangs", "import subprocess, time\n"
+                 "daemon = subprocess.Popen(['setsid', 'sleep', '603'])\n"
+                 "open('daemon.pid', 'w').write(str(daemon.pid))\n"
+                 "print('hanging', flush=True)\ntime.sleep(600)\n", "timeout: 3\n")
+    result = portfolio_cli("build", runner, "--keep-going", "leaves", "hangs", cwd=tiny,
+                           timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "hangs (timeout)" in result.stderr or "hangs: timeout" in result.stderr
+    run = run_json(tiny, "leaves")
+    assert run["status"] == "ok" and run["process"]["kind"] == RUNNERS[runner]
+    left = {p["command"]: p["pid"] for p in run["left_running"]}
+    assert set(left) >= {"sleep 600", "sleep 601"}, left
+    assert any(command.startswith(sys.executable) for command in left), left
+    assert int((tiny / "projects" / "leaves" / "daemon.pid").read_text()) == left["sleep 601"]
+    for pid in left.values():
+        assert not alive(pid), pid
+    failed = json.loads((tiny / "results" / "hangs" / "failed" / "run.json").read_text())
+    assert failed["status"] == "timeout"
+    daemon = int((tiny / "projects" / "hangs" / "daemon.pid").read_text())
+    assert failed["left_running"] == [{"pid": daemon, "command": "sleep 603"}]
+    assert not alive(daemon)
+    page = html.unescape((tiny / "site" / "projects" / "leaves" / "index.html").read_text())
+    assert "The script left 3 processes running when it ended, stopped by portfolio" in page
+    assert f"<code>sleep 600 (pid {left['sleep 600']})</code>" in page

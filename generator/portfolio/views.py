@@ -100,6 +100,7 @@ class ProjectView:
     notes: list[str] = field(default_factory=list)
     raw_metrics: dict[str, float] = field(default_factory=dict)
     libraries: list[str] = field(default_factory=list)
+    left_running: list[str] = field(default_factory=list)  # "command (pid N)", stopped
 
     @property
     def description(self) -> str:
@@ -311,6 +312,8 @@ def project_view(state: ProjectState) -> ProjectView:
         notes=list(good.run.get("notes", [])) if good else [],
         raw_metrics=dict(good.metrics) if good else {},
         libraries=libraries_of(state.project.folder),
+        left_running=[f"{p['command']} (pid {p['pid']})"
+                      for p in good.run.get("left_running", [])] if good else [],
     )
 
 
