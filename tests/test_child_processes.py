@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import html
 import json
+import signal
+import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -128,3 +132,63 @@ def test_processes_a_script_leaves_running_are_stopped_and_named_on_its_page(
     page = html.unescape((tiny / "site" / "projects" / "leaves" / "index.html").read_text())
     assert "The script left 3 processes running when it ended, stopped by portfolio" in page
     assert f"<code>sleep 600 (pid {left['sleep 600']})</code>" in page
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def start_training(root: Path, runner: str, command: str = "run") -> tuple[
+        subprocess.Popen, list[int]]:
+    """``portfolio COMMAND`` on a script that trains for ten minutes beside a grandchild;
+    returns once both run, with the build process and their pids."""
+    pids = root / "pids.txt"
+    make_project(root, "long", "import os, subprocess, time\n"
+                 "helper = subprocess.Popen(['sleep', '604'])\n"
+                 f"open({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{helper.pid}}')\n"
+                 "time.sleep(600)\n")
+    build = subprocess.Popen([sys.executable, "-m", "portfolio", command, runner, "long"],
+                             cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+    assert wait_until(lambda: pids.exists() and len(pids.read_text().split()) == 2)
+    return build, [int(pid) for pid in pids.read_text().split()]
+
+
+@pytest.mark.parametrize("runner", list(RUNNERS))
+def test_a_build_killed_outright_takes_its_runs_and_their_children_with_it(
+        tiny: Path, runner: str) -> None:
+    build, pids = start_training(tiny, runner)
+    build.kill()
+    build.communicate(timeout=60)
+    for pid in pids:
+        assert wait_until(lambda pid=pid: not alive(pid)), pid
+
+
+def test_a_closed_terminal_stops_a_build_like_ctrl_c(tiny: Path) -> None:
+    build, pids = start_training(tiny, "--no-warm", "build")
+    build.send_signal(signal.SIGHUP)
+    _, err = build.communicate(timeout=60)
+    assert build.returncode == 130 and "interrupted" in err
+    assert not any(alive(pid) for pid in pids)
+    assert not (tiny / "results" / "long").exists()
+
+
+def test_the_next_build_clears_what_a_killed_one_left_half_done(tiny: Path) -> None:
+    make_project(tiny, "done", "import portfolio\nportfolio.log_metric('score', 0.5)\n")
+    assert portfolio_cli("run", "done", cwd=tiny).returncode == 0
+    results = tiny / "results"
+    (results / ".run-done-k1ll3d" / "figures").mkdir(parents=True)
+    (results / "done" / ".old-failed-k1ll3d" / "x").mkdir(parents=True)
+    # Killed between the two renames of a swap: the good results wait in the old folder.
+    (results / "done").rename(results / "moved")
+    (results / ".old-done-k1ll3d").mkdir()
+    (results / "moved").rename(results / ".old-done-k1ll3d" / "x")
+    status = portfolio_cli("run", "done", cwd=tiny)
+    assert status.returncode == 0 and "done: fresh, not re-run" in status.stderr
+    assert [p.name for p in results.rglob(".*")] == []
+    assert json.loads((results / "done" / "metrics.json").read_text()) == {"score": 0.5}

@@ -112,17 +112,22 @@ def _exclusive(ws: Workspace) -> Iterator[None]:
         fh.truncate()
         fh.write(str(os.getpid()))
         fh.flush()
-        previous = signal.signal(signal.SIGTERM, _terminate)
+        run.tidy(ws)  # what a build killed outright left half-done
+        # A closed terminal (SIGHUP) and SIGTERM stop a build the way Ctrl-C does.
+        previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM,
+                                                                     signal.SIGHUP)}
         try:
             yield
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             fh.seek(0)
             fh.truncate()
 
 
 def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM stops a build the way Ctrl-C does: children stopped, results untouched."""
+    """SIGTERM and SIGHUP stop a build the way Ctrl-C does: children stopped, results
+    untouched."""
     raise KeyboardInterrupt
 
 

@@ -240,6 +240,7 @@ class _Fresh:
     """``python -m portfolio.child SCRIPT`` in the project folder, in its own session."""
 
     def __init__(self, job: Job, env: dict[str, str]) -> None:
+        env = {**env, "PORTFOLIO_PARENT": str(os.getpid())}  # it dies with us: child.py
         self.proc = subprocess.Popen([sys.executable, "-m", "portfolio.child", job.script],
                                      cwd=job.folder, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -379,6 +380,30 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -
         target = workspace.results_for(project.slug) / "failed"
     _replace(job.out, target)
     return target
+
+
+def tidy(workspace: Workspace) -> None:
+    """Clear what a build killed outright (SIGKILL, a power cut) left in ``results/``:
+    its runs' temporary ``.run-*`` folders, and the ``.old-*`` folders of a swap it never
+    finished (put back when their results had not been replaced yet). Call it holding the
+    build lock: another build's folders are not stale."""
+    results = workspace.results_dir
+    if not results.is_dir():
+        return
+    for stale in results.glob(".run-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    _finish_swaps(results)  # first: it may put a project's folder back
+    for folder in results.iterdir():
+        if folder.is_dir() and not folder.is_symlink():
+            _finish_swaps(folder)  # a project's failed/, or the scratch folder
+
+
+def _finish_swaps(folder: Path) -> None:
+    for stale in folder.glob(".old-*-*"):
+        name = stale.name.removeprefix(".old-").rsplit("-", 1)[0]
+        if (stale / "x").is_dir() and not (folder / name).exists():
+            (stale / "x").rename(folder / name)
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _replace(source: Path, target: Path) -> None:
