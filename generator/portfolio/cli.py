@@ -271,7 +271,8 @@ def publish(ctx: click.Context, root: str | None, no_build: bool, remote: str, b
     where = pub.public_url(url, ws.root)
     click.echo(f"pushed {ws.site_dir.name}/ to {remote} {branch} ({commit[:10]})")
     click.echo(f"share: {where}" if where else
-               f"the site is on branch {branch} of {url}; serve it with your host's Pages")
+               f"the site is on branch {branch} of {pub.redact(url)}; serve it with your "
+               "host's Pages")
 
 
 def _head(root: Path) -> str:
