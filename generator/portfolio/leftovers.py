@@ -47,7 +47,8 @@ def find(run: RunMark) -> list[Leftover]:
     """The run's processes still alive (zombies excluded), this process excepted."""
     found = []
     me, uid = os.getpid(), os.getuid()
-    needle = f"{MARKER}={run.marker}".encode()
+    prefix = f"{MARKER}=".encode()
+    needle = prefix + run.marker.encode()
     pipe = f"pipe:[{run.pipe}]" if run.pipe is not None else None
     for entry in _PROC.iterdir() if _PROC.is_dir() else ():
         if not entry.name.isdigit() or int(entry.name) in (me, run.pid):
@@ -59,11 +60,20 @@ def find(run: RunMark) -> list[Leftover]:
             state, _, group, session = stat[stat.rindex(")") + 2:].split()[:4]
             if state in ("Z", "X"):
                 continue
-            if (run.pid in (int(group), int(session))
-                    or needle in (entry / "environ").read_bytes().split(b"\0")
+            environ = _environ(entry)
+            if needle not in environ and any(v.startswith(prefix) for v in environ):
+                continue  # another run's (its leader's pid may have been ours before)
+            if (run.pid in (int(group), int(session)) or needle in environ
                     or (pipe is not None and _holds(entry, pipe))):
                 found.append(Leftover(int(entry.name), _command(entry)))
     return found
+
+
+def _environ(entry: Path) -> list[bytes]:
+    try:
+        return (entry / "environ").read_bytes().split(b"\0")
+    except OSError:  # a process that is not dumpable (setuid, or said so with prctl)
+        return []
 
 
 def _holds(entry: Path, target: str) -> bool:
