@@ -12,13 +12,39 @@ import gc
 import os
 import random
 import runpy
+import select
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
 from portfolio import process, runtime
 from portfolio.capture import all_capturers, baseline, guarded, install_all, plots
+
+
+def _die_with_parent() -> None:
+    """A fresh child (its parent's pid in ``PORTFOLIO_PARENT``) ends, with everything it
+    started, when the build that started it dies, even by SIGKILL: nobody would be left
+    to time it out, read its output or keep its results. A watchdog thread waits on the
+    parent's pidfd and kills the child's process group. (A child forked by the warm worker
+    is tied to its client by the worker instead.)"""
+    parent = int(os.environ.pop("PORTFOLIO_PARENT", "0") or 0)
+    if not parent or not hasattr(os, "pidfd_open"):
+        return
+    try:
+        watched = os.pidfd_open(parent)
+    except OSError:
+        os._exit(1)  # the parent is gone already
+    if os.getppid() != parent:  # it died before we looked, and a pid was reused
+        os._exit(1)
+
+    def watch() -> None:
+        select.select([watched], [], [])
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="portfolio-parent-watch", daemon=True).start()
 
 
 def _seed_everything(seed: int) -> None:
@@ -156,6 +182,7 @@ def main(argv: list[str]) -> int:
     out = Path(os.environ["PORTFOLIO_OUT"])
     seed = int(os.environ.get("PORTFOLIO_SEED", "42"))
     os.environ.setdefault("MPLBACKEND", "Agg")  # plt.show() must never open a window
+    _die_with_parent()
 
     smoke = os.environ.get("PORTFOLIO_SMOKE") == "1"
     rec = runtime.Recorder(out=out, seed=seed, project_dir=Path.cwd(), smoke=smoke)

@@ -112,17 +112,22 @@ def _exclusive(ws: Workspace) -> Iterator[None]:
         fh.truncate()
         fh.write(str(os.getpid()))
         fh.flush()
-        previous = signal.signal(signal.SIGTERM, _terminate)
+        run.tidy(ws)  # what a build killed outright left half-done
+        # A closed terminal (SIGHUP) and SIGTERM stop a build the way Ctrl-C does.
+        previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM,
+                                                                     signal.SIGHUP)}
         try:
             yield
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             fh.seek(0)
             fh.truncate()
 
 
 def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM stops a build the way Ctrl-C does: children stopped, results untouched."""
+    """SIGTERM and SIGHUP stop a build the way Ctrl-C does: children stopped, results
+    untouched."""
     raise KeyboardInterrupt
 
 
@@ -277,7 +282,8 @@ def publish(ctx: click.Context, root: str | None, no_build: bool, remote: str, b
     where = pub.public_url(url, ws.root)
     click.echo(f"pushed {ws.site_dir.name}/ to {remote} {branch} ({commit[:10]})")
     click.echo(f"share: {where}" if where else
-               f"the site is on branch {branch} of {url}; serve it with your host's Pages")
+               f"the site is on branch {branch} of {pub.redact(url)}; serve it with your "
+               "host's Pages")
 
 
 def _head(root: Path) -> str:

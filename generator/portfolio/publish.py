@@ -24,11 +24,21 @@ class PublishError(PortfolioError):
     """Publishing was refused or failed: exit code 2, with the reason."""
 
 
+# The user (and password, or token) part of a URL: ``https://user:token@host/...``.
+_USERINFO = re.compile(r"(?<=://)[^/?#\s]*@")
+
+
+def redact(text: str) -> str:
+    """``text`` with the credentials of every URL in it masked: a remote's URL may carry a
+    token, whatever the host, and what ``publish`` prints ends up in terminals and CI logs."""
+    return _USERINFO.sub("***@", text)
+
+
 def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
     result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
                             env={**os.environ, **(env or {})}, check=False)
     if check and result.returncode != 0:
-        raise PublishError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
+        raise PublishError(redact(f"git {' '.join(args)} failed: {result.stderr.strip()}"))
     return result.stdout.strip()
 
 
@@ -54,7 +64,7 @@ def public_url(remote: str, root: Path) -> str | None:
     cname = root / "CNAME"
     if cname.is_file() and cname.read_text(encoding="utf-8").strip():
         return f"https://{cname.read_text(encoding='utf-8').strip()}/"
-    match = re.search(r"github\.com[:/]+([^/]+)/([^/]+?)(?:\.git)?/?$", remote)
+    match = re.search(r"github\.com[:/]+([^/]+)/([^/]+?)(?:\.git)?/?$", redact(remote))
     if not match:
         return None
     owner, repo = match[1], match[2]

@@ -49,18 +49,53 @@ def text(value: object) -> Markup:
 
 
 def markdown_only(value: object) -> Markup:
-    """Markdown from a script (``portfolio.note``): its emphasis and links work, HTML does not."""
-    return Markup(escape(str(value)))
+    """Markdown from a script (``portfolio.note``): its emphasis, lists, code and links work;
+    HTML, attribute lists (``{: onerror=...}``) and links to anything but http(s), mailto or
+    a relative path do not. It is rendered here, with no extension, into a block of HTML
+    that the site's own Markdown (and its ``attr_list``) leaves as it is."""
+    import markdown
+
+    converter = markdown.Markdown(extensions=[], output_format="html")
+    # After "unescape" (priority 0), so a URL is judged as the browser will read it.
+    converter.treeprocessors.register(_SafeLinks(), "portfolio-safe-links", -10)
+    body = converter.convert(str(escape(str(value))))
+    return Markup(f'<div class="pf-note">\n{body}\n</div>')
+
+
+class _SafeLinks:
+    """A Python-Markdown tree processor (duck-typed: the base class's module is imported
+    only when a note is rendered) that passes every link and image through safe_url."""
+
+    def run(self, root: Any) -> None:
+        for element in root.iter():
+            for attribute in ("href", "src"):
+                if element.get(attribute) is not None:
+                    element.set(attribute, safe_url(element.get(attribute)))
+
+
+# Browsers drop ASCII tab and newlines anywhere in a URL, and C0 controls and spaces at
+# either end, before they read its scheme: "java\nscript:" and "\x01javascript:" are
+# javascript: URLs to them.
+_URL_DROPPED = re.compile(r"[\t\n\r]")
+_URL_ENDS = "".join(map(chr, range(0x21)))
+_URL_IGNORED_FOR_SCHEME = re.compile(r"[\x00-\x20\x7f]")
+_SAFE_SCHEMES = ("http", "https", "mailto")
+
+
+def safe_url(value: object) -> str:
+    """The URL a browser would follow, if it is http(s), mailto or relative; else "#"."""
+    target = _URL_DROPPED.sub("", str(value or "")).strip(_URL_ENDS)
+    # Judged with every control character and space removed, so none can hide a scheme.
+    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", _URL_IGNORED_FOR_SCHEME.sub("", target))
+    if scheme and scheme[1].lower() not in _SAFE_SCHEMES:
+        return "#"
+    return target
 
 
 def url(value: object) -> Markup:
-    """A link target: http(s), mailto or a relative path; anything else (javascript:, data:)
-    becomes a dead link."""
-    target = str(value or "").strip()
-    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", target)
-    if scheme and scheme[1].lower() not in ("http", "https", "mailto"):
-        target = "#"
-    return text(target)
+    """A link target: http(s), mailto or a relative path; anything else (javascript:, data:,
+    also when hidden behind characters browsers drop) becomes a dead link."""
+    return text(safe_url(value))
 
 
 def environment(templates: Path) -> jinja2.Environment:

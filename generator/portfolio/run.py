@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,12 +31,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from portfolio import logs, warm
+from portfolio import leftovers, logs, warm
 from portfolio.model import Project, RunResult, Workspace
 from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
 from portfolio.progress import Reporter, describe_epoch
 
 _GRACE_S = 5.0  # between SIGTERM and SIGKILL when a run is stopped
+_SETTLE_S = 1.0  # for what a run started to leave by itself once the run has ended
 _POLL_S = 0.1
 LOG_CAP_BYTES = 20_000_000
 
@@ -65,6 +67,7 @@ class Outcome:
     started: datetime
     peak_mb: float | None = None  # the child's peak resident memory
     process: dict[str, Any] | None = None  # how the child was started (run.json "process")
+    left_running: tuple[leftovers.Leftover, ...] = ()  # what it left behind, now stopped
 
 
 class Executor(Protocol):
@@ -130,12 +133,19 @@ def child_env(job: Job) -> dict[str, str]:
     return env
 
 
-def _pump(stream: Any, log: Any, cap: int) -> None:
+def _pump(stream: Any, log: Any, cap: int, abandon: threading.Event) -> None:
     """Copy the child's output to the log up to ``cap`` bytes, then count and drop the rest:
-    the child never blocks on a full pipe, and the disk never fills."""
+    the child never blocks on a full pipe, and the disk never fills. Reads until every
+    writer has closed the pipe, or until ``abandon`` is set."""
     written = dropped = 0
+    fd = stream.fileno()
     with contextlib.suppress(OSError, ValueError):  # the pipe closed under us: we are done
-        while chunk := stream.read1(1 << 16):
+        while not abandon.is_set():
+            if not select.select([fd], [], [], _POLL_S)[0]:
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
             room = cap - written
             if room > 0:
                 log.write(chunk[:room])
@@ -162,11 +172,13 @@ def run_child(job: Job, stop: threading.Event | None = None,
         return stop.is_set() or time.monotonic() - started > job.timeout
 
     peak_mb = returncode = None
+    marker, left = uuid.uuid4().hex, []
     with (job.out / "log.txt").open("wb") as log:
-        child = _start(job, worker, expired)
+        child = _start(job, worker, expired, marker)
         if child is None:  # stopped or timed out while the worker was still importing
             child = _Unstarted()
-        pump = threading.Thread(target=_pump, args=(child.output, log, LOG_CAP_BYTES),
+        abandon = threading.Event()
+        pump = threading.Thread(target=_pump, args=(child.output, log, LOG_CAP_BYTES, abandon),
                                 daemon=True)
         pump.start()
         try:
@@ -188,10 +200,16 @@ def run_child(job: Job, stop: threading.Event | None = None,
             stop_group(child)
             raise
         finally:
-            pump.join(timeout=_GRACE_S)  # a grandchild may still hold the pipe: don't wait on it
+            if child.pid:  # what it started and left: named on its page, and stopped
+                left = leftovers.settle_and_stop(
+                    leftovers.RunMark(child.pid, marker, os.fstat(child.output.fileno()).st_ino),
+                    _SETTLE_S, _GRACE_S)
+            pump.join(timeout=_GRACE_S)  # the pipe's last writers have just been stopped
+            abandon.set()  # one we could not find may hold it still: stop reading anyway
+            pump.join()
             child.output.close()
     return Outcome(job.slug, status, returncode, time.monotonic() - started, error,
-                   started_at, peak_mb, child.process)
+                   started_at, peak_mb, child.process, tuple(left))
 
 
 class _Child(Protocol):
@@ -203,8 +221,8 @@ class _Child(Protocol):
         """(returncode, peak MB) once the child has ended; None if ``timeout`` passed."""
 
 
-def _start(job: Job, worker: warm.Worker | None, expired: Any) -> _Child | None:
-    env = child_env(job)
+def _start(job: Job, worker: warm.Worker | None, expired: Any, marker: str) -> _Child | None:
+    env = {**child_env(job), leftovers.MARKER: marker}
     if worker is not None:
         read, write = os.pipe()
         forked = worker.start("portfolio.child", [job.script], job.folder, env, job.threads,
@@ -222,6 +240,7 @@ class _Fresh:
     """``python -m portfolio.child SCRIPT`` in the project folder, in its own session."""
 
     def __init__(self, job: Job, env: dict[str, str]) -> None:
+        env = {**env, "PORTFOLIO_PARENT": str(os.getpid())}  # it dies with us: child.py
         self.proc = subprocess.Popen([sys.executable, "-m", "portfolio.child", job.script],
                                      cwd=job.folder, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -343,6 +362,7 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -
         "duration_s": round(outcome.duration_s, 2),
         "peak_memory_mb": round(outcome.peak_mb, 1) if outcome.peak_mb else None,
         "process": outcome.process,
+        "left_running": [p.as_dict() for p in outcome.left_running],
         "input_hash": inputs.digest,
         "inputs": inputs.as_dict(),
         "outputs": outputs,
@@ -360,6 +380,30 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -
         target = workspace.results_for(project.slug) / "failed"
     _replace(job.out, target)
     return target
+
+
+def tidy(workspace: Workspace) -> None:
+    """Clear what a build killed outright (SIGKILL, a power cut) left in ``results/``:
+    its runs' temporary ``.run-*`` folders, and the ``.old-*`` folders of a swap it never
+    finished (put back when their results had not been replaced yet). Call it holding the
+    build lock: another build's folders are not stale."""
+    results = workspace.results_dir
+    if not results.is_dir():
+        return
+    for stale in results.glob(".run-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    _finish_swaps(results)  # first: it may put a project's folder back
+    for folder in results.iterdir():
+        if folder.is_dir() and not folder.is_symlink():
+            _finish_swaps(folder)  # a project's failed/, or the scratch folder
+
+
+def _finish_swaps(folder: Path) -> None:
+    for stale in folder.glob(".old-*-*"):
+        name = stale.name.removeprefix(".old-").rsplit("-", 1)[0]
+        if (stale / "x").is_dir() and not (folder / name).exists():
+            (stale / "x").rename(folder / name)
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _replace(source: Path, target: Path) -> None:

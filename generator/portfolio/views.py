@@ -114,6 +114,7 @@ class ProjectView:
     judged: dict[str, Any] = field(default_factory=dict)
     capture_warnings: list[str] = field(default_factory=list)
     printed_lines: list[str] = field(default_factory=list)  # printed values naming no metric
+    left_running: list[str] = field(default_factory=list)  # "command (pid N)", stopped
 
     @property
     def description(self) -> str:
@@ -612,6 +613,8 @@ def project_view(state: ProjectState) -> ProjectView:
         capture_warnings=[str(w) for w in good.run.get("capture_warnings") or []] if good else [],
         printed_lines=[str(e["text"]) for e in good.run.get("printed_lines") or []] if good
         else [],
+        left_running=[f"{p['command']} (pid {p['pid']})"
+                      for p in good.run.get("left_running", [])] if good else [],
     )
 
 
