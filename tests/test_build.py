@@ -162,9 +162,10 @@ def test_model_index_sidecar_holds_the_test_metrics(built_tiny: Built) -> None:
 
 def test_results_page_lists_every_project_with_score_and_baselines(built_tiny: Built) -> None:
     page = html.unescape((built_tiny.site / "results" / "index.html").read_text())
-    rows = re.findall(r"<tr>\s*<td><a href=\"../projects/([^/]+)/\">", page)
+    rows = re.findall(r"<tr>\s*<td data-label=\"Project\"><a href=\"../projects/([^/]+)/\">",
+                      page)
     assert sorted(rows) == sorted(p.name for p in (built_tiny.root / "projects").iterdir())
-    assert re.search(r'<td data-value="2.0">2 \(Persistence\)</td>', page)
+    assert re.search(r'<td data-label="Reference" data-value="2.0">2 \(Persistence\)</td>', page)
     assert "<script" not in page.split("</article>")[0].split("<article")[1]
     assert 'src="https://' not in page and "cdn" not in page.lower()
 
