@@ -150,6 +150,101 @@ def gallery_rows() -> list[tuple[str, str, float, float]]:
              float("nan")) for k in ("cold", "noop", "edit")]
 
 
+GENERATED = '''"""
+Generated project {index}
+========================
+
+A logistic regression on the digits, one of many: the benchmark's filler project.
+"""
+import matplotlib.pyplot as plt
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+
+X, y = load_digits(return_X_y=True)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state={index})
+model = LogisticRegression(max_iter=100, C={c}).fit(X_train, y_train)
+print(f"Test accuracy: {{model.score(X_test, y_test):.3f}}")
+plt.plot(model.coef_[0])
+plt.title("Coefficients for class 0")
+plt.show()
+'''
+SCALES = (10, 30, 60)
+
+
+def generated(count: int) -> dict[str, str]:
+    """``count`` small scikit-learn scripts: a split, a fit, a printed score, a figure."""
+    return {f"gen-{i:02d}": GENERATED.format(index=i, c=round(0.05 + 0.01 * i, 2))
+            for i in range(count)}
+
+
+def gallery_project(scripts: dict[str, str]) -> Path:
+    """The same scripts as an mkdocs-gallery site, configured as the peer benchmark's."""
+    root = Path(tempfile.mkdtemp(prefix="gallery-scale-"))
+    shutil.copyfile(PEER / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copytree(PEER / "docs", root / "docs")
+    (root / "examples").mkdir()
+    shutil.copyfile(PEER / "examples" / "README.md", root / "examples" / "README.md")
+    for slug, script in scripts.items():
+        (root / "examples" / f"plot_{slug.replace('-', '_')}.py").write_text(script)
+    return root
+
+
+def gallery_build(root: Path) -> float:
+    env = {**os.environ, "MPLBACKEND": "Agg", "NO_MKDOCS_2_WARNING": "1",
+           "PYTHONHASHSEED": "0"}
+    start = time.perf_counter()
+    subprocess.run([str(GALLERY_VENV / "bin" / "mkdocs"), "build", "--clean", "-f",
+                    "mkdocs.yml", "-d", "site"], cwd=root, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def bare_engine_build(root: Path) -> float:
+    """MkDocs alone on the pages portfolio generated: what any no-op must beat."""
+    target = Path(tempfile.mkdtemp(prefix="bare-site-"))
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    start = time.perf_counter()
+    subprocess.run([PYTHON, "-m", "mkdocs", "build", "-q", "-f", str(root / ".build" /
+                    "mkdocs.yml"), "-d", str(target)], cwd=root, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    shutil.rmtree(target, ignore_errors=True)
+    return seconds
+
+
+def scaling_rows() -> list[tuple[int, str, float, float]]:
+    """(projects, build, portfolio seconds, other seconds) for 10, 30 and 60 generated
+    projects: cold from nothing, no-op and edit-one against mkdocs-gallery on the same
+    scripts, and the no-op against a bare engine build of the same generated pages."""
+    rows = []
+    for count in SCALES:
+        scripts = generated(count)
+        machine = Machine()
+        try:
+            ours = workspace({}, scripts)
+            theirs = gallery_project(scripts)
+            cold = timed(["build"], ours, machine.env)[0]
+            gallery_cold = gallery_build(theirs)
+            noop = timed(["build"], ours, machine.env)[0]
+            gallery_noop = gallery_build(theirs)
+            bare = bare_engine_build(ours)
+            edit(ours, "gen-00")
+            with (theirs / "examples" / "plot_gen_00.py").open("a") as fh:
+                fh.write(f"\n# edited by the benchmark at {time.time()}\n")
+            edited = timed(["build"], ours, machine.env)[0]
+            gallery_edited = gallery_build(theirs)
+            rows += [(count, "cold build from nothing", cold, gallery_cold),
+                     (count, "no-op rebuild", noop, gallery_noop),
+                     (count, "rebuild after editing one script", edited, gallery_edited),
+                     (count, "no-op rebuild against a bare `mkdocs build`", noop, bare)]
+            shutil.rmtree(ours, ignore_errors=True)
+            shutil.rmtree(theirs, ignore_errors=True)
+        finally:
+            machine.stop()
+    return rows
+
+
 def medians(rounds: list[list[tuple[str, str, float, float]]]) -> list[tuple[str, str, float,
                                                                                float]]:
     """Each row's median time over the rounds (and its highest memory)."""
@@ -218,7 +313,8 @@ def main() -> None:
          row(peer, "cold build, default jobs, worker"), gallery_cold, 0.8),
     ]
     peak = max(r[3] for r in rows if r[3] == r[3])
-    print(report(rows, ratios, speedups, peak))
+    scaling = scaling_rows()
+    print(report(rows, ratios, speedups, peak) + scaling_report(scaling))
 
 
 def machine() -> str:
@@ -272,6 +368,20 @@ def report(rows, ratios, speedups, peak) -> str:
         f"- The parent process's peak memory over every build above: {peak:.0f} MB "
         f"(target ≤ 150 MB: {'met' if peak <= 150 else 'missed'}). Training memory stays in "
         "the children, reported per project by `portfolio build`.")
+    return "\n".join(lines) + "\n"
+
+
+def scaling_report(rows: list[tuple[int, str, float, float]]) -> str:
+    lines = ["", "## Scaling: generated scikit-learn projects", "",
+             "Each project: a split, a fit, a printed score and a figure. Both tools build",
+             "the same scripts in the same run; the last rows set portfolio's no-op beside",
+             "a bare `mkdocs build` of the pages it generated (target ≤ 0.5×).", "",
+             "| projects | build | portfolio (s) | other (s) | ratio |",
+             "| ---: | --- | ---: | ---: | ---: |"]
+    for count, what, ours, theirs in rows:
+        other = "bare mkdocs" if "bare" in what else "mkdocs-gallery"
+        lines.append(f"| {count} | {what} | {ours:.2f} | {theirs:.2f} ({other}) | "
+                     f"{ours / theirs:.2f}× |")
     return "\n".join(lines) + "\n"
 
 
