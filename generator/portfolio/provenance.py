@@ -73,8 +73,12 @@ def fingerprint(value: Any, rows: bool = True) -> Fingerprint | None:
     import numpy as np
 
     flat = np.ascontiguousarray(array.reshape(len(array), -1))
-    if flat.shape[1] <= 4096 and flat.dtype.kind in "iufb":
-        flat = flat.astype(np.float64)  # float32 and float64 copies of one row are one row
+    if flat.dtype.kind in "iub" and flat.shape[1] <= 4096:
+        # Integer and boolean features compare as numbers (an int64 copy of int32 pixels is
+        # the same data). Floats keep their own bytes: casting a 60,000-image float32 set
+        # would cost gigabytes, and the rule must not depend on an array's length, or a
+        # slice of the training data would stop matching the whole.
+        flat = flat.astype(np.float64)
     row_digests = frozenset(hash(row.tobytes()) for row in flat) if rows else None
     return Fingerprint(tuple(int(n) for n in array.shape), hash(flat.tobytes()), row_digests)
 
