@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -28,7 +30,6 @@ LIBRARIES = {
     "numpy": ("numpy",),
 }
 REPO_PREFIX = "<repo>/"  # marks a repository module, outside the project folder, in Inputs
-_SKIP_DIRS = {"__pycache__", "results", "site", ".build"}
 
 
 def library_versions() -> dict[str, str]:
@@ -76,40 +77,71 @@ def _sha(text: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _ignored(workspace_root: Path, project: Project) -> Callable[[str], bool]:
-    """A matcher for the repository's and the project's ``.gitignore`` patterns."""
+# Folders that are never a project's own work: caches, outputs, virtual environments and
+# installed packages (a project's .venv holds PyTorch whether or not its script uses it).
+_SKIP_DIRS = {"__pycache__", "results", "site", ".build", "venv", "node_modules",
+              "site-packages"}
+
+
+def _ignored(workspace_root: Path, folder: Path) -> Callable[[str], bool]:
+    """A matcher for the repository's and the project's ``.gitignore`` patterns, given a
+    path relative to the project folder (a folder's with a trailing ``/``)."""
     import pathspec
 
     lines: list[str] = []
-    for ignore in (workspace_root / ".gitignore", project.folder / ".gitignore"):
+    for ignore in (workspace_root / ".gitignore", folder / ".gitignore"):
         if ignore.is_file():
-            lines += ignore.read_text(encoding="utf-8").splitlines()
+            lines += ignore.read_text(encoding="utf-8", errors="replace").splitlines()
     spec = pathspec.GitIgnoreSpec.from_lines(lines)
-    prefix = project.folder.resolve().relative_to(workspace_root.resolve()).as_posix() \
-        if project.folder.resolve().is_relative_to(workspace_root.resolve()) else ""
+    prefix = folder.resolve().relative_to(workspace_root.resolve()).as_posix() \
+        if folder.resolve().is_relative_to(workspace_root.resolve()) else ""
     return lambda rel: spec.match_file(f"{prefix}/{rel}" if prefix else rel)
 
 
-def project_files(project: Project, root: Path, outputs: list[str] = ()) -> list[Path]:
-    """The files whose content a run depends on: everything in the project folder except
-    hidden files, caches, git-ignored files (unless declared as ``data``), project.yaml (its
-    training fields are hashed separately), the README narrative, and files the last run
-    wrote there itself (a script that saves its model beside itself must not go stale)."""
-    skip = {"project.yaml", "README.md", *outputs}  # the narrative is presentation only
-    ignored = _ignored(root, project)
-    declared = {(project.folder / d).resolve() for d in project.meta.data}
+def source_files(folder: Path, root: Path, declared: list[str] = ()) -> list[Path]:
+    """The project's own files, sorted: what its inputs hash covers and what the home page
+    reads its libraries from. Hidden files and folders, caches, outputs, virtual
+    environments, installed packages and git-ignored paths are left out (``declared`` data
+    paths are kept even when git-ignored), and ignored folders are never entered. Only
+    regular files: a FIFO, a device or a dangling symlink is skipped, since opening one
+    would block or fail."""
+    ignored = _ignored(root, folder)
+    wanted = [os.path.normpath(d).replace(os.sep, "/") for d in declared]
+
+    def is_declared(rel: str) -> bool:
+        return any(rel == d or rel.startswith(f"{d}/") for d in wanted)
+
+    def holds_declared(rel: str) -> bool:
+        return any(d.startswith(f"{rel}/") for d in wanted) or is_declared(rel)
+
     found = []
-    for path in sorted(project.folder.rglob("*")):
-        rel = path.relative_to(project.folder)
-        if any(part.startswith(".") or part in _SKIP_DIRS for part in rel.parts):
-            continue
-        if not path.is_file() or rel.as_posix() in skip or path.suffix == ".pyc":
-            continue
-        is_declared = any(path.resolve().is_relative_to(d) for d in declared)
-        if ignored(rel.as_posix()) and not is_declared:
-            continue
-        found.append(path)
-    return found
+    for top, dirs, files in os.walk(folder):
+        base = Path(top).relative_to(folder).as_posix()
+        base = "" if base == "." else f"{base}/"
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
+                   and (not ignored(f"{base}{d}/") or holds_declared(f"{base}{d}"))]
+        for name in files:
+            rel = f"{base}{name}"
+            if name.startswith(".") or (ignored(rel) and not is_declared(rel)):
+                continue
+            try:
+                regular = stat.S_ISREG((folder / rel).stat().st_mode)
+            except OSError:  # a dangling symlink, a symlink loop
+                continue
+            if regular:
+                found.append(folder / rel)
+    return sorted(found)
+
+
+def project_files(project: Project, root: Path, outputs: list[str] = ()) -> list[Path]:
+    """The files whose content a run depends on: the project's :func:`source_files`, with
+    its declared ``data``, less project.yaml (its training fields are hashed separately),
+    the README narrative, compiled ``.pyc`` files, and files the last run wrote there itself
+    (a script that saves its model beside itself must not go stale)."""
+    skip = {"project.yaml", "README.md", *outputs}  # the narrative is presentation only
+    return [path for path in source_files(project.folder, root, list(project.meta.data))
+            if path.relative_to(project.folder).as_posix() not in skip
+            and path.suffix != ".pyc"]
 
 
 def file_hashes(project: Project, root: Path, outputs: list[str] = ()) -> dict[str, str]:
