@@ -63,3 +63,63 @@ def test_a_fifo_in_a_project_does_not_hang_the_build(tiny: Path, command: tuple)
     result = portfolio_cli(*command, cwd=tiny, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
+
+
+class OpenSpy:
+    """Counts the times ``name`` is opened for reading through ``Path.open``."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+        self.name, self.count, real = name, 0, Path.open
+
+        def spy(path: Path, *args: object, **kwargs: object) -> object:
+            if path.name == self.name:
+                self.count += 1
+            return real(path, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "open", spy)
+        monkeypatch.setattr(Path, "read_bytes", lambda path: pytest.fail(f"read_bytes({path})"))
+
+
+def big_data_project(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    monkeypatch.setenv("PORTFOLIO_CACHE_DIR", str(tiny / "cache"))
+    folder = tiny / "projects" / "tutorial"
+    data = folder / "big.bin"
+    data.write_bytes(os.urandom(3 * 1024 * 1024))
+    (folder / ".gitignore").write_text("*.bin\n")
+    (folder / "project.yaml").write_text("title: T\ndata: [big.bin]\n")
+    return folder, data
+
+
+def digest_of(tiny: Path) -> str:
+    [project] = discover.discover(Workspace(tiny), ["tutorial"])
+    return plan.inputs_of(project, tiny).files["big.bin"]
+
+
+def test_a_large_data_file_is_streamed_once_then_remembered(
+        tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    from portfolio import caches
+
+    _, data = big_data_project(tiny, monkeypatch)
+    expected = hashlib.sha256(data.read_bytes()).hexdigest()
+    monkeypatch.setattr(caches, "RACY_MARGIN_NS", -10**12)  # as if written long ago
+    spy = OpenSpy(monkeypatch, "big.bin")
+    assert digest_of(tiny) == expected and spy.count == 1
+    assert expected in (tiny / "cache" / "digests.json").read_text()
+    assert digest_of(tiny) == expected and spy.count == 1  # the second plan did not read it
+    old = data.stat()
+    with open(data, "r+b") as fh:  # noqa: PTH123 (not through the spy)
+        fh.write(b"changed!")  # same size and, below, the same mtime: a new content
+    os.utime(data, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert (data.stat().st_size, data.stat().st_mtime_ns) == (old.st_size, old.st_mtime_ns)
+    changed = digest_of(tiny)
+    assert changed != expected and spy.count == 2
+
+
+def test_a_file_changed_just_now_is_not_remembered(tiny: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    _, _ = big_data_project(tiny, monkeypatch)
+    spy = OpenSpy(monkeypatch, "big.bin")
+    first = digest_of(tiny)
+    assert digest_of(tiny) == first and spy.count == 2  # racy: read each time

@@ -20,6 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from portfolio import caches
 from portfolio.model import RESULTS_FORMAT, Project, ProjectState, RunResult, Workspace
 
 # The libraries whose versions change numbers; tensorflow may be installed as tensorflow-cpu.
@@ -145,10 +146,14 @@ def project_files(project: Project, root: Path, outputs: list[str] = ()) -> list
 
 
 def file_hashes(project: Project, root: Path, outputs: list[str] = ()) -> dict[str, str]:
-    return {
-        p.relative_to(project.folder).as_posix(): _sha(p.read_bytes())
-        for p in project_files(project, root, outputs)
-    }
+    """The SHA-256 of each of :func:`project_files`, streamed (a large data file is never
+    held in memory) and remembered for large files (:class:`caches.Digests`)."""
+    digests = caches.Digests()
+    try:
+        return {p.relative_to(project.folder).as_posix(): digests.sha256(p)
+                for p in project_files(project, root, outputs)}
+    finally:
+        digests.save()
 
 
 def local_module_hashes(root: Path, modules: list[str]) -> dict[str, str]:
