@@ -4,6 +4,7 @@ reported with the file's name and exit 2, never a hang or a traceback."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import stat
 from pathlib import Path
@@ -123,3 +124,83 @@ def test_a_file_changed_just_now_is_not_remembered(tiny: Path,
     spy = OpenSpy(monkeypatch, "big.bin")
     first = digest_of(tiny)
     assert digest_of(tiny) == first and spy.count == 2  # racy: read each time
+
+
+def good_results(root: Path, slug: str = "tutorial") -> dict[Path, bytes]:
+    """A last good run of ``slug`` (as committed), and every file's bytes to compare with."""
+    folder = root / "results" / slug
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"status": "ok", "slug": slug}))
+    (folder / "metrics.json").write_text('{"accuracy": 0.5}\n')
+    return snapshot(root / "results")
+
+
+def snapshot(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("command", [("check",), ("build", "--no-warm")])
+@pytest.mark.parametrize("name", [".build", "site", "results"])
+def test_a_file_where_a_folder_belongs_is_named(tiny: Path, name: str, command: tuple) -> None:
+    if name != "results":
+        kept = good_results(tiny)
+    (tiny / name).write_text("not a folder\n")
+    result = portfolio_cli(*command, cwd=tiny, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"error: {name}: is a file, but portfolio keeps" in result.stderr
+    assert (tiny / name).read_text() == "not a folder\n"
+    if name != "results":
+        assert snapshot(tiny / "results") == kept
+
+
+CONFLICT = """{
+<<<<<<< HEAD
+  "status": "ok",
+=======
+  "status": "failed",
+>>>>>>> other
+  "slug": "tutorial"
+}
+"""
+
+
+@pytest.mark.parametrize("command", [("check",), ("build", "--no-warm"), ("status",)])
+def test_a_merge_conflict_in_results_is_named_and_kept(tiny: Path, command: tuple) -> None:
+    good_results(tiny)
+    run_json = tiny / "results" / "tutorial" / "run.json"
+    run_json.write_text(CONFLICT)
+    kept = snapshot(tiny / "results")
+    result = portfolio_cli(*command, cwd=tiny, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "error: results/tutorial/run.json:2:1: an unresolved merge conflict" in result.stderr
+    assert snapshot(tiny / "results") == kept
+    assert not (tiny / "site").exists()
+
+
+def test_a_read_only_results_folder_is_named_before_anything_runs(
+        tiny: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """As a read-only file system does (root writes through a chmod; a mount it cannot)."""
+    import errno
+    import sys
+    import tempfile
+
+    from portfolio import cli
+
+    kept = good_results(tiny)
+    real = tempfile.mkdtemp
+
+    def read_only(*args: object, dir: str | Path | None = None, **kwargs: object) -> str:
+        if dir is not None and Path(dir).resolve().is_relative_to((tiny / "results").resolve()):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(dir))
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", read_only)
+    monkeypatch.chdir(tiny)
+    monkeypatch.setattr(sys, "argv", ["portfolio", "build", "--no-warm", "tutorial"])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        "error: results/: cannot write there (Read-only file system); portfolio writes each "
+        "run's results in it: make it writable and build again\n")
+    assert snapshot(tiny / "results") == kept

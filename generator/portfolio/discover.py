@@ -7,10 +7,11 @@ user fixes all their typos in one pass, the way ``mkdocs build`` reports config.
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 from portfolio import schema, yamlpos
-from portfolio.errors import MetadataError, Problem, ProjectNotFound
+from portfolio.errors import MetadataError, Problem, ProjectNotFound, ResultsError, display
 from portfolio.model import Project, Workspace
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -96,3 +97,29 @@ def _check_paths(project: Project) -> list[Problem]:
             problems.append(Problem(project.metadata_file, pos.line, pos.column, key,
                                     f"'{value}' does not exist in {project.folder.name}/"))
     return problems
+
+
+def check_layout(workspace: Workspace) -> None:
+    """The folders portfolio writes must be folders: a file named ``results``, ``.build``
+    or ``site`` is reported by name before anything is read, run or written."""
+    purposes = {workspace.results_dir: "each project's last results",
+                workspace.build_dir: "the generated pages", workspace.site_dir: "the built site"}
+    wrong = [f"{display(folder)}: is a file, but portfolio keeps {purpose} in a folder of "
+             "that name; move or delete the file" for folder, purpose in purposes.items()
+             if folder.exists() and not folder.is_dir()]
+    if wrong:
+        raise ResultsError("\n".join(wrong))
+
+
+def check_writable(folders: list[Path]) -> None:
+    """Each existing folder can take a new entry (a read-only ``results/``, a read-only
+    file system): checked before any run starts, so nothing is half-written."""
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        try:
+            Path(tempfile.mkdtemp(prefix=".portfolio-write-test-", dir=folder)).rmdir()
+        except OSError as exc:
+            raise ResultsError(
+                f"{display(folder)}/: cannot write there ({exc.strerror}); portfolio writes "
+                "each run's results in it: make it writable and build again") from None

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from portfolio import caches
+from portfolio.errors import ResultsError, display
 from portfolio.model import RESULTS_FORMAT, Project, ProjectState, RunResult, Workspace
 
 # The libraries whose versions change numbers; tensorflow may be installed as tensorflow-cpu.
@@ -180,8 +181,47 @@ def written_by_run(project: Project, root: Path, before: Inputs) -> list[str]:
 
 
 def state_of(workspace: Workspace, project: Project) -> ProjectState:
+    """The project's last good run and its failure, as ``results/<slug>/`` holds them; raise
+    :class:`ResultsError`, naming the file, when they cannot be read (results are committed,
+    so a merge can leave conflict markers in them)."""
     folder = workspace.results_for(project.slug)
-    return ProjectState(project, RunResult.load(folder), RunResult.load(folder / "failed"))
+    return ProjectState(project, _load(folder), _load(folder / "failed"))
+
+
+def _load(folder: Path) -> RunResult | None:
+    if folder.exists() and not folder.is_dir():
+        raise ResultsError(f"{display(folder)}: is a file, but portfolio keeps a project's "
+                           "results in a folder of that name; move or delete the file")
+    try:
+        return RunResult.load(folder)
+    except (OSError, ValueError) as exc:
+        raise ResultsError(_unreadable(folder, exc)) from None
+
+
+def _unreadable(folder: Path, error: Exception) -> str:
+    """Which file of a results folder is unreadable, where, and what to do about it."""
+    remedy = (f"fix it, or delete {display(folder)}/ to run the project again "
+              "(its other results are kept until then)")
+    for name in ("run.json", "metrics.json"):
+        path = folder / name
+        try:
+            text = path.read_text(encoding="utf-8")
+            json.loads(text)
+        except FileNotFoundError:
+            continue
+        except UnicodeDecodeError:
+            return f"{display(path)}: not UTF-8 text; {remedy}"
+        except OSError as exc:
+            return f"{display(path)}: cannot be read ({exc.strerror}); {remedy}"
+        except json.JSONDecodeError as exc:
+            marker = next((n for n, line in enumerate(text.splitlines(), 1)
+                           if line.startswith(("<<<<<<<", "=======", ">>>>>>>"))), None)
+            if marker:
+                return (f"{display(path)}:{marker}:1: an unresolved merge conflict (a "
+                        f"'<<<<<<<' marker); keep one side and delete the markers, or "
+                        f"delete {display(folder)}/ to run the project again")
+            return f"{display(path)}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}; {remedy}"
+    return f"{display(folder)}: cannot be read ({error}); {remedy}"
 
 
 @dataclass(frozen=True)
