@@ -34,3 +34,30 @@ def test_readme_is_split_into_intro_steps_and_others(tmp_path: Path) -> None:
 def test_no_readme_is_an_empty_story(tmp_path: Path) -> None:
     story = narrative.read(tmp_path)
     assert story.intro == "" and story.other == [] and not any(story.steps.values())
+
+
+def test_setext_headings_and_nested_fences_are_read_as_markdown_reads_them(
+        tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text(
+        "Title\n=====\n\nIntro.\n\nData\n----\n\nRows.\n\n"
+        "````markdown\n```python\n## not a heading\n```\n## still code\n````\n\n"
+        "> ## quoted, not a section\n\n"
+        "## Results\n\nGood.\n")
+    story = narrative.read(tmp_path)
+    assert story.intro == "Intro."
+    assert story.steps["data"].startswith("Rows.")
+    assert "## not a heading\n```\n## still code\n````" in story.steps["data"]
+    assert "> ## quoted, not a section" in story.steps["data"]
+    assert story.steps["results"] == "Good."
+    assert story.other == []
+
+
+def test_a_readme_that_is_not_utf8_is_one_located_problem(tmp_path: Path) -> None:
+    from portfolio.errors import MetadataError
+
+    (tmp_path / "README.md").write_bytes("# T\n\n## Data\n\nCaf\xe9.\n".encode("latin-1"))
+    with pytest.raises(MetadataError) as caught:
+        narrative.read(tmp_path)
+    [problem] = caught.value.problems
+    assert (problem.line, problem.column) == (5, 4)
+    assert problem.message.startswith("not UTF-8 text")

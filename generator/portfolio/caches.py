@@ -6,10 +6,21 @@ the folder costs speed, never correctness. ``PORTFOLIO_CACHE_DIR`` moves it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import tempfile
+import time
 from pathlib import Path
 
 import jinja2
+
+CACHE_FROM = 1024 * 1024  # smaller files are hashed each time: cheaper than a lookup's risk
+MAX_DIGESTS = 10_000
+# A file changed again within its file system's timestamp granularity keeps the same
+# (mtime, ctime) and looks unchanged (Git's "racy clean" entries): a digest is only kept
+# when the file was last changed this long before it was read.
+RACY_MARGIN_NS = 2_000_000_000
 
 
 def user_cache_dir() -> Path:
@@ -36,3 +47,66 @@ def template_bytecode(name: str) -> jinja2.BytecodeCache | None:
     if not os.access(folder, os.W_OK):
         return None
     return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+class Digests:
+    """SHA-256 of files, streamed in chunks; the digests of large files are remembered by
+    (device, inode, size, mtime_ns, ctime_ns), so a 2 GB data file is read once, not on
+    every build, no-op build and ``status``. Writing a file changes its ctime, which no
+    tool can set back, so a remembered digest is never stale."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or user_cache_dir() / "digests.json"
+        self._entries: dict[str, str] | None = None
+        self._changed = False
+
+    def sha256(self, path: Path) -> str:
+        """The hex SHA-256 of ``path``'s content."""
+        before = path.stat()
+        key = _stat_key(before)
+        cached = before.st_size >= CACHE_FROM
+        if cached and key in self._loaded():
+            return self._loaded()[key]
+        started = time.time_ns()
+        with path.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        after = path.stat()
+        if cached and _stat_key(after) == key and \
+                max(after.st_mtime_ns, after.st_ctime_ns) < started - RACY_MARGIN_NS:
+            self._loaded()[key] = digest
+            self._changed = True
+        return digest
+
+    def save(self) -> None:
+        """Write the remembered digests (the newest :data:`MAX_DIGESTS`), atomically; a
+        cache that cannot be written costs speed only."""
+        if not self._changed or self._entries is None:
+            return
+        entries = dict(list(self._entries.items())[-MAX_DIGESTS:])
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".digests-", dir=self.path.parent)
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(entries, fh)
+            Path(tmp).replace(self.path)
+        except OSError:
+            Path(tmp).unlink(missing_ok=True)
+            return
+        self._changed = False
+
+    def _loaded(self) -> dict[str, str]:
+        if self._entries is None:
+            try:
+                raw = json.loads(self.path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                raw = {}
+            self._entries = {k: v for k, v in raw.items() if isinstance(v, str)} \
+                if isinstance(raw, dict) else {}
+        return self._entries
+
+
+def _stat_key(st: os.stat_result) -> str:
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"

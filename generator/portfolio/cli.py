@@ -40,6 +40,7 @@ def cli() -> None:
 def check(root: str | None) -> None:
     """Validate every project.yaml and mkdocs.yml, without training."""
     ws = _workspace(root)
+    discover.check_layout(ws)
     projects = discover.discover(ws)
     _validate(ws)
     click.echo(f"{len(projects)} project(s) OK: {', '.join(p.slug for p in projects) or 'none'}")
@@ -62,6 +63,9 @@ def _run_stale(ws: Workspace, slugs: tuple[str, ...], jobs: int | None, force: b
     projects = discover.discover(ws, list(slugs) or None)
     decisions = [plan.decide(ws, p) for p in projects]
     todo = [d for d in decisions if force or smoke or d.must_run]
+    if todo:  # before anything starts: a run that cannot be kept must not begin
+        discover.check_writable([ws.results_dir, *(ws.results_for(d.state.project.slug)
+                                                   for d in todo)])
     worker = (_warm_worker(ws, discover.discover(ws) if slugs else projects)
               if todo and use_warm else None)
     reporter = Reporter()
@@ -99,6 +103,7 @@ def _exclusive(ws: Workspace) -> Iterator[None]:
     it when its process dies, so a killed build never leaves a lock that blocks the next."""
     import fcntl
 
+    discover.check_layout(ws)
     ws.build_dir.mkdir(parents=True, exist_ok=True)
     with (ws.build_dir / "build.lock").open("a+") as fh:
         try:
@@ -200,6 +205,7 @@ def status(root: str | None) -> None:
     from rich.table import Table
 
     ws = _workspace(root)
+    discover.check_layout(ws)
     table = Table(title_justify="left")
     for column in ("project", "state", "headline", "last run", "duration", "why"):
         table.add_column(column, overflow="fold")
@@ -241,6 +247,7 @@ def stop() -> None:
 def serve(root: str | None, port: int) -> None:
     """Render from results/ and serve a live preview on 127.0.0.1."""
     ws = _workspace(root)
+    discover.check_layout(ws)
     states = [plan.state_of(ws, p) for p in discover.discover(ws)]
     config, previews = render.render(ws, states)
     previews.finish(config.parent / "docs")

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
+from portfolio import yamlpos
 from portfolio.errors import ConfigError
 
 
@@ -37,23 +39,25 @@ class Profile(BaseModel):
 
 
 def load_mkdocs_yml(path: Path) -> dict[str, Any]:
-    """Read ``mkdocs.yml`` with MkDocs' own loader (it knows ``!ENV`` and ``!!python/name``)."""
+    """Read ``mkdocs.yml`` with MkDocs' own tags (``!ENV``, ``!!python/name``), through the
+    same bounded, located reader as every other YAML file."""
     if not path.is_file():
         raise ConfigError(f"{path}: not found; a portfolio needs an mkdocs.yml at its root")
-    import yaml
-    from mkdocs.utils.yaml import get_yaml_loader
-
     try:
-        with path.open(encoding="utf-8") as fh:
-            data = yaml.load(fh, Loader=get_yaml_loader())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+        data = yamlpos.load_file(path, mkdocs_loader()).data
+    except yamlpos.YAMLSyntaxError as exc:
+        raise ConfigError(f"{path}:{exc.position.line}:{exc.position.column}: "
+                          f"{exc.message}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1:1: expected a mapping of settings")
     return data
+
+
+def mkdocs_loader() -> type[yaml.SafeLoader]:
+    """MkDocs' YAML loader class: it knows ``!ENV`` and ``!!python/name``."""
+    from mkdocs.utils.yaml import get_yaml_loader
+
+    return get_yaml_loader()
 
 
 def profile_of(config: dict[str, Any], path: Path) -> Profile:
@@ -62,13 +66,7 @@ def profile_of(config: dict[str, Any], path: Path) -> Profile:
         return Profile.model_validate(raw)
     except ValidationError as exc:
         error = exc.errors()[0]
-        key = ".".join(["extra", "portfolio", *map(str, error["loc"])])
-        raise ConfigError(f"{path}:{_line_of(path, str(error['loc'][-1]))}: {key}: "
+        keys = ("extra", "portfolio", *error["loc"])
+        pos = yamlpos.position_of(path, keys, mkdocs_loader())
+        raise ConfigError(f"{path}:{pos.line}: {'.'.join(map(str, keys))}: "
                           f"{error['msg'].lower()}") from None
-
-
-def _line_of(path: Path, key: str) -> int:
-    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if text.strip().startswith(f"{key}:"):
-            return number
-    return 1

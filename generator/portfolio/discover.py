@@ -7,13 +7,17 @@ user fixes all their typos in one pass, the way ``mkdocs build`` reports config.
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
-from portfolio import schema
-from portfolio.errors import MetadataError, Problem, ProjectNotFound
+from portfolio import schema, yamlpos
+from portfolio.errors import MetadataError, Problem, ProjectNotFound, ResultsError, display
 from portfolio.model import Project, Workspace
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# A slug names folders and files (``results/.run-<slug>-xxxxxxxx``, ``site/projects/<slug>/``)
+# and URLs; 100 characters keeps every derived name far below the 255 bytes a file name has.
+MAX_SLUG = 100
 
 
 def discover(workspace: Workspace, only: list[str] | None = None) -> list[Project]:
@@ -30,6 +34,11 @@ def discover(workspace: Workspace, only: list[str] | None = None) -> list[Projec
             problems.append(Problem(meta_file, 1, 1, "", (
                 f"folder name '{folder.name}' is not a valid slug: use lower-case letters, "
                 "digits, '-' and '_'")))
+            continue
+        if len(folder.name) > MAX_SLUG:
+            problems.append(Problem(meta_file, 1, 1, "", (
+                f"folder name is {len(folder.name)} characters long; a slug names folders, "
+                f"files and URLs and may have at most {MAX_SLUG}: rename the folder")))
             continue
         meta, found = schema.parse(meta_file)
         problems.extend(found)
@@ -74,20 +83,43 @@ def _check_paths(project: Project) -> list[Problem]:
     no symlink out) and exist."""
     problems = []
     folder = project.folder.resolve()
-    for key, value in [("script", project.meta.script), *(("data", d) for d in project.meta.data)]:
-        line = _line_of(project.metadata_file, key)
+    entries: list[tuple[tuple[str | int, ...], str]] = [
+        (("script",), project.meta.script),
+        *((("data", index), value) for index, value in enumerate(project.meta.data))]
+    for keys, value in entries:
+        pos = yamlpos.position_of(project.metadata_file, keys)
+        key = schema.dotted(keys)
         target = (project.folder / value).resolve()
         if Path(value).is_absolute() or not target.is_relative_to(folder):
-            problems.append(Problem(project.metadata_file, line, 1, key,
+            problems.append(Problem(project.metadata_file, pos.line, pos.column, key,
                                     f"'{value}' points outside the project folder"))
-        elif not target.exists() or (key == "script" and not target.is_file()):
-            problems.append(Problem(project.metadata_file, line, 1, key,
+        elif not target.exists() or (keys == ("script",) and not target.is_file()):
+            problems.append(Problem(project.metadata_file, pos.line, pos.column, key,
                                     f"'{value}' does not exist in {project.folder.name}/"))
     return problems
 
 
-def _line_of(meta_file: Path, key: str) -> int:
-    for number, text in enumerate(meta_file.read_text(encoding="utf-8").splitlines(), 1):
-        if text.startswith(f"{key}:"):
-            return number
-    return 1
+def check_layout(workspace: Workspace) -> None:
+    """The folders portfolio writes must be folders: a file named ``results``, ``.build``
+    or ``site`` is reported by name before anything is read, run or written."""
+    purposes = {workspace.results_dir: "each project's last results",
+                workspace.build_dir: "the generated pages", workspace.site_dir: "the built site"}
+    wrong = [f"{display(folder)}: is a file, but portfolio keeps {purpose} in a folder of "
+             "that name; move or delete the file" for folder, purpose in purposes.items()
+             if folder.exists() and not folder.is_dir()]
+    if wrong:
+        raise ResultsError("\n".join(wrong))
+
+
+def check_writable(folders: list[Path]) -> None:
+    """Each existing folder can take a new entry (a read-only ``results/``, a read-only
+    file system): checked before any run starts, so nothing is half-written."""
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        try:
+            Path(tempfile.mkdtemp(prefix=".portfolio-write-test-", dir=folder)).rmdir()
+        except OSError as exc:
+            raise ResultsError(
+                f"{display(folder)}/: cannot write there ({exc.strerror}); portfolio writes "
+                "each run's results in it: make it writable and build again") from None

@@ -32,11 +32,11 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{_display(self.file)}:{self.line}:{self.column}"
+        where = f"{display(self.file)}:{self.line}:{self.column}"
         return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
 
 
-def _display(path: Path) -> str:
+def display(path: Path) -> str:
     """Show paths relative to the working directory when they are inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -60,6 +60,11 @@ class MetadataError(InputError):
 
 class ConfigError(InputError):
     """A problem with ``mkdocs.yml`` or the repository layout."""
+
+
+class ResultsError(InputError):
+    """A ``results/`` (or ``.build/``, ``site/``) path that cannot be read or written as it
+    is: named, with what to do, before anything runs, so the last good results stay."""
 
 
 class ProjectNotFound(InputError):

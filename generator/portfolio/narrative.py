@@ -5,6 +5,8 @@ HTML); every other field on a page is escaped. A ``## Data`` section in the READ
 under the page's Data step, a ``## Tuning`` one under Improve results, and a section
 that matches no step is kept, after the results, under its own heading. The README's
 ``###`` sub-headings stay ``###``: under the page's ``##`` steps they keep their level.
+Headings are found by a CommonMark parser (markdown-it-py), so setext headings
+(``Data`` over ``----``) count and nothing inside a code fence, however nested, does.
 """
 
 from __future__ import annotations
@@ -12,6 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+from portfolio import yamlpos
+from portfolio.errors import MetadataError, Problem
 
 STEPS = ("problem", "data", "evaluate", "improve", "results", "limitations")
 _KEYWORDS = {
@@ -22,7 +29,6 @@ _KEYWORDS = {
     "results": ("result", "present", "conclusion", "discussion", "finding", "performance"),
     "limitations": ("limitation", "caveat", "risk", "bias", "future"),
 }
-_HEADING = re.compile(r"^(#{1,2})\s+(.+?)\s*#*\s*$")
 
 
 @dataclass
@@ -46,25 +52,21 @@ def read(folder: Path) -> Narrative:
     narrative = Narrative()
     if not path.is_file():
         return narrative
-    current: str | None = None
-    chunks: dict[str | None, list[str]] = {None: []}
-    order: list[str] = []
-    fenced = False
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.lstrip().startswith(("```", "~~~")):
-            fenced = not fenced
-        match = None if fenced else _HEADING.match(line)
-        if match and match[1] == "#" and current is None and not "".join(chunks[None]).strip():
-            continue  # the README's own title
-        if match:
-            current = match[2]
-            order.append(current)
-            chunks[current] = []
-            continue
-        chunks[current].append(line)
-    narrative.intro = "\n".join(chunks[None]).strip()
-    for heading in order:
-        body = "\n".join(chunks[heading]).strip()
+    text = _text(path)
+    lines = text.splitlines()
+    # Top-level h1 and h2 headings (not in a quote or a list): (first line, line after, text).
+    tokens = MarkdownIt("commonmark").parse(text)
+    headings = [(token.map[0], token.map[1], tokens[index + 1].content, token.tag)
+                for index, token in enumerate(tokens)
+                if token.type == "heading_open" and token.level == 0 and token.map
+                and token.tag in ("h1", "h2")]
+    intro = 0
+    if headings and headings[0][3] == "h1" and not "\n".join(lines[:headings[0][0]]).strip():
+        intro = headings.pop(0)[1]  # the README's own title
+    starts = [start for start, *_ in headings] + [len(lines)]
+    narrative.intro = "\n".join(lines[intro:starts[0]]).strip()
+    for (_, after, heading, _), end in zip(headings, starts[1:], strict=True):
+        body = "\n".join(lines[after:end]).strip()
         step = step_of(heading)
         if step and not narrative.steps[step]:
             narrative.steps[step] = body
@@ -73,3 +75,12 @@ def read(folder: Path) -> Narrative:
         else:
             narrative.other.append((heading, body))
     return narrative
+
+
+def _text(path: Path) -> str:
+    """The README's text; one located problem if it is not UTF-8 or is too big to be one."""
+    try:
+        return yamlpos.read(path)
+    except yamlpos.YAMLSyntaxError as exc:
+        pos = exc.position
+        raise MetadataError([Problem(path, pos.line, pos.column, "", exc.message)]) from None

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from portfolio import caches
+from portfolio.errors import ResultsError, display
 from portfolio.model import RESULTS_FORMAT, Project, ProjectState, RunResult, Workspace
 
 # The libraries whose versions change numbers; tensorflow may be installed as tensorflow-cpu.
@@ -28,7 +32,6 @@ LIBRARIES = {
     "numpy": ("numpy",),
 }
 REPO_PREFIX = "<repo>/"  # marks a repository module, outside the project folder, in Inputs
-_SKIP_DIRS = {"__pycache__", "results", "site", ".build"}
 
 
 def library_versions() -> dict[str, str]:
@@ -76,47 +79,82 @@ def _sha(text: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _ignored(workspace_root: Path, project: Project) -> Callable[[str], bool]:
-    """A matcher for the repository's and the project's ``.gitignore`` patterns."""
+# Folders that are never a project's own work: caches, outputs, virtual environments and
+# installed packages (a project's .venv holds PyTorch whether or not its script uses it).
+_SKIP_DIRS = {"__pycache__", "results", "site", ".build", "venv", "node_modules",
+              "site-packages"}
+
+
+def _ignored(workspace_root: Path, folder: Path) -> Callable[[str], bool]:
+    """A matcher for the repository's and the project's ``.gitignore`` patterns, given a
+    path relative to the project folder (a folder's with a trailing ``/``)."""
     import pathspec
 
     lines: list[str] = []
-    for ignore in (workspace_root / ".gitignore", project.folder / ".gitignore"):
+    for ignore in (workspace_root / ".gitignore", folder / ".gitignore"):
         if ignore.is_file():
-            lines += ignore.read_text(encoding="utf-8").splitlines()
+            lines += ignore.read_text(encoding="utf-8", errors="replace").splitlines()
     spec = pathspec.GitIgnoreSpec.from_lines(lines)
-    prefix = project.folder.resolve().relative_to(workspace_root.resolve()).as_posix() \
-        if project.folder.resolve().is_relative_to(workspace_root.resolve()) else ""
+    prefix = folder.resolve().relative_to(workspace_root.resolve()).as_posix() \
+        if folder.resolve().is_relative_to(workspace_root.resolve()) else ""
     return lambda rel: spec.match_file(f"{prefix}/{rel}" if prefix else rel)
 
 
-def project_files(project: Project, root: Path, outputs: list[str] = ()) -> list[Path]:
-    """The files whose content a run depends on: everything in the project folder except
-    hidden files, caches, git-ignored files (unless declared as ``data``), project.yaml (its
-    training fields are hashed separately), the README narrative, and files the last run
-    wrote there itself (a script that saves its model beside itself must not go stale)."""
-    skip = {"project.yaml", "README.md", *outputs}  # the narrative is presentation only
-    ignored = _ignored(root, project)
-    declared = {(project.folder / d).resolve() for d in project.meta.data}
+def source_files(folder: Path, root: Path, declared: list[str] = ()) -> list[Path]:
+    """The project's own files, sorted: what its inputs hash covers and what the home page
+    reads its libraries from. Hidden files and folders, caches, outputs, virtual
+    environments, installed packages and git-ignored paths are left out (``declared`` data
+    paths are kept even when git-ignored), and ignored folders are never entered. Only
+    regular files: a FIFO, a device or a dangling symlink is skipped, since opening one
+    would block or fail."""
+    ignored = _ignored(root, folder)
+    wanted = [os.path.normpath(d).replace(os.sep, "/") for d in declared]
+
+    def is_declared(rel: str) -> bool:
+        return any(rel == d or rel.startswith(f"{d}/") for d in wanted)
+
+    def holds_declared(rel: str) -> bool:
+        return any(d.startswith(f"{rel}/") for d in wanted) or is_declared(rel)
+
     found = []
-    for path in sorted(project.folder.rglob("*")):
-        rel = path.relative_to(project.folder)
-        if any(part.startswith(".") or part in _SKIP_DIRS for part in rel.parts):
-            continue
-        if not path.is_file() or rel.as_posix() in skip or path.suffix == ".pyc":
-            continue
-        is_declared = any(path.resolve().is_relative_to(d) for d in declared)
-        if ignored(rel.as_posix()) and not is_declared:
-            continue
-        found.append(path)
-    return found
+    for top, dirs, files in os.walk(folder):
+        base = Path(top).relative_to(folder).as_posix()
+        base = "" if base == "." else f"{base}/"
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
+                   and (not ignored(f"{base}{d}/") or holds_declared(f"{base}{d}"))]
+        for name in files:
+            rel = f"{base}{name}"
+            if name.startswith(".") or (ignored(rel) and not is_declared(rel)):
+                continue
+            try:
+                regular = stat.S_ISREG((folder / rel).stat().st_mode)
+            except OSError:  # a dangling symlink, a symlink loop
+                continue
+            if regular:
+                found.append(folder / rel)
+    return sorted(found)
+
+
+def project_files(project: Project, root: Path, outputs: list[str] = ()) -> list[Path]:
+    """The files whose content a run depends on: the project's :func:`source_files`, with
+    its declared ``data``, less project.yaml (its training fields are hashed separately),
+    the README narrative, compiled ``.pyc`` files, and files the last run wrote there itself
+    (a script that saves its model beside itself must not go stale)."""
+    skip = {"project.yaml", "README.md", *outputs}  # the narrative is presentation only
+    return [path for path in source_files(project.folder, root, list(project.meta.data))
+            if path.relative_to(project.folder).as_posix() not in skip
+            and path.suffix != ".pyc"]
 
 
 def file_hashes(project: Project, root: Path, outputs: list[str] = ()) -> dict[str, str]:
-    return {
-        p.relative_to(project.folder).as_posix(): _sha(p.read_bytes())
-        for p in project_files(project, root, outputs)
-    }
+    """The SHA-256 of each of :func:`project_files`, streamed (a large data file is never
+    held in memory) and remembered for large files (:class:`caches.Digests`)."""
+    digests = caches.Digests()
+    try:
+        return {p.relative_to(project.folder).as_posix(): digests.sha256(p)
+                for p in project_files(project, root, outputs)}
+    finally:
+        digests.save()
 
 
 def local_module_hashes(root: Path, modules: list[str]) -> dict[str, str]:
@@ -163,8 +201,47 @@ def outputs_to_handle(root: Path, project: Project, outputs: list[str]) -> list[
 
 
 def state_of(workspace: Workspace, project: Project) -> ProjectState:
+    """The project's last good run and its failure, as ``results/<slug>/`` holds them; raise
+    :class:`ResultsError`, naming the file, when they cannot be read (results are committed,
+    so a merge can leave conflict markers in them)."""
     folder = workspace.results_for(project.slug)
-    return ProjectState(project, RunResult.load(folder), RunResult.load(folder / "failed"))
+    return ProjectState(project, _load(folder), _load(folder / "failed"))
+
+
+def _load(folder: Path) -> RunResult | None:
+    if folder.exists() and not folder.is_dir():
+        raise ResultsError(f"{display(folder)}: is a file, but portfolio keeps a project's "
+                           "results in a folder of that name; move or delete the file")
+    try:
+        return RunResult.load(folder)
+    except (OSError, ValueError) as exc:
+        raise ResultsError(_unreadable(folder, exc)) from None
+
+
+def _unreadable(folder: Path, error: Exception) -> str:
+    """Which file of a results folder is unreadable, where, and what to do about it."""
+    remedy = (f"fix it, or delete {display(folder)}/ to run the project again "
+              "(its other results are kept until then)")
+    for name in ("run.json", "metrics.json"):
+        path = folder / name
+        try:
+            text = path.read_text(encoding="utf-8")
+            json.loads(text)
+        except FileNotFoundError:
+            continue
+        except UnicodeDecodeError:
+            return f"{display(path)}: not UTF-8 text; {remedy}"
+        except OSError as exc:
+            return f"{display(path)}: cannot be read ({exc.strerror}); {remedy}"
+        except json.JSONDecodeError as exc:
+            marker = next((n for n, line in enumerate(text.splitlines(), 1)
+                           if line.startswith(("<<<<<<<", "=======", ">>>>>>>"))), None)
+            if marker:
+                return (f"{display(path)}:{marker}:1: an unresolved merge conflict (a "
+                        f"'<<<<<<<' marker); keep one side and delete the markers, or "
+                        f"delete {display(folder)}/ to run the project again")
+            return f"{display(path)}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}; {remedy}"
+    return f"{display(folder)}: cannot be read ({error}); {remedy}"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 
 from portfolio import yamlpos
 from portfolio.errors import Problem
@@ -20,6 +20,7 @@ from portfolio.errors import Problem
 SCHEMA_VERSION = 1
 DEFAULT_TIMEOUT_S = 30 * 60
 DEFAULT_SEED = 42
+MAX_SEED = 2**32 - 1  # NumPy's legacy seeding takes 0 to 2**32 - 1; more fails in the run
 
 
 class Task(StrEnum):
@@ -75,13 +76,20 @@ class ProjectMeta(_Strict):
     tags: list[StrictStr] = Field(default_factory=list)
     limitations: list[StrictStr] = Field(default_factory=list)
     timeout: Annotated[float, Field(gt=0)] = DEFAULT_TIMEOUT_S
-    seed: int = DEFAULT_SEED
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = DEFAULT_SEED
     publish_model: bool = True  # false: keep the model off the site (size, licence)
     model_url: StrictStr | None = None  # where the model lives instead, when not published
     exclusive: bool = False  # run alone, with every core, never beside another project
     data: list[StrictStr] = Field(default_factory=list)  # data files hashed even if git-ignored
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("title")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
 
     def training_fields(self) -> dict[str, Any]:
         """The fields that change what a run produces (presentation-only ones excluded)."""
@@ -99,16 +107,14 @@ _KEYS_AT: dict[tuple[str, ...], list[str]] = {
 
 def parse(path: Path, text: str | None = None) -> tuple[ProjectMeta | None, list[Problem]]:
     """Validate one ``project.yaml``; return the metadata or every problem found."""
-    if text is None:
-        text = path.read_text(encoding="utf-8")
     try:
-        doc = yamlpos.load(text)
+        doc = yamlpos.load(yamlpos.read(path) if text is None else text)
     except yamlpos.YAMLSyntaxError as exc:
         pos = exc.position
-        return None, [Problem(path, pos.line, pos.column, "", f"invalid YAML: {exc.message}")]
+        return None, [Problem(path, pos.line, pos.column, "", exc.message)]
 
     problems = [
-        Problem(path, pos.line, pos.column, _dotted(key_path), "duplicate key")
+        Problem(path, pos.line, pos.column, dotted(key_path), "duplicate key")
         for key_path, pos in doc.duplicates
     ]
     data = doc.data
@@ -123,12 +129,13 @@ def parse(path: Path, text: str | None = None) -> tuple[ProjectMeta | None, list
         for error in exc.errors():
             loc = tuple(error["loc"])
             pos = doc.where(loc)
-            problems.append(Problem(path, pos.line, pos.column, _dotted(loc), _message(error)))
+            problems.append(Problem(path, pos.line, pos.column, dotted(loc), _message(error)))
         return None, sorted(problems, key=lambda p: (p.line, p.column))
     return (None, problems) if problems else (meta, [])
 
 
-def _dotted(loc: tuple[str | int, ...]) -> str:
+def dotted(loc: tuple[str | int, ...]) -> str:
+    """``("baselines", 0, "value")`` → ``baselines[0].value``."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -144,6 +151,12 @@ def _message(error: dict[str, Any]) -> str:
         close = difflib.get_close_matches(str(loc[-1]), _KEYS_AT.get(level, []), n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"unknown key{hint}"
+    if kind in ("greater_than_equal", "less_than_equal") and loc == ("seed",):
+        return f"expected a whole number from 0 to {MAX_SEED} (2**32 - 1)"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    if kind == "string_too_short":
+        return "must not be blank"
     if kind in ("literal_error", "enum"):
         message = f"expected {ctx.get('expected', 'one of the allowed values')}"
         if kind == "enum" and isinstance(error.get("input"), str):

@@ -13,7 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from portfolio import caches
+from portfolio import caches, yamlpos
+from portfolio.config import mkdocs_loader
 from portfolio.errors import ConfigError, SiteBuildError
 
 
@@ -88,10 +89,7 @@ def _located(user_config: Path, message: str) -> str:
     if not match:
         return f"{user_config}: {message}"
     key, detail = match[1], match[2]
-    top = key.split(".")[0]
-    line = next((n for n, text in enumerate(
-        user_config.read_text(encoding="utf-8").splitlines(), 1) if text.startswith(f"{top}:")),
-        1)
+    line = yamlpos.position_of(user_config, tuple(key.split(".")), mkdocs_loader()).line
     return f"{user_config}:{line}: {key}: {detail}"
 
 

@@ -422,13 +422,17 @@ _LIBRARIES = {"keras": "Keras", "tensorflow": "TensorFlow", "sklearn": "scikit-l
               "scipy": "SciPy", "transformers": "Transformers"}
 
 
-def libraries_of(folder: Path) -> list[str]:
+def libraries_of(folder: Path, root: Path | None = None) -> list[str]:
     """The libraries a project's own code imports (read from its source, not from what
-    happened to be loaded: scikit-learn loads SciPy, which no reader would credit)."""
+    happened to be loaded: scikit-learn loads SciPy, which no reader would credit). Its own
+    code is what its inputs hash covers: never a ``.venv`` or git-ignored folder in it."""
     import ast
 
+    from portfolio.plan import source_files
+
     found: list[str] = []
-    for path in sorted(folder.rglob("*.py")):
+    root = folder.parent.parent if root is None else root  # <root>/projects/<slug>
+    for path in (p for p in source_files(folder, root) if p.suffix == ".py"):
         try:
             tree = ast.parse(path.read_text(encoding="utf-8"))
         except (SyntaxError, UnicodeDecodeError):
