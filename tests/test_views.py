@@ -63,10 +63,13 @@ def test_a_declared_baseline_equal_to_the_computed_one_is_shown_once(tmp_path: P
     meta = ProjectMeta(title="t", baselines=[
         {"name": "Persistence forecast", "value": 32.9, "source": "printed"},
         {"name": "Linear model", "value": 19.7, "source": "printed"}])
+    logged = [{"name": "persistence", "value": 32.9, "source": "printed by the script",
+               "metric": "rmse"}]
     run = {"status": "ok", "results": [{"name": "rmse", "value": 17.7, "split": "test",
                                         "judged": True}],
            "trivial_baseline": {"name": "Persistence forecast", "estimator": "last value",
-                                "source": "computed", "metrics": {"rmse": 32.898}}}
+                                "source": "computed", "metrics": {"rmse": 32.898}},
+           "baselines": logged}
     state = ProjectState(Project("t", tmp_path, meta),
                          RunResult(tmp_path, run, {"rmse": 17.7}), None)
     view = project_view(state)
