@@ -130,7 +130,48 @@ SKLEARN_TRAINING_ONLY = textwrap.dedent('''
     print("accuracy", accuracy_score(y, model.predict(X)))
 ''')
 
-SCRIPTS = {"training-only": TRAINING_ONLY, "index-split": INDEX_SPLIT, "windows": WINDOWS,
+# The airline-passengers LSTM tutorial: scaled series, look-back windows, predictions
+# inverse-transformed, RMSE computed with math.sqrt and printed with its unit after it.
+AIRLINE = textwrap.dedent('''
+    import math
+    import numpy as np
+    import keras
+    from sklearn.metrics import mean_squared_error
+    from sklearn.preprocessing import MinMaxScaler
+
+    def create_dataset(dataset, look_back=1):
+        dataX, dataY = [], []
+        for i in range(len(dataset) - look_back - 1):
+            dataX.append(dataset[i:(i + look_back), 0])
+            dataY.append(dataset[i + look_back, 0])
+        return np.array(dataX), np.array(dataY)
+
+    t = np.arange(144)
+    dataset = (120 + 2 * t + 40 * np.sin(2 * np.pi * t / 12)).astype("float32").reshape(-1, 1)
+    scaler = MinMaxScaler(feature_range=(0, 1))
+    dataset = scaler.fit_transform(dataset)
+    train_size = int(len(dataset) * 0.67)
+    train, test = dataset[0:train_size, :], dataset[train_size:len(dataset), :]
+    trainX, trainY = create_dataset(train, 1)
+    testX, testY = create_dataset(test, 1)
+    trainX = np.reshape(trainX, (trainX.shape[0], 1, trainX.shape[1]))
+    testX = np.reshape(testX, (testX.shape[0], 1, testX.shape[1]))
+    model = keras.Sequential([keras.Input((1, 1)), keras.layers.LSTM(4), keras.layers.Dense(1)])
+    model.compile(loss="mean_squared_error", optimizer="adam")
+    model.fit(trainX, trainY, epochs=2, batch_size=1, verbose=2)
+    trainPredict = model.predict(trainX)
+    testPredict = model.predict(testX)
+    trainPredict = scaler.inverse_transform(trainPredict)
+    trainY = scaler.inverse_transform([trainY])
+    testPredict = scaler.inverse_transform(testPredict)
+    testY = scaler.inverse_transform([testY])
+    trainScore = math.sqrt(mean_squared_error(trainY[0], trainPredict[:, 0]))
+    print('Train Score: %.2f RMSE' % (trainScore))
+    testScore = math.sqrt(mean_squared_error(testY[0], testPredict[:, 0]))
+    print('Test Score: %.2f RMSE' % (testScore))
+''')
+
+SCRIPTS = {"airline": AIRLINE, "training-only": TRAINING_ONLY, "index-split": INDEX_SPLIT, "windows": WINDOWS,
            "comparison": COMPARISON, "report-only": REPORT_ONLY,
            "sklearn-training-only": SKLEARN_TRAINING_ONLY}
 
@@ -230,6 +271,28 @@ def test_a_forecast_on_windows_is_compared_with_persistence(honest: Path) -> Non
     assert {b["kind"] for b in run["trivial_baselines"]} == {"persistence", "mean"}
     text = page(honest, "windows")
     assert "rmse on held-out data" in text and "Persistence forecast" in text
+
+
+# -- pattern 2 with pattern 7: a printed RMSE of inverse-transformed predictions -----------
+@pytest.mark.slow
+def test_the_airline_tutorials_printed_rmse_is_its_held_out_headline(honest: Path) -> None:
+    run = record(honest, "airline")
+    log = (honest / "results" / "airline" / "log.txt").read_text()
+    printed = {label: float(log.split(f"{label} Score: ")[1].split()[0])
+               for label in ("Train", "Test")}
+    hooked = [r for r in run["results"] if r["source"] == "sklearn.metrics.mean_squared_error"]
+    assert [(r["split"], r["model"]) for r in hooked] == [("train", "sequential"),
+                                                         ("test", "sequential")]
+    found = metrics(honest, "airline")
+    assert found["rmse"] == pytest.approx(printed["Test"], abs=0.006)
+    [split] = run["splits"]
+    assert (split["kind"], split["train_size"], split["test_size"]) == ("arrays", 94, 46)
+    baseline = run["trivial_baseline"]  # the training mean, in passengers, not scaled units
+    assert baseline["kind"] == "mean"
+    assert 50 < baseline["metrics"]["rmse"] < 200
+    text = page(honest, "airline")
+    assert f"{found['rmse']:.4g} rmse on held-out data" in text
+    assert "lower is better" in text and "higher is better" not in text
 
 
 # -- pattern 4: many scores, no single headline --------------------------------------------

@@ -259,6 +259,7 @@ def absorb(record: dict[str, Any], out: Path) -> None:
     results = record.setdefault("results", [])
     new, texts, placed = _sort_printed(record, _read_lines(lines))
     changed = _drop_placed(metrics, placed, results, record.get("logged_metrics") or {})
+    changed = _roots_of_printed_mse(results, metrics) or changed
     captured = {canonical(name) for name in metrics}
     added = {}
     for printed in new:
@@ -274,6 +275,26 @@ def absorb(record: dict[str, Any], out: Path) -> None:
         metrics_file.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     record["printed_metrics"] = sorted(added)
     record["printed_lines"] = texts[-_TEXT_LINES_KEPT:]
+
+
+def _roots_of_printed_mse(results: list[dict[str, Any]], metrics: dict[str, float]) -> bool:
+    """``print('Test Score: %.2f RMSE' % math.sqrt(mean_squared_error(...)))``: the hook
+    saw an MSE, the reader was shown its root. The root becomes a result of its own, on
+    the same data and model, so the page speaks the script's units."""
+    changed = False
+    for result in list(results):
+        if result.get("printed_name") != "rmse" or canonical(str(result.get("name"))) != "mse" \
+                or not isinstance(result.get("value"), int | float):
+            continue
+        root = {**result, "name": "rmse", "raw_name": "rmse",
+                "value": math.sqrt(max(result["value"], 0.0)),
+                "source": f"square root of {result.get('source')} (printed as RMSE)"}
+        root.pop("printed_name", None)
+        results.insert(results.index(result) + 1, root)
+        if result.get("judged"):
+            metrics["rmse"] = root["value"]
+            changed = True
+    return changed
 
 
 def _sort_printed(record: dict[str, Any], found: list[Printed]

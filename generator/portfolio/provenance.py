@@ -135,7 +135,7 @@ def windows_of(x: Any, y: Any) -> Any:
 
     last = xs.reshape(len(xs), -1)[:, -1].astype(np.float64)
     target = ys.reshape(len(ys), -1)
-    if target.shape[1] != 1 or xs.reshape(len(xs), -1).shape[1] < 2:
+    if target.shape[1] != 1:
         return None
     target = target[:, 0].astype(np.float64)
     if np.allclose(last[1:], target[:-1], rtol=1e-5, atol=1e-6):
@@ -190,6 +190,7 @@ class Scoring:
     y_pred: Any = None
     where: str | None = None
     persistence: Any = None  # last values of the scored windows, when they are windows
+    rescale: tuple[float, float] | None = None  # y = a·prediction + b: an inverse transform
 
 
 @dataclass
@@ -281,8 +282,11 @@ class Ledger:
             if per_row > 1:  # predict_proba or softmax rows: y_pred is their argmax
                 values = values.reshape(wanted.size, per_row).argmax(axis=1)
             values = np.asarray(values, dtype=np.float64)
-            if _same_up_to_scale(values, wanted) or _thresholded(values, wanted):
+            scale = _affine(values, wanted)
+            if scale is not None or _thresholded(values, wanted):
                 scoring.model, scoring.x, scoring.where = prediction.model, prediction.x, None
+                if scale is not None and scale != (1.0, 0.0):
+                    scoring.rescale = scale
                 return
 
     def place(self, scoring: Scoring) -> tuple[str, str]:
@@ -370,16 +374,19 @@ def _thresholded(probabilities: Any, labels: Any) -> bool:
     return bool(np.array_equal((probabilities > 0.5).astype(np.float64), labels))
 
 
-def _same_up_to_scale(a: Any, b: Any) -> bool:
-    """Equal, or equal after one affine map (a scaler's ``inverse_transform``)."""
+def _affine(a: Any, b: Any) -> tuple[float, float] | None:
+    """``(slope, intercept)`` when ``b`` equals ``a`` after one affine map (a scaler's
+    ``inverse_transform``); ``(1, 0)`` when they are equal; else None."""
     import numpy as np
 
     if a.shape != b.shape or not a.size:
-        return False
+        return None
     if np.array_equal(a, b):
-        return True
+        return 1.0, 0.0
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))) or np.ptp(a) == 0:
-        return False
+        return None
     slope, intercept = np.polyfit(a, b, 1)
     residual = b - (slope * a + intercept)
-    return bool(np.max(np.abs(residual)) <= 1e-4 * max(np.ptp(b), 1e-12))
+    if np.max(np.abs(residual)) <= 1e-4 * max(np.ptp(b), 1e-12):
+        return float(slope), float(intercept)
+    return None

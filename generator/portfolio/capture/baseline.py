@@ -61,10 +61,16 @@ def _derive_split(rec: Recorder) -> None:
                     and any(e.get("judged") for e in s.entries)), None)
     if training is None or scoring is None or training.y_values is None:
         return
+    y_train = training.y_values
+    if scoring.rescale is not None:
+        # The script scored inverse-transformed predictions: the model's training targets
+        # are in the scaled units, and the same map brings them back to the scored ones.
+        slope, intercept = scoring.rescale
+        y_train = y_train.astype(float) * slope + intercept
     index = len(rec.splits)
     rec.splits.append(_describe(index, training, scoring))
     rec.ledger.splits.append(SplitArrays(index, training.x, scoring.x, training.y, scoring.y,
-                                         training.y_values, scoring.y_values))
+                                         y_train, scoring.y_values))
     rec.ledger.index_splits()
     if training.persistence and scoring.persistence is not None \
             and scoring.y_values is not None:
