@@ -185,7 +185,7 @@ def outputs_to_handle(root: Path, project: Project, outputs: list[str]) -> list[
     neither ignores nor tracks: each is for the owner to add to .gitignore or commit."""
     import subprocess
 
-    ignored = _ignored(root, project)
+    ignored = _ignored(root, project.folder)
     present = [o for o in outputs if (project.folder / o).is_file() and not ignored(o)]
     if not present:
         return []
