@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from portfolio import leftovers, logs, warm
+from portfolio import leftovers, logs, swap, warm
 from portfolio.model import Project, RunResult, Workspace
 from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
 from portfolio.progress import Reporter, describe_epoch
@@ -378,7 +378,7 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -
     else:
         workspace.results_for(project.slug).mkdir(parents=True, exist_ok=True)
         target = workspace.results_for(project.slug) / "failed"
-    _replace(job.out, target)
+    swap.replace(job.out, target)  # a Ctrl-C keeps the old results or the new, whole
     return target
 
 
@@ -392,29 +392,10 @@ def tidy(workspace: Workspace) -> None:
         return
     for stale in results.glob(".run-*"):
         shutil.rmtree(stale, ignore_errors=True)
-    _finish_swaps(results)  # first: it may put a project's folder back
+    swap.finish(results)  # first: it may put a project's folder back
     for folder in results.iterdir():
         if folder.is_dir() and not folder.is_symlink():
-            _finish_swaps(folder)  # a project's failed/, or the scratch folder
-
-
-def _finish_swaps(folder: Path) -> None:
-    for stale in folder.glob(".old-*-*"):
-        name = stale.name.removeprefix(".old-").rsplit("-", 1)[0]
-        if (stale / "x").is_dir() and not (folder / name).exists():
-            (stale / "x").rename(folder / name)
-        shutil.rmtree(stale, ignore_errors=True)
-
-
-def _replace(source: Path, target: Path) -> None:
-    """Swap ``source`` in as ``target`` with renames, so a reader never sees half a run."""
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".old-{target.name}-", dir=target.parent))
-        target.rename(old / "x")
-    source.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+            swap.finish(folder)  # a project's failed/, or the scratch folder
 
 
 def run_projects(workspace: Workspace, decisions: list[Decision], jobs: int, smoke: bool,
