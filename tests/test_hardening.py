@@ -4,14 +4,18 @@ sanitised, matplotlibrc in warm runs, scripts that write into other projects' re
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, RUNNERS, make_project, portfolio_cli
 
 # A swap in a child process, where each rename (or the one exchange) is followed by a
 # Ctrl-C sent to itself: the interruption lands at a known point, every time.
@@ -59,3 +63,55 @@ def test_ctrl_c_during_the_swap_of_results_keeps_the_old_or_the_new_whole(
     assert (tmp_path / "slug" / "metrics.json").read_text() == "new"
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name != "slug")
     assert leftovers in ([], [".run-new"]), leftovers  # .run-* folders: removed by the build
+
+
+def small_portfolio(root: Path, slug: str = "quick") -> Path:
+    """The tiny portfolio's mkdocs.yml and profile, the site templates, one quick project."""
+    root.mkdir(parents=True)
+    for name in ("mkdocs.yml", "profile"):
+        source = REPO / "tests" / "fixtures" / "tiny" / name
+        if source.is_dir():
+            shutil.copytree(source, root / name)
+        else:
+            shutil.copyfile(source, root / name)
+    shutil.copytree(REPO / "site_templates", root / "site_templates")
+    make_project(root, slug, "import portfolio\nportfolio.log_metric('accuracy', 0.5)\n")
+    return root
+
+
+# ``portfolio build`` in a child whose MkDocs writes half a page, then gets Ctrl-C.
+_INTERRUPTED_SITE_BUILD = """
+import sys
+from pathlib import Path
+import mkdocs.commands.build
+from portfolio import cli
+
+def half_then_ctrl_c(config, **kwargs):
+    Path(config.site_dir).mkdir(parents=True, exist_ok=True)
+    (Path(config.site_dir) / "index.html").write_text("<html><body>half a pa")
+    raise KeyboardInterrupt
+
+mkdocs.commands.build.build = half_then_ctrl_c
+sys.argv = ["portfolio", "build"]
+cli.main()
+"""
+
+
+def test_ctrl_c_while_the_site_is_written_keeps_the_old_site_and_publish_refuses_a_partial_one(
+        tmp_path: Path) -> None:
+    from portfolio import publish
+
+    root = small_portfolio(tmp_path / "p")
+    assert portfolio_cli("build", "--no-warm", cwd=root).returncode == 0
+    before = (root / "site" / "index.html").read_text()
+    (root / "projects" / "quick" / "project.yaml").write_text("title: Renamed\n")
+    result = subprocess.run([sys.executable, "-c", _INTERRUPTED_SITE_BUILD], cwd=root,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 130, result.stderr
+    assert (root / "site" / "index.html").read_text() == before
+    assert (root / "site" / ".portfolio-complete").is_file()
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".site")) == []
+    # A site that never finished (an interrupted build of an older version, say).
+    (root / "site" / ".portfolio-complete").unlink()
+    with pytest.raises(publish.PublishError, match="not a finished build"):
+        publish.publish(root, root / "site", "origin", "gh-pages", "message")

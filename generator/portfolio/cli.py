@@ -113,6 +113,7 @@ def _exclusive(ws: Workspace) -> Iterator[None]:
         fh.write(str(os.getpid()))
         fh.flush()
         run.tidy(ws)  # what a build killed outright left half-done
+        site.tidy(ws.site_dir)
         # A closed terminal (SIGHUP) and SIGTERM stop a build the way Ctrl-C does.
         previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM,
                                                                      signal.SIGHUP)}
@@ -185,8 +186,8 @@ def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: boo
                                                                  smoke, use_warm)
         states = [plan.state_of(ws, p) for p in discover.discover(ws)]
         config, previews = render.render(ws, states, worker=worker)
-        built = site.build_if_changed(config, ws.site_dir, [ws.templates_dir, ws.mkdocs_yml])
-        previews.finish(ws.site_dir, config.parent / "docs")
+        built = site.build_if_changed(config, ws.site_dir, [ws.templates_dir, ws.mkdocs_yml],
+                                      then=lambda out: previews.finish(out, config.parent / "docs"))
     click.echo(f"site {'built' if built else 'unchanged'}: {ws.site_dir / 'index.html'}")
     if not keep_going:
         _fail_if_any(outcomes)

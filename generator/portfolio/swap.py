@@ -41,10 +41,11 @@ def replace(source: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def finish(folder: Path) -> None:
-    """Complete the swaps in ``folder`` that a kill stopped: a moved-away folder whose place
-    is empty goes back, the rest of ``.old-*`` is deleted. Call it where no swap runs."""
-    for stale in folder.glob(".old-*-*"):
+def finish(folder: Path, name: str = "*") -> None:
+    """Complete the swaps in ``folder`` (of ``name`` only, if given) that a kill stopped: a
+    moved-away folder whose place is empty goes back, the rest of ``.old-*`` is deleted.
+    Call it where no swap runs."""
+    for stale in folder.glob(f".old-{name}-*"):
         name = stale.name.removeprefix(".old-").rsplit("-", 1)[0]
         if (stale / "x").is_dir() and not (folder / name).exists():
             (stale / "x").rename(folder / name)
