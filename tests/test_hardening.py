@@ -115,3 +115,38 @@ def test_ctrl_c_while_the_site_is_written_keeps_the_old_site_and_publish_refuses
     (root / "site" / ".portfolio-complete").unlink()
     with pytest.raises(publish.PublishError, match="not a finished build"):
         publish.publish(root, root / "site", "origin", "gh-pages", "message")
+
+
+def wait_for(path: Path, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def pages(build_dir: Path) -> dict[str, tuple[int, int]]:
+    """Each generated page's identity and last write: any rewrite changes them."""
+    return {str(p.relative_to(build_dir)): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted((build_dir / "docs").rglob("*")) if p.is_file()}
+
+
+def test_check_during_a_build_leaves_the_build_pages_alone(tmp_path: Path) -> None:
+    root = small_portfolio(tmp_path / "p")
+    go = root / "go"
+    make_project(root, "waits", f"import os, time\nwhile not os.path.exists({str(go)!r}):\n"
+                 "    time.sleep(0.05)\nimport portfolio\nportfolio.log_metric('accuracy', 1)\n")
+    build = subprocess.Popen([sys.executable, "-m", "portfolio", "build", "--no-warm"],
+                             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(root / ".build" / "mkdocs.yml")  # validated while the projects run
+        before = pages(root / ".build")
+        checked = portfolio_cli("check", cwd=root)
+        assert checked.returncode == 0, checked.stderr
+        assert "2 project(s) OK" in checked.stdout
+        assert pages(root / ".build") == before
+        assert [p.name for p in (root / ".build").iterdir() if p.name.startswith("check")] == []
+    finally:
+        go.touch()
+        _, err = build.communicate(timeout=300)
+    assert build.returncode == 0, err
+    assert "waits" in (root / "site" / "projects" / "waits" / "index.html").read_text()

@@ -41,17 +41,34 @@ def check(root: str | None) -> None:
     """Validate every project.yaml and mkdocs.yml, without training."""
     ws = _workspace(root)
     projects = discover.discover(ws)
-    _validate(ws)
+    with _own_build_dir(ws, "check") as out:  # a build may be running: its pages are its own
+        _validate(ws, out)
     click.echo(f"{len(projects)} project(s) OK: {', '.join(p.slug for p in projects) or 'none'}")
 
 
-def _validate(ws: Workspace) -> None:
+def _validate(ws: Workspace, out: Path | None = None) -> None:
     """Every input checked before anything runs: project.yaml files, mkdocs.yml, and the
     engine's reading of the derived config. Bad input stops here, with results/ untouched."""
     projects = discover.discover(ws)
-    site.check(render.render(ws, [plan.state_of(ws, p) for p in projects], previews=False)[0],
+    site.check(render.render(ws, [plan.state_of(ws, p) for p in projects], previews=False,
+                             out=out)[0],
                ws.mkdocs_yml.relative_to(Path.cwd()) if ws.mkdocs_yml.is_relative_to(Path.cwd())
                else ws.mkdocs_yml)
+
+
+@contextlib.contextmanager
+def _own_build_dir(ws: Workspace, command: str) -> Iterator[Path]:
+    """A private folder under ``.build/`` for the pages of ``check`` or ``serve``: they run
+    beside a build without touching the pages it is building from."""
+    import shutil
+    import tempfile
+
+    ws.build_dir.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix=f"{command}-", dir=ws.build_dir))
+    try:
+        yield out
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def _run_stale(ws: Workspace, slugs: tuple[str, ...], jobs: int | None, force: bool,
@@ -243,9 +260,10 @@ def serve(root: str | None, port: int) -> None:
     """Render from results/ and serve a live preview on 127.0.0.1."""
     ws = _workspace(root)
     states = [plan.state_of(ws, p) for p in discover.discover(ws)]
-    config, previews = render.render(ws, states)
-    previews.finish(config.parent / "docs")
-    site.serve(config, port=port)
+    with _own_build_dir(ws, "serve") as out:  # beside a build, never in its way
+        config, previews = render.render(ws, states, out=out)
+        previews.finish(config.parent / "docs")
+        site.serve(config, port=port)
 
 
 @cli.command()

@@ -116,14 +116,17 @@ def environment(templates: Path) -> jinja2.Environment:
 
 
 def render(workspace: Workspace, states: list[ProjectState], previews: bool = True,
-           worker: warm.Worker | None = None) -> tuple[Path, Pending]:
-    """Write ``.build/docs`` and ``.build/mkdocs.yml``; return the config's path and the
-    link-preview images, still being drawn in a child (``Pending.finish`` puts them in
-    place), so the site engine can run meanwhile. ``previews=False``: none (validation)."""
+           worker: warm.Worker | None = None, out: Path | None = None) -> tuple[Path, Pending]:
+    """Write ``.build/docs`` and ``.build/mkdocs.yml`` (or into ``out``: ``check`` and
+    ``serve`` use a folder of their own, so a build's pages are never theirs to replace);
+    return the config's path and the link-preview images, still being drawn in a child
+    (``Pending.finish`` puts them in place), so the site engine can run meanwhile.
+    ``previews=False``: none (validation)."""
     _require_templates(workspace.templates_dir)
     user_config = load_mkdocs_yml(workspace.mkdocs_yml)
     profile = profile_of(user_config, workspace.mkdocs_yml)
-    docs = workspace.build_dir / "docs"
+    out = out or workspace.build_dir
+    docs = out / "docs"
     if docs.exists():
         shutil.rmtree(docs)
     (docs / "assets").mkdir(parents=True)
@@ -154,8 +157,8 @@ def render(workspace: Workspace, states: list[ProjectState], previews: bool = Tr
     for asset in (CSS, JS):
         shutil.copyfile(workspace.templates_dir / asset, docs / asset)
 
-    config = workspace.build_dir / "mkdocs.yml"
-    derived = _derived_config(workspace, user_config, project_views, tags)
+    config = out / "mkdocs.yml"
+    derived = _derived_config(workspace, out, user_config, project_views, tags)
     _write(config, yaml.safe_dump(derived, sort_keys=False, allow_unicode=True))
     return config, pending
 
@@ -207,9 +210,8 @@ def _initials(name: str) -> str:
     return "".join(word[0] for word in name.split()[:2]).upper() or "?"
 
 
-def _derived_config(workspace: Workspace, user: dict[str, Any],
+def _derived_config(workspace: Workspace, build: Path, user: dict[str, Any],
                     project_views: list[views.ProjectView], tags: bool) -> dict[str, Any]:
-    build = workspace.build_dir
     nav: list[Any] = [{"Home": "index.md"}]
     if project_views:
         # The theme prints nav labels and page titles as they are: they must arrive escaped.
