@@ -150,3 +150,31 @@ def test_check_during_a_build_leaves_the_build_pages_alone(tmp_path: Path) -> No
         _, err = build.communicate(timeout=300)
     assert build.returncode == 0, err
     assert "waits" in (root / "site" / "projects" / "waits" / "index.html").read_text()
+
+
+def site_files_containing(site: Path, needle: bytes) -> list[str]:
+    return [str(p.relative_to(site)) for p in site.rglob("*")
+            if p.is_file() and needle in p.read_bytes()]
+
+
+def test_paths_in_a_crafted_run_json_never_copy_a_file_from_outside_its_results(
+        tmp_path: Path) -> None:
+    root = small_portfolio(tmp_path / "p")
+    assert portfolio_cli("build", "--no-warm", cwd=root).returncode == 0
+    (root / "secret.txt").write_text("TOPSECRET\n")
+    (root / ".gitignore").write_text("secret.txt\n")
+    results = root / "results" / "quick"
+    (results / "figures").mkdir(exist_ok=True)
+    (results / "figures" / "link.png").symlink_to(root / "secret.txt")
+    record = json.loads((results / "run.json").read_text())
+    record["figures"] = [
+        {"path": "../../secret.txt", "caption": "up and out"},
+        {"path": str(root / "secret.txt"), "caption": "absolute"},
+        {"path": "figures/link.png", "caption": "a symlink out"},
+        {"path": "run.json", "full_path": "../../secret.txt", "caption": "full size"}]
+    record["model"] = "../../secret.txt"
+    (results / "run.json").write_text(json.dumps(record))
+    built = portfolio_cli("build", "--no-run", cwd=root)
+    assert built.returncode == 0, built.stderr
+    assert site_files_containing(root / "site", b"TOPSECRET") == []
+    assert (root / "site" / "projects" / "quick" / "run.json").is_file()  # inside: kept

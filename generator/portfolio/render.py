@@ -244,19 +244,19 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, page_dir: Path) -
             target = page_dir / figure.path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(run.folder / figure.path, target)
-            if figure.full_path and (run.folder / figure.full_path).is_file():
+            if figure.full_path and run.file(figure.full_path):
                 shutil.copyfile(run.folder / figure.full_path, page_dir / figure.full_path)
         if run.model_file is not None and state.project.meta.publish_model:
             shutil.copyfile(run.model_file, page_dir / run.model_file.name)
         for name in ("log.txt", "metrics.json"):
-            if (run.folder / name).is_file():
+            if run.file(name):  # not a symlink the script left to a file outside
                 shutil.copyfile(run.folder / name, page_dir / name)
     script = state.project.script
     if publishable(state.project.folder.parent.parent, script):  # linked from Reproduce
         target = page_dir / state.project.meta.script
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(script, target)
-    if state.failure is not None and state.failure.log_file.is_file():
+    if state.failure is not None and state.failure.file("log.txt"):
         shutil.copyfile(state.failure.log_file, page_dir / "failed-log.txt")
 
 
