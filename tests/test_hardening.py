@@ -178,3 +178,21 @@ def test_paths_in_a_crafted_run_json_never_copy_a_file_from_outside_its_results(
     assert built.returncode == 0, built.stderr
     assert site_files_containing(root / "site", b"TOPSECRET") == []
     assert (root / "site" / "projects" / "quick" / "run.json").is_file()  # inside: kept
+
+
+@pytest.mark.parametrize("repository", ["git", "no git"])
+def test_nothing_git_ignores_reaches_the_site(tmp_path: Path, repository: str) -> None:
+    root = small_portfolio(tmp_path / "p")
+    (root / "profile" / ".gitignore").write_text("*\n")  # the CV and the avatar
+    (root / "projects" / "quick" / ".gitignore").write_text("train.py\n")  # its own rules
+    if repository == "git":
+        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+        (root / "profile" / ".gitignore").write_text("cv.pdf\n")
+        (root / ".git" / "info" / "exclude").write_text("profile/avatar.png\n")
+    built = portfolio_cli("build", "--no-warm", cwd=root)
+    assert built.returncode == 0, built.stderr
+    site = root / "site"
+    assert not (site / "assets" / "cv.pdf").exists()
+    assert not (site / "assets" / "avatar.png").exists()
+    assert not (site / "projects" / "quick" / "train.py").exists()
+    assert (site / "projects" / "quick" / "index.html").is_file()

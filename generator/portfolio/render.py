@@ -18,7 +18,7 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from portfolio import caches, preview, views, warm
+from portfolio import caches, gitignore, preview, views, warm
 from portfolio.config import Profile, load_mkdocs_yml, profile_of
 from portfolio.errors import ConfigError
 from portfolio.model import ProjectState, Workspace
@@ -132,11 +132,13 @@ def render(workspace: Workspace, states: list[ProjectState], previews: bool = Tr
     (docs / "assets").mkdir(parents=True)
     env = environment(workspace.templates_dir)
     project_views = [views.project_view(state) for state in states]
+    ignored = ignored_among(workspace.root, [*(s.project.script for s in states),
+                                             *_local_files(workspace.root, profile)])
 
     for view, state in zip(project_views, states, strict=True):
         page_dir = docs / "projects" / view.slug
         page_dir.mkdir(parents=True)
-        _copy_assets(state, view, page_dir)
+        _copy_assets(state, view, page_dir, ignored)
         _write(page_dir / "index.md", env.get_template("project.md.j2").render(p=view))
         _write(page_dir / "model-index.yaml",
                yaml.safe_dump(view.model_index(), sort_keys=False, allow_unicode=True))
@@ -144,7 +146,7 @@ def render(workspace: Workspace, states: list[ProjectState], previews: bool = Tr
     pending = (_previews(workspace, user_config, profile, project_views, states, worker)
                if previews else Pending(None))
     _write(docs / "robots.txt", _robots(user_config))
-    profile = _copy_profile_files(workspace.root, profile, docs / "assets")
+    profile = _copy_profile_files(workspace.root, profile, docs / "assets", ignored)
     _write(docs / "index.md", env.get_template("home.md.j2").render(
         profile=profile, projects=project_views, skills=views.skills(project_views),
         initials=_initials(profile.name)))
@@ -236,7 +238,8 @@ def _relative(path: Path, start: Path) -> str:
     return os.path.relpath(path, start)
 
 
-def _copy_assets(state: ProjectState, view: views.ProjectView, page_dir: Path) -> None:
+def _copy_assets(state: ProjectState, view: views.ProjectView, page_dir: Path,
+                 ignored: set[str]) -> None:
     """Figures, model and log beside the page, so their links are relative and portable."""
     run = state.good
     if run is not None:
@@ -252,7 +255,7 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, page_dir: Path) -
             if run.file(name):  # not a symlink the script left to a file outside
                 shutil.copyfile(run.folder / name, page_dir / name)
     script = state.project.script
-    if publishable(state.project.folder.parent.parent, script):  # linked from Reproduce
+    if publishable(state.project.folder.parent.parent, script, ignored):  # from Reproduce
         target = page_dir / state.project.meta.script
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(script, target)
@@ -260,36 +263,49 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, page_dir: Path) -
         shutil.copyfile(state.failure.log_file, page_dir / "failed-log.txt")
 
 
-def publishable(root: Path, path: Path) -> bool:
+def publishable(root: Path, path: Path, ignored: set[str] | None = None) -> bool:
     """Whether a repository file may be copied into the public site: not a hidden file, not
-    outside the repository, not matched by ``.gitignore`` (where secrets and local data live)."""
-    import pathspec
+    outside the repository, not ignored by git (where secrets and local data live: every
+    ``.gitignore``, ``.git/info/exclude``). ``ignored``: git's answer for a batch of files
+    (:func:`ignored_among`), to ask it once per render."""
+    rel = _inside(root, path)
+    if rel is None or any(part.startswith(".") for part in rel.split("/")):
+        return False
+    return rel not in (ignored if ignored is not None else gitignore.ignored(root, [rel]))
 
+
+def ignored_among(root: Path, paths: list[Path]) -> set[str]:
+    """The files of ``paths`` git ignores, as POSIX paths relative to ``root``."""
+    return gitignore.ignored(root, [rel for path in paths if (rel := _inside(root, path))])
+
+
+def _inside(root: Path, path: Path) -> str | None:
     resolved, base = path.resolve(), root.resolve()
     if not path.is_file() or not resolved.is_relative_to(base):
-        return False
-    rel = resolved.relative_to(base)
-    if any(part.startswith(".") for part in rel.parts):
-        return False
-    ignore = root / ".gitignore"
-    lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.is_file() else []
-    return not pathspec.GitIgnoreSpec.from_lines(lines).match_file(rel.as_posix())
+        return None
+    return resolved.relative_to(base).as_posix()
 
 
-def _copy_profile_files(root: Path, profile: Profile, assets: Path) -> Profile:
+def _local_files(root: Path, profile: Profile) -> list[Path]:
+    return [root / value for value in (profile.avatar, profile.links.cv)
+            if value and not _is_url(value)]
+
+
+def _copy_profile_files(root: Path, profile: Profile, assets: Path,
+                        ignored: set[str]) -> Profile:
     """Local avatar and CV files are copied into the site; URLs are left as they are. A path
     to a hidden, ignored or outside file is dropped rather than published."""
     updates: dict[str, Any] = {}
     if profile.avatar and not _is_url(profile.avatar):
         avatar = root / profile.avatar
         updates["avatar"] = None
-        if publishable(root, avatar):
+        if publishable(root, avatar, ignored):
             shutil.copyfile(avatar, assets / avatar.name)
             updates["avatar"] = f"assets/{avatar.name}"
     cv = profile.links.cv
     if cv and not _is_url(cv):
         source = root / cv
-        target = f"assets/{source.name}" if publishable(root, source) else None
+        target = f"assets/{source.name}" if publishable(root, source, ignored) else None
         if target:
             shutil.copyfile(source, assets / source.name)
         updates["links"] = profile.links.model_copy(update={"cv": target})
