@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, RUNNERS, make_project, portfolio_cli
+from tests.conftest import REPO, make_project, portfolio_cli
 
 # A swap in a child process, where each rename (or the one exchange) is followed by a
 # Ctrl-C sent to itself: the interruption lands at a known point, every time.
@@ -99,7 +98,7 @@ cli.main()
 
 def test_ctrl_c_while_the_site_is_written_keeps_the_old_site_and_publish_refuses_a_partial_one(
         tmp_path: Path) -> None:
-    from portfolio import publish
+    from portfolio import publish, site
 
     root = small_portfolio(tmp_path / "p")
     assert portfolio_cli("build", "--no-warm", cwd=root).returncode == 0
@@ -109,10 +108,12 @@ def test_ctrl_c_while_the_site_is_written_keeps_the_old_site_and_publish_refuses
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 130, result.stderr
     assert (root / "site" / "index.html").read_text() == before
-    assert (root / "site" / ".portfolio-complete").is_file()
     assert sorted(p.name for p in root.iterdir() if p.name.startswith(".site")) == []
-    # A site that never finished (an interrupted build of an older version, say).
-    (root / "site" / ".portfolio-complete").unlink()
+    assert site.finished(root / "site", root / ".build")  # the old site, still whole
+    # A site that never finished: written in place (as an older version did), by hand...
+    shutil.copytree(root / "site", root / "copy")
+    shutil.rmtree(root / "site")
+    (root / "copy").rename(root / "site")
     with pytest.raises(publish.PublishError, match="not a finished build"):
         publish.publish(root, root / "site", "origin", "gh-pages", "message")
 
@@ -196,3 +197,75 @@ def test_nothing_git_ignores_reaches_the_site(tmp_path: Path, repository: str) -
     assert not (site / "assets" / "avatar.png").exists()
     assert not (site / "projects" / "quick" / "train.py").exists()
     assert (site / "projects" / "quick" / "index.html").is_file()
+
+
+HOSTILE_README = """\
+# Quick
+
+Copied from a dataset card <script>pwn(1)</script> with *emphasis*.
+
+## Data
+
+<img src="/missing.png" onerror="pwn(2)">
+
+![chart](/missing.png){: onerror=pwn(3) }
+
+| column | meaning |
+|--------|---------|
+| x      | a value |
+
+```python
+print("code stays code")
+```
+
+[a script link](javascript:pwn(4)) and [a real one](https://example.com/).
+
+<details open ontoggle="pwn(5)"><summary>More</summary><mark>kept</mark></details>
+"""
+
+
+@pytest.mark.browser
+def test_a_readme_with_script_and_onerror_runs_nothing_in_the_browser(tmp_path: Path) -> None:
+    import functools
+    import http.server
+    import threading
+
+    from tests.test_browser import CHROMIUM, FLAGS
+
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is missing: `make test` installs it")
+    from playwright.sync_api import sync_playwright
+
+    root = small_portfolio(tmp_path / "p")
+    with (root / "mkdocs.yml").open("a") as fh:
+        fh.write("markdown_extensions:\n  - attr_list\n  - md_in_html\n  - tables\n")
+    (root / "projects" / "quick" / "README.md").write_text(HOSTILE_README)
+    built = portfolio_cli("build", "--no-warm", cwd=root)
+    assert built.returncode == 0, built.stderr
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=str(root / "site"))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+            page = browser.new_page()
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.add_init_script("window.__pwned = []; window.pwn = n => window.__pwned.push(n);")
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/projects/quick/",
+                      wait_until="networkidle")
+            article = page.inner_text("article")
+            assert "Copied from a dataset card" in article and "a value" in article
+            assert 'print("code stays code")' in article and "kept" in article
+            assert page.query_selector("article table") is not None
+            for link in page.query_selector_all("article .pf-readme a"):
+                link.click()
+            assert page.evaluate("window.__pwned") == [] and dialogs == []
+            assert page.evaluate("""() => [...document.querySelectorAll('article *')].flatMap(
+                el => [...el.attributes].map(a => a.name)).filter(n => n.startsWith('on'))""") \
+                == []
+            browser.close()
+    finally:
+        server.shutdown()

@@ -46,7 +46,7 @@ def test_publish_pushes_exactly_the_built_site(repo: tuple[Path, Path]) -> None:
     assert result.returncode == 0, result.stderr
     pushed = set(git(bare, "ls-tree", "-r", "--name-only", "gh-pages").splitlines())
     built = {p.relative_to(root / "site").as_posix() for p in (root / "site").rglob("*")
-             if p.is_file()} - {".portfolio-complete"}  # the build's marker stays local
+             if p.is_file()}
     assert pushed == built and ".nojekyll" in pushed
     for name in sorted(built):  # byte for byte: the blob ids match the files' hashes
         assert git(bare, "rev-parse", f"gh-pages:{name}") == \

@@ -93,11 +93,11 @@ def size_warnings(site_dir: Path, file_limit: int = FILE_LIMIT,
 def publish(root: Path, site_dir: Path, remote: str, branch: str, message: str) -> str:
     """Commit ``site_dir`` as the tip of ``branch`` and push it to ``remote``; return the
     commit. Nothing in the working tree or the index changes."""
-    from portfolio.site import COMPLETE
+    from portfolio.site import finished
 
     if not (site_dir / "index.html").is_file():
         raise PublishError(f"{site_dir} holds no built site: run `portfolio build` first")
-    if not (site_dir / COMPLETE).is_file():
+    if finished(site_dir, root / ".build") is None:
         raise PublishError(f"{site_dir} is not a finished build (it was interrupted, or made "
                            "by hand or by another tool): run `portfolio build` first")
     (site_dir / ".nojekyll").touch()
@@ -106,8 +106,7 @@ def publish(root: Path, site_dir: Path, remote: str, branch: str, message: str) 
         (site_dir / "CNAME").write_text(cname.read_text(encoding="utf-8"), encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        git(root, "--work-tree", str(site_dir), "add", "--all", "--force", "--", ".",
-            f":(exclude){COMPLETE}", env=env)
+        git(root, "--work-tree", str(site_dir), "add", "--all", "--force", ".", env=env)
         tree = git(root, "write-tree", env=env)
     parent = git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False)
     identity = {} if git(root, "config", "user.email", check=False) else {

@@ -8,6 +8,7 @@ Rendering never trains and never imports TensorFlow or matplotlib.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from portfolio import caches, gitignore, preview, views, warm
+from portfolio import caches, gitignore, narrative, preview, views, warm
 from portfolio.config import Profile, load_mkdocs_yml, profile_of
 from portfolio.errors import ConfigError
 from portfolio.model import ProjectState, Workspace
@@ -60,6 +61,59 @@ def markdown_only(value: object) -> Markup:
     converter.treeprocessors.register(_SafeLinks(), "portfolio-safe-links", -10)
     body = converter.convert(str(escape(str(value))))
     return Markup(f'<div class="pf-note">\n{body}\n</div>')
+
+
+# What a README's rendered Markdown may keep: Markdown's own output (headings, lists, tables,
+# code, quotes, links, images) and the harmless HTML an owner writes by hand (nh3's default
+# tags: <mark>, <details>, <figure>...). Never scripts, styles, forms, frames or event
+# handlers; links and images only to http(s), mailto or a relative path.
+_README_ATTRIBUTES = {"*": {"class", "id", "title", "lang", "dir"},
+                      "a": {"href", "hreflang"}, "img": {"src", "alt", "width", "height"},
+                      "th": {"align", "colspan", "rowspan", "scope"},
+                      "td": {"align", "colspan", "rowspan"}, "ol": {"start"},
+                      "details": {"open"}}
+_README_BUILTINS = ["toc", "tables", "fenced_code"]  # what MkDocs always adds
+
+
+def readme(story: narrative.Narrative, user_config: dict[str, Any]) -> narrative.Narrative:
+    """The README narrative as sanitised HTML: each part rendered with the site's Markdown
+    extensions, then cleaned by nh3 (Ammonia). Text pasted from a dataset card can carry
+    ``<script>`` or ``onerror=``; the page keeps the Markdown's output and nothing that runs."""
+    converter = _readme_converter(user_config)
+
+    def clean(markdown_text: str) -> str:
+        if not markdown_text.strip():
+            return ""
+        import nh3
+
+        converter.reset()
+        body = nh3.clean(converter.convert(markdown_text),
+                         tags=nh3.ALLOWED_TAGS | {"tfoot"},
+                         attributes=_README_ATTRIBUTES, url_schemes=set(_SAFE_SCHEMES))
+        return Markup(f'<div class="pf-readme">\n{body}\n</div>')
+
+    return narrative.Narrative(intro=clean(story.intro),
+                               steps={k: clean(v) for k, v in story.steps.items()},
+                               other=[(heading, clean(body)) for heading, body in story.other])
+
+
+def _readme_converter(user_config: dict[str, Any]) -> Any:
+    """A Python-Markdown converter with the extensions in the user's ``mkdocs.yml``; MkDocs'
+    built-in three alone when those do not load here."""
+    import markdown
+
+    names, configs = list(_README_BUILTINS), {}
+    for item in user_config.get("markdown_extensions") or []:
+        entries = item.items() if isinstance(item, dict) else [(item, None)]
+        for name, options in entries:
+            names.append(str(name))
+            if isinstance(options, dict):
+                configs[str(name)] = options
+    try:
+        return markdown.Markdown(extensions=list(dict.fromkeys(names)),
+                                 extension_configs=configs, output_format="html")
+    except Exception:  # a third-party extension, or an option, that cannot load here
+        return markdown.Markdown(extensions=_README_BUILTINS, output_format="html")
 
 
 class _SafeLinks:
@@ -131,7 +185,8 @@ def render(workspace: Workspace, states: list[ProjectState], previews: bool = Tr
         shutil.rmtree(docs)
     (docs / "assets").mkdir(parents=True)
     env = environment(workspace.templates_dir)
-    project_views = [views.project_view(state) for state in states]
+    project_views = [dataclasses.replace(view, story=readme(view.story, user_config))
+                     for view in map(views.project_view, states)]
     ignored = ignored_among(workspace.root, [*(s.project.script for s in states),
                                              *_local_files(workspace.root, profile)])
 

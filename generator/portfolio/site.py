@@ -47,8 +47,7 @@ def inputs_digest(config_file: Path, site_dir: Path, extra: list[Path]) -> str:
     return digest.hexdigest()
 
 
-# Written last into a finished site: ``publish --no-build`` refuses a site without it.
-COMPLETE = ".portfolio-complete"
+STAMP = "site-inputs.sha256"  # beside the derived config, in .build/
 
 
 def build_if_changed(config_file: Path, site_dir: Path, extra: list[Path],
@@ -59,25 +58,42 @@ def build_if_changed(config_file: Path, site_dir: Path, extra: list[Path],
     new build, before it is swapped in, or the site as it is) to add files to it.
 
     The engine writes into a sibling folder, which replaces ``site_dir`` in one swap once it
-    is complete (with :data:`COMPLETE` written last): Ctrl-C during a build leaves the old
-    site as it was. (A partial MkDocs build would also leave the search index incomplete.)"""
-    stamp = config_file.parent / "site-inputs.sha256"
+    is complete; the stamp, written last, names the inputs and the folder they built: Ctrl-C
+    during a build leaves the old site as it was, and :func:`finished` tells a site that
+    did not finish. (A partial MkDocs build would also leave the search index incomplete.)"""
+    stamp = config_file.parent / STAMP
     digest = inputs_digest(config_file, site_dir, extra)
-    if (site_dir / COMPLETE).is_file() and stamp.is_file() and \
-            stamp.read_text(encoding="utf-8") == digest:
+    if finished(site_dir, config_file.parent) == digest:
         then(site_dir)
         return False
-    stamp.unlink(missing_ok=True)
     building = site_dir.with_name(f".{site_dir.name}-new-{uuid.uuid4().hex[:8]}")
     try:
         build(config_file, strict, site_dir=building)
         then(building)
-        (building / COMPLETE).write_text(digest + "\n", encoding="utf-8")
         swap.replace(building, site_dir)
     finally:
         shutil.rmtree(building, ignore_errors=True)
-    stamp.write_text(digest, encoding="utf-8")
+    stamp.write_text(f"{digest}\n{_identity(site_dir)}\n", encoding="utf-8")
     return True
+
+
+def finished(site_dir: Path, build_dir: Path) -> str | None:
+    """The inputs' digest of the build that finished ``site_dir``; ``None`` when the folder
+    is not one a build finished (interrupted, made by hand or by another tool)."""
+    try:
+        digest, identity = (build_dir / STAMP).read_text(encoding="utf-8").split()
+    except (OSError, ValueError):
+        return None
+    return digest if identity == _identity(site_dir) else None
+
+
+def _identity(folder: Path) -> str:
+    """Which folder this is: each build makes a new one, swapped in under the same name."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return "none"
+    return f"{info.st_dev}:{info.st_ino}"
 
 
 def tidy(site_dir: Path) -> None:
