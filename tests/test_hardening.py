@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, make_project, portfolio_cli
+from tests.conftest import REPO, RUNNERS, make_project, portfolio_cli
 
 # A swap in a child process, where each rename (or the one exchange) is followed by a
 # Ctrl-C sent to itself: the interruption lands at a known point, every time.
@@ -269,3 +269,22 @@ def test_a_readme_with_script_and_onerror_runs_nothing_in_the_browser(tmp_path: 
             browser.close()
     finally:
         server.shutdown()
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_a_projects_matplotlibrc_is_read_in_both_kinds_of_run(tmp_path: Path,
+                                                              runner: str) -> None:
+    root = small_portfolio(tmp_path / "p")
+    folder = make_project(root, "styled", (
+        "import matplotlib\nimport matplotlib.pyplot as plt\nimport portfolio\n"
+        "portfolio.log_metric('linewidth', matplotlib.rcParams['lines.linewidth'])\n"
+        "matplotlib.rcParams['lines.linewidth'] = 1.0\nmatplotlib.rc_file_defaults()\n"
+        "portfolio.log_metric('restored', matplotlib.rcParams['lines.linewidth'])\n"
+        "portfolio.log_metric('dpi', matplotlib.rcParams['figure.dpi'])\n"))
+    (folder / "matplotlibrc").write_text("lines.linewidth: 7.5\nfigure.dpi: 33\n")
+    result = portfolio_cli("run", runner, "styled", cwd=root)
+    assert result.returncode == 0, result.stderr
+    run = json.loads((root / "results" / "styled" / "run.json").read_text())
+    assert run["process"]["kind"] == RUNNERS[runner]
+    metrics = json.loads((root / "results" / "styled" / "metrics.json").read_text())
+    assert metrics == {"linewidth": 7.5, "restored": 7.5, "dpi": 33.0}
