@@ -288,3 +288,37 @@ def test_a_projects_matplotlibrc_is_read_in_both_kinds_of_run(tmp_path: Path,
     assert run["process"]["kind"] == RUNNERS[runner]
     metrics = json.loads((root / "results" / "styled" / "metrics.json").read_text())
     assert metrics == {"linewidth": 7.5, "restored": 7.5, "dpi": 33.0}
+
+
+def test_a_script_that_writes_into_another_projects_results_is_named(tmp_path: Path) -> None:
+    root = small_portfolio(tmp_path / "p", "victim")
+    assert portfolio_cli("run", "--no-warm", "victim", cwd=root).returncode == 0
+    make_project(root, "vandal", (
+        "import pathlib, portfolio\nother = pathlib.Path('../../results/victim')\n"
+        "(other / 'metrics.json').write_text('{\"accuracy\": 0.0}')\n"
+        "(other / 'extra.txt').write_text('mine now')\n"
+        "portfolio.log_metric('accuracy', 0.9)\n"))
+    result = portfolio_cli("run", "--no-warm", "vandal", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "vandal: warning: the script wrote outside its run folder" in result.stderr
+    assert "results/victim/metrics.json" in result.stderr
+    record = json.loads((root / "results" / "vandal" / "run.json").read_text())
+    assert record["outside_writes"]["changed"] == ["victim/metrics.json"]
+    assert record["outside_writes"]["added"] == ["victim/extra.txt"]
+
+
+def test_a_script_that_deletes_results_fails_with_a_message_not_a_traceback(
+        tmp_path: Path) -> None:
+    root = small_portfolio(tmp_path / "p", "victim")
+    assert portfolio_cli("run", "--no-warm", "victim", cwd=root).returncode == 0
+    make_project(root, "wrecker", "import shutil\nshutil.rmtree('../../results')\n")
+    result = portfolio_cli("run", "--no-warm", "wrecker", cwd=root)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "wrecker: warning: the script deleted results/" in result.stderr
+    assert "wrecker: failed" in result.stderr and "deleted its run folder" in result.stderr
+    record = json.loads((root / "results" / "wrecker" / "failed" / "run.json").read_text())
+    assert record["status"] == "failed" and "deleted its run folder" in record["error"]
+    assert record["outside_writes"]["deleted"] == sorted(
+        record["outside_writes"]["deleted"]) and record["outside_writes"]["deleted"]
