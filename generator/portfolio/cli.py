@@ -42,17 +42,34 @@ def check(root: str | None) -> None:
     ws = _workspace(root)
     discover.check_layout(ws)
     projects = discover.discover(ws)
-    _validate(ws)
+    with _own_build_dir(ws, "check") as out:  # a build may be running: its pages are its own
+        _validate(ws, out)
     click.echo(f"{len(projects)} project(s) OK: {', '.join(p.slug for p in projects) or 'none'}")
 
 
-def _validate(ws: Workspace) -> None:
+def _validate(ws: Workspace, out: Path | None = None) -> None:
     """Every input checked before anything runs: project.yaml files, mkdocs.yml, and the
     engine's reading of the derived config. Bad input stops here, with results/ untouched."""
     projects = discover.discover(ws)
-    site.check(render.render(ws, [plan.state_of(ws, p) for p in projects], previews=False)[0],
+    site.check(render.render(ws, [plan.state_of(ws, p) for p in projects], previews=False,
+                             out=out)[0],
                ws.mkdocs_yml.relative_to(Path.cwd()) if ws.mkdocs_yml.is_relative_to(Path.cwd())
                else ws.mkdocs_yml)
+
+
+@contextlib.contextmanager
+def _own_build_dir(ws: Workspace, command: str) -> Iterator[Path]:
+    """A private folder under ``.build/`` for the pages of ``check`` or ``serve``: they run
+    beside a build without touching the pages it is building from."""
+    import shutil
+    import tempfile
+
+    ws.build_dir.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix=f"{command}-", dir=ws.build_dir))
+    try:
+        yield out
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def _run_stale(ws: Workspace, slugs: tuple[str, ...], jobs: int | None, force: bool,
@@ -118,6 +135,7 @@ def _exclusive(ws: Workspace) -> Iterator[None]:
         fh.write(str(os.getpid()))
         fh.flush()
         run.tidy(ws)  # what a build killed outright left half-done
+        site.tidy(ws.site_dir)
         # A closed terminal (SIGHUP) and SIGTERM stop a build the way Ctrl-C does.
         previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM,
                                                                      signal.SIGHUP)}
@@ -190,8 +208,8 @@ def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: boo
                                                                  smoke, use_warm)
         states = [plan.state_of(ws, p) for p in discover.discover(ws)]
         config, previews = render.render(ws, states, worker=worker)
-        built = site.build_if_changed(config, ws.site_dir, [ws.templates_dir, ws.mkdocs_yml])
-        previews.finish(ws.site_dir, config.parent / "docs")
+        built = site.build_if_changed(config, ws.site_dir, [ws.templates_dir, ws.mkdocs_yml],
+                                      then=lambda out: previews.finish(out, config.parent / "docs"))
     click.echo(f"site {'built' if built else 'unchanged'}: {ws.site_dir / 'index.html'}")
     if not keep_going:
         _fail_if_any(outcomes)
@@ -249,9 +267,10 @@ def serve(root: str | None, port: int) -> None:
     ws = _workspace(root)
     discover.check_layout(ws)
     states = [plan.state_of(ws, p) for p in discover.discover(ws)]
-    config, previews = render.render(ws, states)
-    previews.finish(config.parent / "docs")
-    site.serve(config, port=port)
+    with _own_build_dir(ws, "serve") as out:  # beside a build, never in its way
+        config, previews = render.render(ws, states, out=out)
+        previews.finish(config.parent / "docs")
+        site.serve(config, port=port)
 
 
 @cli.command()

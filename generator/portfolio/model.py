@@ -114,14 +114,31 @@ class RunResult:
     def ok(self) -> bool:
         return self.status == "ok"
 
+    def file(self, relative: object) -> Path | None:
+        """``folder/relative`` when it is a file inside this run's folder, else ``None``.
+        Paths come from ``run.json``, which may be hand-edited or crafted: an absolute path,
+        ``..`` or a symlink that leads out of the folder (to a git-ignored secret, say) is
+        never read, so never copied into the site."""
+        if not isinstance(relative, str) or not relative:
+            return None
+        path = self.folder / relative
+        try:
+            inside = path.resolve().is_relative_to(self.folder.resolve())
+        except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte
+            return None
+        return path if inside and path.is_file() else None
+
     @property
     def figures(self) -> list[dict[str, Any]]:
-        return [f for f in self.run.get("figures", []) if (self.folder / f["path"]).is_file()]
+        """The recorded figures whose files are in the run's folder (``full_path`` dropped
+        when its file is not)."""
+        return [{**f, "full_path": f.get("full_path") if self.file(f.get("full_path")) else None}
+                for f in self.run.get("figures", [])
+                if isinstance(f, dict) and self.file(f.get("path"))]
 
     @property
     def model_file(self) -> Path | None:
-        name = self.run.get("model")
-        return self.folder / name if name and (self.folder / name).is_file() else None
+        return self.file(self.run.get("model"))
 
     @property
     def log_file(self) -> Path:

@@ -38,6 +38,7 @@ class Row:
     score: str = ""
     last_plain: float = field(default=0.0)
     capture_warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 class Reporter:
@@ -82,6 +83,12 @@ class Reporter:
         """Remember what capture could not record; the summary lists it."""
         self.rows[slug].capture_warnings = list(warnings)
 
+    def warned(self, slug: str, message: str) -> None:
+        """A run did something harmful that is not a failure: said at once and again in the
+        summary."""
+        self.rows[slug].warnings.append(message)
+        self._plain(f"{slug}: warning: {message}")
+
     # -- drawing --------------------------------------------------------------------------
     def __enter__(self) -> Reporter:
         if self.live_mode:
@@ -108,6 +115,9 @@ class Reporter:
                           f"{row.peak_mb:.0f} MB" if row.peak_mb else "–")
         self.console.print(table)
         for row in self.rows.values():
+            for message in row.warnings:
+                self.console.print(f"{row.slug}: warning: {message}", markup=False,
+                                   highlight=False, soft_wrap=True)
             if row.capture_warnings:
                 count = len(row.capture_warnings)
                 self.console.print(f"{row.slug}: {count} capture warning{'s' * (count > 1)}: "

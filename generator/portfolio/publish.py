@@ -93,8 +93,13 @@ def size_warnings(site_dir: Path, file_limit: int = FILE_LIMIT,
 def publish(root: Path, site_dir: Path, remote: str, branch: str, message: str) -> str:
     """Commit ``site_dir`` as the tip of ``branch`` and push it to ``remote``; return the
     commit. Nothing in the working tree or the index changes."""
+    from portfolio.site import finished
+
     if not (site_dir / "index.html").is_file():
         raise PublishError(f"{site_dir} holds no built site: run `portfolio build` first")
+    if finished(site_dir, root / ".build") is None:
+        raise PublishError(f"{site_dir} is not a finished build (it was interrupted, or made "
+                           "by hand or by another tool): run `portfolio build` first")
     (site_dir / ".nojekyll").touch()
     cname = root / "CNAME"
     if cname.is_file():

@@ -8,6 +8,7 @@ Rendering never trains and never imports TensorFlow or matplotlib.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from portfolio import caches, preview, views, warm
+from portfolio import caches, gitignore, narrative, preview, views, warm
 from portfolio.config import Profile, load_mkdocs_yml, profile_of
 from portfolio.errors import ConfigError
 from portfolio.model import ProjectState, Workspace
@@ -60,6 +61,59 @@ def markdown_only(value: object) -> Markup:
     converter.treeprocessors.register(_SafeLinks(), "portfolio-safe-links", -10)
     body = converter.convert(str(escape(str(value))))
     return Markup(f'<div class="pf-note">\n{body}\n</div>')
+
+
+# What a README's rendered Markdown may keep: Markdown's own output (headings, lists, tables,
+# code, quotes, links, images) and the harmless HTML an owner writes by hand (nh3's default
+# tags: <mark>, <details>, <figure>...). Never scripts, styles, forms, frames or event
+# handlers; links and images only to http(s), mailto or a relative path.
+_README_ATTRIBUTES = {"*": {"class", "id", "title", "lang", "dir"},
+                      "a": {"href", "hreflang"}, "img": {"src", "alt", "width", "height"},
+                      "th": {"align", "colspan", "rowspan", "scope"},
+                      "td": {"align", "colspan", "rowspan"}, "ol": {"start"},
+                      "details": {"open"}}
+_README_BUILTINS = ["toc", "tables", "fenced_code"]  # what MkDocs always adds
+
+
+def readme(story: narrative.Narrative, user_config: dict[str, Any]) -> narrative.Narrative:
+    """The README narrative as sanitised HTML: each part rendered with the site's Markdown
+    extensions, then cleaned by nh3 (Ammonia). Text pasted from a dataset card can carry
+    ``<script>`` or ``onerror=``; the page keeps the Markdown's output and nothing that runs."""
+    converter = _readme_converter(user_config)
+
+    def clean(markdown_text: str) -> str:
+        if not markdown_text.strip():
+            return ""
+        import nh3
+
+        converter.reset()
+        body = nh3.clean(converter.convert(markdown_text),
+                         tags=nh3.ALLOWED_TAGS | {"tfoot"},
+                         attributes=_README_ATTRIBUTES, url_schemes=set(_SAFE_SCHEMES))
+        return Markup(f'<div class="pf-readme">\n{body}\n</div>')
+
+    return narrative.Narrative(intro=clean(story.intro),
+                               steps={k: clean(v) for k, v in story.steps.items()},
+                               other=[(heading, clean(body)) for heading, body in story.other])
+
+
+def _readme_converter(user_config: dict[str, Any]) -> Any:
+    """A Python-Markdown converter with the extensions in the user's ``mkdocs.yml``; MkDocs'
+    built-in three alone when those do not load here."""
+    import markdown
+
+    names, configs = list(_README_BUILTINS), {}
+    for item in user_config.get("markdown_extensions") or []:
+        entries = item.items() if isinstance(item, dict) else [(item, None)]
+        for name, options in entries:
+            names.append(str(name))
+            if isinstance(options, dict):
+                configs[str(name)] = options
+    try:
+        return markdown.Markdown(extensions=list(dict.fromkeys(names)),
+                                 extension_configs=configs, output_format="html")
+    except Exception:  # a third-party extension, or an option, that cannot load here
+        return markdown.Markdown(extensions=_README_BUILTINS, output_format="html")
 
 
 class _SafeLinks:
@@ -116,24 +170,30 @@ def environment(templates: Path) -> jinja2.Environment:
 
 
 def render(workspace: Workspace, states: list[ProjectState], previews: bool = True,
-           worker: warm.Worker | None = None) -> tuple[Path, Pending]:
-    """Write ``.build/docs`` and ``.build/mkdocs.yml``; return the config's path and the
-    link-preview images, still being drawn in a child (``Pending.finish`` puts them in
-    place), so the site engine can run meanwhile. ``previews=False``: none (validation)."""
+           worker: warm.Worker | None = None, out: Path | None = None) -> tuple[Path, Pending]:
+    """Write ``.build/docs`` and ``.build/mkdocs.yml`` (or into ``out``: ``check`` and
+    ``serve`` use a folder of their own, so a build's pages are never theirs to replace);
+    return the config's path and the link-preview images, still being drawn in a child
+    (``Pending.finish`` puts them in place), so the site engine can run meanwhile.
+    ``previews=False``: none (validation)."""
     _require_templates(workspace.templates_dir)
     user_config = load_mkdocs_yml(workspace.mkdocs_yml)
     profile = profile_of(user_config, workspace.mkdocs_yml)
-    docs = workspace.build_dir / "docs"
+    out = out or workspace.build_dir
+    docs = out / "docs"
     if docs.exists():
         shutil.rmtree(docs)
     (docs / "assets").mkdir(parents=True)
     env = environment(workspace.templates_dir)
-    project_views = [views.project_view(state) for state in states]
+    project_views = [dataclasses.replace(view, story=readme(view.story, user_config))
+                     for view in map(views.project_view, states)]
+    ignored = ignored_among(workspace.root, [*(s.project.script for s in states),
+                                             *_local_files(workspace.root, profile)])
 
     for view, state in zip(project_views, states, strict=True):
         page_dir = docs / "projects" / view.slug
         page_dir.mkdir(parents=True)
-        _copy_assets(state, view, page_dir)
+        _copy_assets(state, view, page_dir, ignored)
         _write(page_dir / "index.md", env.get_template("project.md.j2").render(p=view))
         _write(page_dir / "model-index.yaml",
                yaml.safe_dump(view.model_index(), sort_keys=False, allow_unicode=True))
@@ -141,7 +201,7 @@ def render(workspace: Workspace, states: list[ProjectState], previews: bool = Tr
     pending = (_previews(workspace, user_config, profile, project_views, states, worker)
                if previews else Pending(None))
     _write(docs / "robots.txt", _robots(user_config))
-    profile = _copy_profile_files(workspace.root, profile, docs / "assets")
+    profile = _copy_profile_files(workspace.root, profile, docs / "assets", ignored)
     _write(docs / "index.md", env.get_template("home.md.j2").render(
         profile=profile, projects=project_views, skills=views.skills(project_views),
         initials=_initials(profile.name)))
@@ -154,8 +214,8 @@ def render(workspace: Workspace, states: list[ProjectState], previews: bool = Tr
     for asset in (CSS, JS):
         shutil.copyfile(workspace.templates_dir / asset, docs / asset)
 
-    config = workspace.build_dir / "mkdocs.yml"
-    derived = _derived_config(workspace, user_config, project_views, tags)
+    config = out / "mkdocs.yml"
+    derived = _derived_config(workspace, out, user_config, project_views, tags)
     _write(config, yaml.safe_dump(derived, sort_keys=False, allow_unicode=True))
     return config, pending
 
@@ -207,9 +267,8 @@ def _initials(name: str) -> str:
     return "".join(word[0] for word in name.split()[:2]).upper() or "?"
 
 
-def _derived_config(workspace: Workspace, user: dict[str, Any],
+def _derived_config(workspace: Workspace, build: Path, user: dict[str, Any],
                     project_views: list[views.ProjectView], tags: bool) -> dict[str, Any]:
-    build = workspace.build_dir
     nav: list[Any] = [{"Home": "index.md"}]
     if project_views:
         # The theme prints nav labels and page titles as they are: they must arrive escaped.
@@ -234,7 +293,8 @@ def _relative(path: Path, start: Path) -> str:
     return os.path.relpath(path, start)
 
 
-def _copy_assets(state: ProjectState, view: views.ProjectView, page_dir: Path) -> None:
+def _copy_assets(state: ProjectState, view: views.ProjectView, page_dir: Path,
+                 ignored: set[str]) -> None:
     """Figures, model and log beside the page, so their links are relative and portable."""
     run = state.good
     if run is not None:
@@ -242,52 +302,65 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, page_dir: Path) -
             target = page_dir / figure.path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(run.folder / figure.path, target)
-            if figure.full_path and (run.folder / figure.full_path).is_file():
+            if figure.full_path and run.file(figure.full_path):
                 shutil.copyfile(run.folder / figure.full_path, page_dir / figure.full_path)
         if run.model_file is not None and state.project.meta.publish_model:
             shutil.copyfile(run.model_file, page_dir / run.model_file.name)
         for name in ("log.txt", "metrics.json"):
-            if (run.folder / name).is_file():
+            if run.file(name):  # not a symlink the script left to a file outside
                 shutil.copyfile(run.folder / name, page_dir / name)
     script = state.project.script
-    if publishable(state.project.folder.parent.parent, script):  # linked from Reproduce
+    if publishable(state.project.folder.parent.parent, script, ignored):  # from Reproduce
         target = page_dir / state.project.meta.script
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(script, target)
-    if state.failure is not None and state.failure.log_file.is_file():
+    if state.failure is not None and state.failure.file("log.txt"):
         shutil.copyfile(state.failure.log_file, page_dir / "failed-log.txt")
 
 
-def publishable(root: Path, path: Path) -> bool:
+def publishable(root: Path, path: Path, ignored: set[str] | None = None) -> bool:
     """Whether a repository file may be copied into the public site: not a hidden file, not
-    outside the repository, not matched by ``.gitignore`` (where secrets and local data live)."""
-    import pathspec
+    outside the repository, not ignored by git (where secrets and local data live: every
+    ``.gitignore``, ``.git/info/exclude``). ``ignored``: git's answer for a batch of files
+    (:func:`ignored_among`), to ask it once per render."""
+    rel = _inside(root, path)
+    if rel is None or any(part.startswith(".") for part in rel.split("/")):
+        return False
+    return rel not in (ignored if ignored is not None else gitignore.ignored(root, [rel]))
 
+
+def ignored_among(root: Path, paths: list[Path]) -> set[str]:
+    """The files of ``paths`` git ignores, as POSIX paths relative to ``root``."""
+    return gitignore.ignored(root, [rel for path in paths if (rel := _inside(root, path))])
+
+
+def _inside(root: Path, path: Path) -> str | None:
     resolved, base = path.resolve(), root.resolve()
     if not path.is_file() or not resolved.is_relative_to(base):
-        return False
-    rel = resolved.relative_to(base)
-    if any(part.startswith(".") for part in rel.parts):
-        return False
-    ignore = root / ".gitignore"
-    lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.is_file() else []
-    return not pathspec.GitIgnoreSpec.from_lines(lines).match_file(rel.as_posix())
+        return None
+    return resolved.relative_to(base).as_posix()
 
 
-def _copy_profile_files(root: Path, profile: Profile, assets: Path) -> Profile:
+def _local_files(root: Path, profile: Profile) -> list[Path]:
+    return [root / value for value in (profile.avatar, profile.links.cv)
+            if value and not _is_url(value)]
+
+
+def _copy_profile_files(root: Path, profile: Profile, assets: Path,
+                        ignored: set[str]) -> Profile:
     """Local avatar and CV files are copied into the site; URLs are left as they are. A path
     to a hidden, ignored or outside file is dropped rather than published."""
     updates: dict[str, Any] = {}
     if profile.avatar and not _is_url(profile.avatar):
         avatar = root / profile.avatar
         updates["avatar"] = None
-        if publishable(root, avatar):
+        if publishable(root, avatar, ignored):
             shutil.copyfile(avatar, assets / avatar.name)
             updates["avatar"] = f"assets/{avatar.name}"
     cv = profile.links.cv
     if cv and not _is_url(cv):
         source = root / cv
-        target = f"assets/{source.name}" if publishable(root, source) else None
+        target = f"assets/{source.name}" if publishable(root, source, ignored) else None
         if target:
             shutil.copyfile(source, assets / source.name)
         updates["links"] = profile.links.model_copy(update={"cv": target})

@@ -26,12 +26,12 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from portfolio import leftovers, logs, warm
+from portfolio import leftovers, logs, swap, trespass, warm
 from portfolio.model import Project, RunResult, Workspace
 from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
 from portfolio.progress import Reporter, describe_epoch
@@ -334,12 +334,16 @@ def hardware() -> dict[str, Any]:
             "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
 
 
-def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -> Path | None:
+def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome,
+         outside_writes: dict[str, Any] | None = None) -> Path | None:
     """Complete ``run.json`` with what only the parent knows, then move the run into place:
     over ``results/<slug>/`` when it succeeded, into its ``failed/`` folder when not, into
-    the scratch folder for a smoke run. An interrupted run is dropped: nothing changes."""
+    the scratch folder for a smoke run. An interrupted run is dropped: nothing changes.
+    ``outside_writes``: what the run changed in other runs' results (``trespass``)."""
     if outcome.status == "interrupted":
         return None
+    outcome = _without_run_folder(job, outcome)
+    job.out.mkdir(parents=True, exist_ok=True)  # the record of a run whose folder went
     project = decision.state.project
     record = _read_json(job.out / "run.json")
     logs.absorb(record, job.out)
@@ -363,6 +367,7 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -
         "peak_memory_mb": round(outcome.peak_mb, 1) if outcome.peak_mb else None,
         "process": outcome.process,
         "left_running": [p.as_dict() for p in outcome.left_running],
+        **({"outside_writes": outside_writes} if outside_writes else {}),
         "input_hash": inputs.digest,
         "inputs": inputs.as_dict(),
         "outputs": outputs,
@@ -378,8 +383,18 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome) -
     else:
         workspace.results_for(project.slug).mkdir(parents=True, exist_ok=True)
         target = workspace.results_for(project.slug) / "failed"
-    _replace(job.out, target)
+    swap.replace(job.out, target)  # a Ctrl-C keeps the old results or the new, whole
     return target
+
+
+def _without_run_folder(job: Job, outcome: Outcome) -> Outcome:
+    """A run whose folder is gone (its script deleted ``results/``) failed, whatever it
+    returned: nothing it produced is left to keep."""
+    if job.out.is_dir() or outcome.status == "interrupted":
+        return outcome
+    return replace(outcome, status="failed", error=(
+        f"the script deleted its run folder ({job.out.parent.name}/{job.out.name}) while it "
+        "ran: nothing it produced was kept"))
 
 
 def tidy(workspace: Workspace) -> None:
@@ -392,29 +407,10 @@ def tidy(workspace: Workspace) -> None:
         return
     for stale in results.glob(".run-*"):
         shutil.rmtree(stale, ignore_errors=True)
-    _finish_swaps(results)  # first: it may put a project's folder back
+    swap.finish(results)  # first: it may put a project's folder back
     for folder in results.iterdir():
         if folder.is_dir() and not folder.is_symlink():
-            _finish_swaps(folder)  # a project's failed/, or the scratch folder
-
-
-def _finish_swaps(folder: Path) -> None:
-    for stale in folder.glob(".old-*-*"):
-        name = stale.name.removeprefix(".old-").rsplit("-", 1)[0]
-        if (stale / "x").is_dir() and not (folder / name).exists():
-            (stale / "x").rename(folder / name)
-        shutil.rmtree(stale, ignore_errors=True)
-
-
-def _replace(source: Path, target: Path) -> None:
-    """Swap ``source`` in as ``target`` with renames, so a reader never sees half a run."""
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".old-{target.name}-", dir=target.parent))
-        target.rename(old / "x")
-    source.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+            swap.finish(folder)  # a project's failed/, or the scratch folder
 
 
 def run_projects(workspace: Workspace, decisions: list[Decision], jobs: int, smoke: bool,
@@ -472,7 +468,9 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, th
     running = [_Running(d, _job(workspace, d.state.project, threads, smoke)) for d in decisions]
     ended: queue.SimpleQueue[object] = queue.SimpleQueue()
     done: dict[str, Outcome] = {}
+    replaced: list[str] = []  # the results/ folders this batch replaced, in order
     try:
+        before = trespass.take(workspace.results_dir)
         for item in running:
             item.future = executor.submit(item.job)
             item.future.add_done_callback(ended.put)
@@ -483,8 +481,12 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, th
                     continue
                 item.follow(reporter)
                 if item.future is not None and item.future.done():
-                    outcome = item.future.result()
-                    final = keep(workspace, item.decision, item.job, outcome)
+                    outcome = _without_run_folder(item.job, item.future.result())
+                    outside = _outside_writes(workspace, item, before, replaced, running, done)
+                    if outside:
+                        reporter.warned(item.slug, outside["message"])
+                    final = keep(workspace, item.decision, item.job, outcome, outside)
+                    replaced.append(item.slug)
                     reporter.finished(item.slug, outcome.status, outcome.duration_s,
                                       outcome.peak_mb, _score(item.decision, final),
                                       outcome.error)
@@ -504,6 +506,28 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, th
     finally:
         for item in running:
             shutil.rmtree(item.job.out, ignore_errors=True)
+
+
+def _outside_writes(workspace: Workspace, item: _Running, before: trespass.Snapshot,
+                    replaced: list[str], running: list[_Running],
+                    done: dict[str, Outcome]) -> dict[str, Any] | None:
+    """What changed in ``results/`` while ``item`` ran, besides the build's own swaps.
+    ``before`` then moves on to now: each change is reported once, with the runs that were
+    going on at the same time named as suspects too."""
+    if item.job.smoke or item.future is None or item.future.result().status == "interrupted":
+        return None
+    now = trespass.take(workspace.results_dir)
+    found = trespass.changes(before, now, set(replaced))
+    before.clear()
+    before.update(now)
+    message = trespass.describe(found, workspace.results_dir.is_dir())
+    if message is None:
+        return None
+    also = [other.slug for other in running if other is not item and other.slug not in done
+            and (other.job.out / "log.txt").exists()]
+    if also:
+        message += f"; {', '.join(also)} ran at the same time and may have done it instead"
+    return {"message": message, **found, "also_running": also}
 
 
 @dataclass

@@ -10,10 +10,13 @@ import hashlib
 import logging
 import os
 import re
+import shutil
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from portfolio import caches, yamlpos
+from portfolio import caches, swap, yamlpos
 from portfolio.config import mkdocs_loader
 from portfolio.errors import ConfigError, SiteBuildError
 
@@ -45,20 +48,61 @@ def inputs_digest(config_file: Path, site_dir: Path, extra: list[Path]) -> str:
     return digest.hexdigest()
 
 
+STAMP = "site-inputs.sha256"  # beside the derived config, in .build/
+
+
 def build_if_changed(config_file: Path, site_dir: Path, extra: list[Path],
-                     strict: bool = True) -> bool:
+                     strict: bool = True,
+                     then: Callable[[Path], None] = lambda folder: None) -> bool:
     """Build unless the last build had the same inputs and its site is still there.
-    Returns whether the engine ran. (A partial MkDocs build would leave the search index
-    incomplete, so it is all or nothing.)"""
-    stamp = config_file.parent / "site-inputs.sha256"
+    Returns whether the engine ran. ``then`` gets the folder that becomes the site (the
+    new build, before it is swapped in, or the site as it is) to add files to it.
+
+    The engine writes into a sibling folder, which replaces ``site_dir`` in one swap once it
+    is complete; the stamp, written last, names the inputs and the folder they built: Ctrl-C
+    during a build leaves the old site as it was, and :func:`finished` tells a site that
+    did not finish. (A partial MkDocs build would also leave the search index incomplete.)"""
+    stamp = config_file.parent / STAMP
     digest = inputs_digest(config_file, site_dir, extra)
-    if (site_dir / "index.html").is_file() and stamp.is_file() and \
-            stamp.read_text(encoding="utf-8") == digest:
+    if finished(site_dir, config_file.parent) == digest:
+        then(site_dir)
         return False
-    stamp.unlink(missing_ok=True)
-    build(config_file, strict)
-    stamp.write_text(digest, encoding="utf-8")
+    building = site_dir.with_name(f".{site_dir.name}-new-{uuid.uuid4().hex[:8]}")
+    try:
+        build(config_file, strict, site_dir=building)
+        then(building)
+        swap.replace(building, site_dir)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    stamp.write_text(f"{digest}\n{_identity(site_dir)}\n", encoding="utf-8")
     return True
+
+
+def finished(site_dir: Path, build_dir: Path) -> str | None:
+    """The inputs' digest of the build that finished ``site_dir``; ``None`` when the folder
+    is not one a build finished (interrupted, made by hand or by another tool)."""
+    try:
+        digest, identity = (build_dir / STAMP).read_text(encoding="utf-8").split()
+    except (OSError, ValueError):
+        return None
+    return digest if identity == _identity(site_dir) else None
+
+
+def _identity(folder: Path) -> str:
+    """Which folder this is: each build makes a new one, swapped in under the same name."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return "none"
+    return f"{info.st_dev}:{info.st_ino}"
+
+
+def tidy(site_dir: Path) -> None:
+    """Clear what a build killed outright left beside ``site_dir``: a half-built site, or the
+    old site of a swap it never finished (put back if the new one is not in place)."""
+    for stale in site_dir.parent.glob(f".{site_dir.name}-new-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    swap.finish(site_dir.parent, site_dir.name)
 
 
 def check(config_file: Path, user_config: Path) -> None:
@@ -93,8 +137,9 @@ def _located(user_config: Path, message: str) -> str:
     return f"{user_config}:{line}: {key}: {detail}"
 
 
-def build(config_file: Path, strict: bool = True) -> None:
-    """Build the site described by ``config_file``; warnings fail the build when strict."""
+def build(config_file: Path, strict: bool = True, site_dir: Path | None = None) -> None:
+    """Build the site described by ``config_file`` (into ``site_dir`` if given, instead of
+    the config's); warnings fail the build when strict."""
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's end-of-life banner
     from mkdocs import exceptions
     from mkdocs.commands.build import build as mkdocs_build
@@ -104,7 +149,8 @@ def build(config_file: Path, strict: bool = True) -> None:
     logger = logging.getLogger("mkdocs")
     logger.addHandler(collector)
     try:
-        config = load_config(config_file=str(config_file), strict=strict)
+        config = load_config(config_file=str(config_file), strict=strict,
+                             **({"site_dir": str(site_dir)} if site_dir else {}))
         _cache_templates(config)
         mkdocs_build(config)
     except exceptions.ConfigurationError as exc:

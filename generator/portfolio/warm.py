@@ -431,6 +431,7 @@ class _Server:
             os.environ.clear()
             os.environ.update(request["env"])
             sys.path[0] = request["cwd"]  # as `python -m` started there would have it
+            _matplotlib_settings_read_here()
             _size_thread_pools(int(request["threads"]))
             sys.argv = [request["module"], *request["argv"]]
             try:
@@ -445,6 +446,32 @@ class _Server:
             traceback.print_exc()
         finally:
             os._exit(code if code is not None else 1)
+
+
+def _matplotlib_settings_read_here() -> None:
+    """Read matplotlib's settings again, as its import in this folder and environment would:
+    the worker imported it before the run's folder existed, so a project's
+    ``./matplotlibrc`` (or ``$MATPLOTLIBRC``, ``$MPLBACKEND``) went unread. The file's values
+    also become what ``matplotlib.rc_file_defaults()`` restores."""
+    mpl = sys.modules.get("matplotlib")
+    if mpl is None or not hasattr(mpl, "rc_params_from_file"):
+        return
+    import locale
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the import warned already, in the worker
+            settings = mpl.rc_params_from_file(mpl.matplotlib_fname(),
+                                               use_default_template=True)
+            mpl.rcParamsOrig.update(settings)
+            mpl.rcParams.update(settings)  # "backend": kept unless this file names one
+            if os.environ.get("MPLBACKEND"):
+                mpl.rcParams["backend"] = os.environ["MPLBACKEND"]
+        if mpl.rcParams["axes.formatter.use_locale"]:
+            locale.setlocale(locale.LC_ALL, "")
+    except Exception as exc:  # a broken file: the script meets matplotlib's own error
+        print(f"matplotlibrc: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
 
 def _size_thread_pools(threads: int) -> None:
