@@ -171,8 +171,8 @@ AIRLINE = textwrap.dedent('''
     print('Test Score: %.2f RMSE' % (testScore))
 ''')
 
-SCRIPTS = {"airline": AIRLINE, "training-only": TRAINING_ONLY, "index-split": INDEX_SPLIT, "windows": WINDOWS,
-           "comparison": COMPARISON, "report-only": REPORT_ONLY,
+SCRIPTS = {"airline": AIRLINE, "training-only": TRAINING_ONLY, "index-split": INDEX_SPLIT,
+           "windows": WINDOWS, "comparison": COMPARISON, "report-only": REPORT_ONLY,
            "sklearn-training-only": SKLEARN_TRAINING_ONLY}
 
 
