@@ -1,7 +1,8 @@
-"""The ``portfolio`` command: a thin layer over the pipeline stages.
+"""The ``portfolio`` command: options in, exit codes out.
 
-discover → plan → run → render → site. Every :class:`PortfolioError` becomes a one-line
-(or one-per-problem) message on stderr and its exit code; no traceback for user errors.
+Each command parses its options and calls the pipeline (``portfolio.build`` holds the
+order of the stages). Every :class:`PortfolioError` becomes a one-line (or one-per-problem)
+message on stderr and its exit code; no traceback for user errors.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from pathlib import Path
 
 import click
 
-from portfolio import discover, plan, process, render, run, site, warm
+from portfolio import build as pipeline
+from portfolio import discover, plan, preview, process, render, run, site, warm
 from portfolio.errors import EXIT_OK, BuildLocked, PortfolioError, ProjectsFailed
-from portfolio.model import Project, Workspace
-from portfolio.progress import Reporter
+from portfolio.model import Workspace
 
 
 def _workspace(root: str | None) -> Workspace:
@@ -42,76 +43,8 @@ def check(root: str | None) -> None:
     ws = _workspace(root)
     discover.check_layout(ws)
     projects = discover.discover(ws)
-    with _own_build_dir(ws, "check") as out:  # a build may be running: its pages are its own
-        _validate(ws, out)
+    pipeline.validate(ws, projects)  # in a folder of its own: a build may be running
     click.echo(f"{len(projects)} project(s) OK: {', '.join(p.slug for p in projects) or 'none'}")
-
-
-def _validate(ws: Workspace, out: Path | None = None) -> None:
-    """Every input checked before anything runs: project.yaml files, mkdocs.yml, and the
-    engine's reading of the derived config. Bad input stops here, with results/ untouched."""
-    projects = discover.discover(ws)
-    site.check(render.render(ws, [plan.state_of(ws, p) for p in projects], previews=False,
-                             out=out)[0],
-               ws.mkdocs_yml.relative_to(Path.cwd()) if ws.mkdocs_yml.is_relative_to(Path.cwd())
-               else ws.mkdocs_yml)
-
-
-@contextlib.contextmanager
-def _own_build_dir(ws: Workspace, command: str) -> Iterator[Path]:
-    """A private folder under ``.build/`` for the pages of ``check`` or ``serve``: they run
-    beside a build without touching the pages it is building from."""
-    import shutil
-    import tempfile
-
-    ws.build_dir.mkdir(parents=True, exist_ok=True)
-    out = Path(tempfile.mkdtemp(prefix=f"{command}-", dir=ws.build_dir))
-    try:
-        yield out
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
-
-
-def _run_stale(ws: Workspace, slugs: tuple[str, ...], jobs: int | None, force: bool,
-               smoke: bool, use_warm: bool = True,
-               ) -> tuple[list[run.Outcome], warm.Worker | None]:
-    """Run what is stale (everything with --force; everything, into scratch, with --smoke).
-    Returns the outcomes, and the warm worker if one was started for them."""
-    projects = discover.discover(ws, list(slugs) or None)
-    decisions = [plan.decide(ws, p) for p in projects]
-    todo = [d for d in decisions if force or smoke or d.must_run]
-    if todo:  # before anything starts: a run that cannot be kept must not begin
-        discover.check_writable([ws.results_dir, *(ws.results_for(d.state.project.slug)
-                                                   for d in todo)])
-    worker = (_warm_worker(ws, discover.discover(ws) if slugs else projects)
-              if todo and use_warm else None)
-    reporter = Reporter()
-    for decision in decisions:
-        if decision not in todo:
-            reporter.fresh(decision.state.project.slug)
-    with reporter:
-        # The rest of the inputs (mkdocs.yml, the pages) are checked while the first runs
-        # start: a problem stops them at once and nothing is kept.
-        outcomes = run.run_projects(ws, todo, jobs or os.cpu_count() or 1, smoke, reporter,
-                                    worker, meanwhile=lambda: _validate(ws))
-    if todo:
-        reporter.summary(_peak_mb())
-    if smoke:
-        click.echo(f"smoke run: results in {ws.scratch_dir} (never published)", err=True)
-    return outcomes, worker
-
-
-def _warm_worker(ws: Workspace, projects: list[Project]) -> warm.Worker | None:
-    """The worker preloads what every project imports (not only the stale ones), so the
-    same worker serves the next rebuild whichever project is edited."""
-    scripts = [p.folder / p.meta.script for p in projects]
-    return warm.ensure(warm.preloads(scripts), ws.build_dir / "warm.log")
-
-
-def _peak_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @contextlib.contextmanager
@@ -181,8 +114,10 @@ def run_command(slugs: tuple[str, ...], root: str | None, jobs: int | None, forc
                 smoke: bool, use_warm: bool) -> None:
     """Run the stale projects (or SLUGS) without building the site."""
     ws = _workspace(root)
+    options = pipeline.Options(slugs, jobs, force, smoke, run=True, warm=use_warm)
     with _exclusive(ws):
-        outcomes, _ = _run_stale(ws, slugs, jobs, force, smoke, use_warm)
+        outcomes = pipeline.run_only(ws, options)
+    _smoke_note(ws, smoke)
     _fail_if_any(outcomes)
 
 
@@ -201,18 +136,19 @@ def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: boo
           keep_going: bool, no_run: bool, use_warm: bool = True) -> None:
     """Run the stale projects, then build the site into site/."""
     ws = _workspace(root)
+    options = pipeline.Options(slugs, jobs, force, smoke, run=not no_run, warm=use_warm)
     with _exclusive(ws):
-        if no_run:
-            _validate(ws)
-        outcomes, worker = ([], None) if no_run else _run_stale(ws, slugs, jobs, force,
-                                                                 smoke, use_warm)
-        states = [plan.state_of(ws, p) for p in discover.discover(ws)]
-        config, previews = render.render(ws, states, worker=worker)
-        built = site.build_if_changed(config, ws.site_dir, [ws.templates_dir, ws.mkdocs_yml],
-                                      then=lambda out: previews.finish(out, config.parent / "docs"))
-    click.echo(f"site {'built' if built else 'unchanged'}: {ws.site_dir / 'index.html'}")
+        report = pipeline.build(ws, options)
+    _smoke_note(ws, smoke)
+    click.echo(f"site {'built' if report.site_built else 'unchanged'}: "
+               f"{ws.site_dir / 'index.html'}")
     if not keep_going:
-        _fail_if_any(outcomes)
+        _fail_if_any(report.outcomes)
+
+
+def _smoke_note(ws: Workspace, smoke: bool) -> None:
+    if smoke:
+        click.echo(f"smoke run: results in {ws.scratch_dir} (never published)", err=True)
 
 
 @cli.command()
@@ -267,10 +203,10 @@ def serve(root: str | None, port: int) -> None:
     ws = _workspace(root)
     discover.check_layout(ws)
     states = [plan.state_of(ws, p) for p in discover.discover(ws)]
-    with _own_build_dir(ws, "serve") as out:  # beside a build, never in its way
-        config, previews = render.render(ws, states, out=out)
-        previews.finish(config.parent / "docs")
-        site.serve(config, port=port)
+    with pipeline.private_build_dir(ws, "serve") as out:  # beside a build, never in its way
+        rendered = render.render(ws, states, out=out)
+        preview.start(rendered.previews, ws.build_dir / "previews").finish(rendered.docs)
+        site.serve(rendered.config, port=port)
 
 
 @cli.command()

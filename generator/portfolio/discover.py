@@ -50,15 +50,19 @@ def discover(workspace: Workspace, only: list[str] | None = None) -> list[Projec
     problems.extend(_duplicates(projects))
     if problems:
         raise MetadataError(problems)
-    if only:
-        known = {p.slug: p for p in projects}
-        missing = [slug for slug in only if slug not in known]
-        if missing:
-            raise ProjectNotFound(
-                f"no project named {', '.join(missing)} in {workspace.projects_dir} "
-                f"(known: {', '.join(known) or 'none'})")
-        projects = [known[slug] for slug in only]
-    return projects
+    return select(workspace, projects, only) if only else projects
+
+
+def select(workspace: Workspace, projects: list[Project], slugs: list[str]) -> list[Project]:
+    """The projects named ``slugs``, in that order; raise :class:`ProjectNotFound` for a
+    name that is not one of them."""
+    known = {p.slug: p for p in projects}
+    missing = [slug for slug in slugs if slug not in known]
+    if missing:
+        raise ProjectNotFound(
+            f"no project named {', '.join(missing)} in {workspace.projects_dir} "
+            f"(known: {', '.join(known) or 'none'})")
+    return [known[slug] for slug in slugs]
 
 
 def _duplicates(projects: list[Project]) -> list[Problem]:

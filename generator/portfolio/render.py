@@ -19,11 +19,10 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from portfolio import caches, gitignore, narrative, preview, views, warm
+from portfolio import caches, gitignore, narrative, views
 from portfolio.config import Profile, load_mkdocs_yml, profile_of
 from portfolio.errors import ConfigError
-from portfolio.model import ProjectState, Workspace
-from portfolio.preview import Pending
+from portfolio.model import Project, ProjectState, Workspace
 
 CSS = "assets/portfolio.css"
 JS = "assets/sortable.js"
@@ -169,21 +168,27 @@ def environment(templates: Path) -> jinja2.Environment:
     return env
 
 
-def render(workspace: Workspace, states: list[ProjectState], previews: bool = True,
-           worker: warm.Worker | None = None, out: Path | None = None) -> tuple[Path, Pending]:
-    """Write ``.build/docs`` and ``.build/mkdocs.yml`` (or into ``out``: ``check`` and
-    ``serve`` use a folder of their own, so a build's pages are never theirs to replace);
-    return the config's path and the link-preview images, still being drawn in a child
-    (``Pending.finish`` puts them in place), so the site engine can run meanwhile.
-    ``previews=False``: none (validation)."""
+@dataclasses.dataclass(frozen=True)
+class Rendered:
+    """What rendering produced: the engine config, its pages folder, and the link-preview
+    images still to draw (``preview.start`` draws them; rendering imports no matplotlib)."""
+
+    config: Path
+    docs: Path
+    previews: list[tuple[dict[str, Any], str]]
+
+
+def render(workspace: Workspace, states: list[ProjectState], out: Path | None = None
+           ) -> Rendered:
+    """Write ``.build/docs`` and ``.build/mkdocs.yml`` (or into ``out``: ``serve`` uses a
+    folder of its own, so a build's pages are never its to replace). Only files whose
+    content changed are written, and files no page needs any more are removed: a no-op
+    build leaves the pages, their times and the engine's inputs as they were."""
     _require_templates(workspace.templates_dir)
     user_config = load_mkdocs_yml(workspace.mkdocs_yml)
     profile = profile_of(user_config, workspace.mkdocs_yml)
     out = out or workspace.build_dir
-    docs = out / "docs"
-    if docs.exists():
-        shutil.rmtree(docs)
-    (docs / "assets").mkdir(parents=True)
+    docs = Tree(out / "docs")
     env = environment(workspace.templates_dir)
     project_views = [dataclasses.replace(view, story=readme(view.story, user_config))
                      for view in map(views.project_view, states)]
@@ -191,33 +196,97 @@ def render(workspace: Workspace, states: list[ProjectState], previews: bool = Tr
                                              *_local_files(workspace.root, profile)])
 
     for view, state in zip(project_views, states, strict=True):
-        page_dir = docs / "projects" / view.slug
-        page_dir.mkdir(parents=True)
-        _copy_assets(state, view, page_dir, ignored)
-        _write(page_dir / "index.md", env.get_template("project.md.j2").render(p=view))
-        _write(page_dir / "model-index.yaml",
-               yaml.safe_dump(view.model_index(), sort_keys=False, allow_unicode=True))
+        page = f"projects/{view.slug}"
+        _copy_assets(state, view, docs, page, ignored)
+        docs.write(f"{page}/index.md", env.get_template("project.md.j2").render(p=view))
+        docs.write(f"{page}/model-index.yaml",
+                   yaml.safe_dump(view.model_index(), sort_keys=False, allow_unicode=True))
 
-    pending = (_previews(workspace, user_config, profile, project_views, states, worker)
-               if previews else Pending(None))
-    _write(docs / "robots.txt", _robots(user_config))
-    profile = _copy_profile_files(workspace.root, profile, docs / "assets", ignored)
-    _write(docs / "index.md", env.get_template("home.md.j2").render(
+    docs.write("robots.txt", _robots(user_config))
+    previews = _previews(user_config, profile, project_views, states)
+    profile = _copy_profile_files(workspace.root, profile, docs, ignored)
+    docs.write("index.md", env.get_template("home.md.j2").render(
         profile=profile, projects=project_views, skills=views.skills(project_views),
         initials=_initials(profile.name)))
-    (docs / "results").mkdir()
-    _write(docs / "results" / "index.md",
-           env.get_template("results.md.j2").render(projects=project_views))
+    docs.write("results/index.md", env.get_template("results.md.j2").render(
+        projects=project_views))
     tags = _uses_tags(user_config) and any(v.tags for v in project_views)
     if tags:
-        _write(docs / "tags.md", env.get_template("tags.md.j2").render())
+        docs.write("tags.md", env.get_template("tags.md.j2").render())
     for asset in (CSS, JS):
-        shutil.copyfile(workspace.templates_dir / asset, docs / asset)
+        docs.copy(workspace.templates_dir / asset, asset)
+    docs.finish()
 
     config = out / "mkdocs.yml"
-    derived = _derived_config(workspace, out, user_config, project_views, tags)
-    _write(config, yaml.safe_dump(derived, sort_keys=False, allow_unicode=True))
-    return config, pending
+    derived = _derived_config(workspace, out, user_config,
+                              [(v.slug, v.title) for v in project_views], tags)
+    Tree(out).write("mkdocs.yml", yaml.safe_dump(derived, sort_keys=False, allow_unicode=True))
+    return Rendered(config, docs.root, previews)
+
+
+def check(workspace: Workspace, projects: list[Project], out: Path) -> Path:
+    """What rendering will need, checked without rendering a page: the templates compile,
+    ``mkdocs.yml`` and the profile load, every project's README reads. Returns the derived
+    engine config, written into ``out`` with an empty pages folder, for the engine to
+    validate (``site.check``)."""
+    _require_templates(workspace.templates_dir)
+    env = environment(workspace.templates_dir)
+    for name in _TEMPLATES:
+        env.get_template(name)
+    user_config = load_mkdocs_yml(workspace.mkdocs_yml)
+    profile_of(user_config, workspace.mkdocs_yml)
+    for project in projects:
+        narrative.read(project.folder)
+    (out / "docs").mkdir(parents=True, exist_ok=True)
+    tags = _uses_tags(user_config) and any(p.meta.tags for p in projects)
+    pages = [(p.slug, p.meta.title) for p in projects]
+    config = out / "mkdocs.yml"
+    config.write_text(yaml.safe_dump(_derived_config(workspace, out, user_config, pages, tags),
+                                     sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return config
+
+
+class Tree:
+    """A folder of generated files, rewritten only where the content changed; what was not
+    produced this time is removed by :meth:`finish`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.produced: set[str] = set()
+        root.mkdir(parents=True, exist_ok=True)
+
+    def write(self, relative: str, text: str) -> None:
+        target = self._claim(relative)
+        data = text.encode("utf-8")
+        if not (target.is_file() and target.stat().st_size == len(data)
+                and target.read_bytes() == data):
+            target.write_bytes(data)
+
+    def copy(self, source: Path, relative: str) -> None:
+        """Copy unless the target already has the source's size and modification time
+        (``copy2`` keeps the time, so an unchanged figure is never copied again)."""
+        target = self._claim(relative)
+        info = source.stat()
+        if target.is_file():
+            have = target.stat()
+            if have.st_size == info.st_size and have.st_mtime_ns == info.st_mtime_ns:
+                return
+        shutil.copy2(source, target)
+
+    def _claim(self, relative: str) -> Path:
+        self.produced.add(relative)
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def finish(self) -> None:
+        for path in sorted(self.root.rglob("*"), reverse=True):  # files before their folders
+            relative = path.relative_to(self.root).as_posix()
+            if path.is_dir() and not path.is_symlink():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            elif relative not in self.produced:
+                path.unlink()
 
 
 _TEMPLATES = ("home.md.j2", "project.md.j2", "results.md.j2", "tags.md.j2")
@@ -232,10 +301,9 @@ def _require_templates(folder: Path) -> None:
             "repository (and edit the copies to change the pages)")
 
 
-def _previews(workspace: Workspace, config: dict[str, Any], profile: Profile,
-              project_views: list[views.ProjectView], states: list[ProjectState],
-              worker: warm.Worker | None) -> Pending:
-    """1200×630 link-preview images: one per project, one for the home page."""
+def _previews(config: dict[str, Any], profile: Profile, project_views: list[views.ProjectView],
+              states: list[ProjectState]) -> list[tuple[dict[str, Any], str]]:
+    """1200×630 link-preview images to draw: one per project, one for the home page."""
     site_name = str(config.get("site_name") or profile.name)
     specs: list[tuple[dict[str, Any], str]] = [({
         "kicker": site_name, "title": profile.name, "headline": profile.headline or "",
@@ -248,7 +316,7 @@ def _previews(workspace: Workspace, config: dict[str, Any], profile: Profile,
         specs.append(({"kicker": f"{profile.name} · {site_name}", "title": view.title,
                        "headline": headline, "detail": detail,
                        "curve": curve[:200]}, f"projects/{view.slug}/preview.png"))
-    return preview.start(specs, workspace.build_dir / "previews", worker)
+    return specs
 
 
 def _robots(config: dict[str, Any]) -> str:
@@ -268,12 +336,14 @@ def _initials(name: str) -> str:
 
 
 def _derived_config(workspace: Workspace, build: Path, user: dict[str, Any],
-                    project_views: list[views.ProjectView], tags: bool) -> dict[str, Any]:
+                    pages: list[tuple[str, str]], tags: bool) -> dict[str, Any]:
+    """The engine config: the user's ``mkdocs.yml`` inherited, the generated nav (``pages``
+    are (slug, title) of each project) and the theme overrides added."""
     nav: list[Any] = [{"Home": "index.md"}]
-    if project_views:
+    if pages:
         # The theme prints nav labels and page titles as they are: they must arrive escaped.
-        nav.append({"Projects": [{str(escape(v.title)): f"projects/{v.slug}/index.md"}
-                                 for v in project_views]})
+        nav.append({"Projects": [{str(escape(title)): f"projects/{slug}/index.md"}
+                                 for slug, title in pages]})
         nav.append({"Results": "results/index.md"})
     if tags:
         nav.append({"Tags": "tags.md"})
@@ -293,29 +363,25 @@ def _relative(path: Path, start: Path) -> str:
     return os.path.relpath(path, start)
 
 
-def _copy_assets(state: ProjectState, view: views.ProjectView, page_dir: Path,
+def _copy_assets(state: ProjectState, view: views.ProjectView, docs: Tree, page: str,
                  ignored: set[str]) -> None:
     """Figures, model and log beside the page, so their links are relative and portable."""
     run = state.good
     if run is not None:
         for figure in view.figures:
-            target = page_dir / figure.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(run.folder / figure.path, target)
+            docs.copy(run.folder / figure.path, f"{page}/{figure.path}")
             if figure.full_path and run.file(figure.full_path):
-                shutil.copyfile(run.folder / figure.full_path, page_dir / figure.full_path)
+                docs.copy(run.folder / figure.full_path, f"{page}/{figure.full_path}")
         if run.model_file is not None and state.project.meta.publish_model:
-            shutil.copyfile(run.model_file, page_dir / run.model_file.name)
+            docs.copy(run.model_file, f"{page}/{run.model_file.name}")
         for name in ("log.txt", "metrics.json"):
             if run.file(name):  # not a symlink the script left to a file outside
-                shutil.copyfile(run.folder / name, page_dir / name)
+                docs.copy(run.folder / name, f"{page}/{name}")
     script = state.project.script
     if publishable(state.project.folder.parent.parent, script, ignored):  # from Reproduce
-        target = page_dir / state.project.meta.script
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(script, target)
+        docs.copy(script, f"{page}/{state.project.meta.script}")
     if state.failure is not None and state.failure.file("log.txt"):
-        shutil.copyfile(state.failure.log_file, page_dir / "failed-log.txt")
+        docs.copy(state.failure.log_file, f"{page}/failed-log.txt")
 
 
 def publishable(root: Path, path: Path, ignored: set[str] | None = None) -> bool:
@@ -346,7 +412,7 @@ def _local_files(root: Path, profile: Profile) -> list[Path]:
             if value and not _is_url(value)]
 
 
-def _copy_profile_files(root: Path, profile: Profile, assets: Path,
+def _copy_profile_files(root: Path, profile: Profile, docs: Tree,
                         ignored: set[str]) -> Profile:
     """Local avatar and CV files are copied into the site; URLs are left as they are. A path
     to a hidden, ignored or outside file is dropped rather than published."""
@@ -355,14 +421,14 @@ def _copy_profile_files(root: Path, profile: Profile, assets: Path,
         avatar = root / profile.avatar
         updates["avatar"] = None
         if publishable(root, avatar, ignored):
-            shutil.copyfile(avatar, assets / avatar.name)
+            docs.copy(avatar, f"assets/{avatar.name}")
             updates["avatar"] = f"assets/{avatar.name}"
     cv = profile.links.cv
     if cv and not _is_url(cv):
         source = root / cv
         target = f"assets/{source.name}" if publishable(root, source, ignored) else None
         if target:
-            shutil.copyfile(source, assets / source.name)
+            docs.copy(source, target)
         updates["links"] = profile.links.model_copy(update={"cv": target})
     return profile.model_copy(update=updates)
 
@@ -370,6 +436,3 @@ def _copy_profile_files(root: Path, profile: Profile, assets: Path,
 def _is_url(value: str) -> bool:
     return value.startswith(("http://", "https://", "mailto:"))
 
-
-def _write(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")

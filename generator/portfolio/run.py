@@ -24,7 +24,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -414,22 +413,18 @@ def tidy(workspace: Workspace) -> None:
 
 
 def run_projects(workspace: Workspace, decisions: list[Decision], jobs: int, smoke: bool,
-                 reporter: Reporter, worker: warm.Worker | None = None,
-                 meanwhile: Callable[[], None] = lambda: None) -> list[Outcome]:
+                 reporter: Reporter, worker: warm.Worker | None = None) -> list[Outcome]:
     """Run every decision's project and keep its results; outcomes come in input order.
 
     Projects marked ``exclusive`` run first, one at a time with every core; the rest share
     the cores, ``jobs`` at a time, each child's thread pools sized to its share.
-    ``meanwhile`` runs once the first runs have started and before any is kept: if it
-    raises, they are stopped and nothing is kept (``results/`` stays as it was).
     """
     if not decisions:
-        meanwhile()
         return []
     created = not workspace.results_dir.exists()
     workspace.results_dir.mkdir(parents=True, exist_ok=True)
     try:
-        return _run_all(workspace, decisions, jobs, smoke, reporter, worker, meanwhile)
+        return _run_all(workspace, decisions, jobs, smoke, reporter, worker)
     except BaseException:
         if created and not any(workspace.results_dir.iterdir()):
             workspace.results_dir.rmdir()
@@ -437,8 +432,7 @@ def run_projects(workspace: Workspace, decisions: list[Decision], jobs: int, smo
 
 
 def _run_all(workspace: Workspace, decisions: list[Decision], jobs: int, smoke: bool,
-             reporter: Reporter, worker: warm.Worker | None,
-             meanwhile: Callable[[], None]) -> list[Outcome]:
+             reporter: Reporter, worker: warm.Worker | None) -> list[Outcome]:
     for decision in decisions:
         reporter.queued(decision.state.project.slug, decision.reasons)
     alone = [d for d in decisions if d.state.project.meta.exclusive]
@@ -452,18 +446,13 @@ def _run_all(workspace: Workspace, decisions: list[Decision], jobs: int, smoke: 
         if batch:
             threads = max(1, cores // max(1, min(workers, len(batch))))
             outcomes.update(_run_batch(workspace, batch, workers, threads, smoke, reporter,
-                                       worker, meanwhile))
-            meanwhile = _nothing
+                                       worker))
     return [outcomes[d.state.project.slug] for d in decisions]
 
 
-def _nothing() -> None:
-    pass
-
-
 def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, threads: int,
-               smoke: bool, reporter: Reporter, worker: warm.Worker | None,
-               meanwhile: Callable[[], None]) -> dict[str, Outcome]:
+               smoke: bool, reporter: Reporter, worker: warm.Worker | None
+               ) -> dict[str, Outcome]:
     executor = LocalExecutor(workers, worker)
     running = [_Running(d, _job(workspace, d.state.project, threads, smoke)) for d in decisions]
     ended: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -474,7 +463,6 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, th
         for item in running:
             item.future = executor.submit(item.job)
             item.future.add_done_callback(ended.put)
-        meanwhile()
         while True:
             for item in running:
                 if item.slug in done:

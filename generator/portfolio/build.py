@@ -1,0 +1,134 @@
+"""``portfolio build``, top to bottom: the one place where the pipeline's order lives.
+
+    discover → validate → plan → run → render → site → previews
+
+Each stage is a call into its own module and is handed only what it needs; the warm
+worker, started for the runs, is passed on to the preview drawing here, in plain sight.
+The way MkDocs' ``commands/build.py`` reads: the order is the code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from portfolio import discover, plan, preview, render, run, site, warm
+from portfolio.model import Project, Workspace
+from portfolio.plan import Decision
+from portfolio.progress import Reporter
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line asked for."""
+
+    slugs: tuple[str, ...] = ()  # run only these (every page is still rendered)
+    jobs: int | None = None  # projects at once; default: one per core
+    force: bool = False  # re-run fresh projects too
+    smoke: bool = False  # one short epoch each, results to the scratch folder
+    run: bool = True  # False: build the site from results/ as they are (--no-run)
+    warm: bool = True  # fork runs from the warm worker
+
+
+@dataclass(frozen=True)
+class Report:
+    outcomes: list[run.Outcome]  # of the projects that ran, in plan order
+    site_built: bool  # False: the site's inputs had not changed
+
+
+def build(ws: Workspace, options: Options) -> Report:
+    """Run what is stale, then render the pages and build the site into ``site/``."""
+    projects = discover.discover(ws)
+    validate(ws, projects)
+    decisions = plan_runs(ws, projects, options)
+    todo = [d for d in decisions if options.force or options.smoke or d.must_run]
+    worker = start_worker(ws, projects) if todo and options.warm else None
+    outcomes = run_stale(ws, decisions, todo, options, worker)
+    # Results as they are now: read again where a run replaced them, else as planned.
+    planned = {d.state.project.slug: d.state for d in decisions}
+    ran = {o.slug for o in outcomes}
+    states = [planned[p.slug] if p.slug in planned and p.slug not in ran
+              else plan.state_of(ws, p) for p in projects]
+    rendered = render.render(ws, states)
+    previews = preview.start(rendered.previews, ws.build_dir / "previews", worker)
+    built = site.build_if_changed(rendered.config, ws.site_dir,
+                                  [ws.templates_dir, ws.mkdocs_yml],
+                                  then=previews.finish)  # into the finished site
+    return Report(outcomes, built)
+
+
+def run_only(ws: Workspace, options: Options) -> list[run.Outcome]:
+    """``portfolio run``: the first four stages, no site."""
+    projects = discover.discover(ws)
+    validate(ws, projects)
+    decisions = plan_runs(ws, projects, options)
+    todo = [d for d in decisions if options.force or options.smoke or d.must_run]
+    worker = start_worker(ws, projects) if todo and options.warm else None
+    return run_stale(ws, decisions, todo, options, worker)
+
+
+# -- the stages ---------------------------------------------------------------------------
+def validate(ws: Workspace, projects: list[Project]) -> None:
+    """Every input checked before anything runs: each ``project.yaml`` (``discover`` did),
+    ``mkdocs.yml`` and the profile, the templates, the READMEs, and the engine's reading of
+    the derived config. No page is rendered; bad input stops here, results untouched."""
+    with private_build_dir(ws, "check") as out:
+        config = render.check(ws, projects, out)
+        site.check(config, _shown(ws.mkdocs_yml))
+
+
+def plan_runs(ws: Workspace, projects: list[Project], options: Options) -> list[Decision]:
+    """A decision per project to consider (the named ones, or all): stale, and why."""
+    if not options.run:
+        return []
+    chosen = discover.select(ws, projects, list(options.slugs)) if options.slugs else projects
+    return [plan.decide(ws, p) for p in chosen]
+
+
+def start_worker(ws: Workspace, projects: list[Project]) -> warm.Worker | None:
+    """The worker preloads what every project imports (not only the stale ones), so the
+    same worker serves the next rebuild whichever project is edited."""
+    scripts = [p.folder / p.meta.script for p in projects]
+    return warm.ensure(warm.preloads(scripts), ws.build_dir / "warm.log")
+
+
+def run_stale(ws: Workspace, decisions: list[Decision], todo: list[Decision],
+              options: Options, worker: warm.Worker | None) -> list[run.Outcome]:
+    """Run ``todo`` with live progress; the fresh ones are listed as such."""
+    if todo:  # before anything starts: a run that cannot be kept must not begin
+        discover.check_writable([ws.results_dir, *(ws.results_for(d.state.project.slug)
+                                                   for d in todo)])
+    reporter = Reporter()
+    for decision in decisions:
+        if decision not in todo:
+            reporter.fresh(decision.state.project.slug)
+    with reporter:
+        outcomes = run.run_projects(ws, todo, options.jobs or os.cpu_count() or 1,
+                                    options.smoke, reporter, worker)
+    if todo:
+        reporter.summary(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return outcomes
+
+
+# -- helpers ------------------------------------------------------------------------------
+@contextlib.contextmanager
+def private_build_dir(ws: Workspace, command: str) -> Iterator[Path]:
+    """A private folder under ``.build/`` for ``check`` and ``serve``: they run beside a
+    build without touching the pages it builds from."""
+    ws.build_dir.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix=f"{command}-", dir=ws.build_dir))
+    try:
+        yield out
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def _shown(path: Path) -> Path:
+    """A path as the user would type it: relative to where they are, when it is below."""
+    return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
