@@ -61,13 +61,28 @@ def test_no_secret_of_the_build_reaches_results_or_site(tiny: Path) -> None:
     (tiny / "projects" / "no-keras" / "main.py").write_text(
         "import os, portfolio\nprint(dict(os.environ))\n"
         "portfolio.log_param('env', dict(os.environ))\nportfolio.log_metric('rmse', 1)\n")
+    # Names no pattern of secret words catches: only an allowlist keeps them out.
     result = build(tiny, {"MY_API_TOKEN": secret, "AWS_SECRET_ACCESS_KEY": secret,
-                          "DB_PASSWORD": secret})
+                          "DB_PASSWORD": secret, "KAGGLE_KEY": secret,
+                          "DATABASE_URL": f"postgres://u:{secret}@db/x", "SIGNING_KEY": secret})
     assert result.returncode == 0, result.stderr
     results = "\n".join(p.read_text(errors="replace") for p in (tiny / "results").rglob("*")
                         if p.is_file() and p.suffix in (".json", ".txt", ".csv"))
     assert "PATH" in results  # the script did print its environment...
     assert secret not in results and secret not in site_text(tiny)  # ...without the secrets
+
+
+def test_a_variable_named_under_env_reaches_the_script_and_no_other(tiny: Path) -> None:
+    (tiny / "projects" / "no-keras" / "main.py").write_text(
+        "import os, portfolio\n"
+        "print('wanted', os.environ.get('DATA_HOME'), 'other', os.environ.get('OTHER_HOME'))\n"
+        "portfolio.log_metric('rmse', 1)\n")
+    meta = tiny / "projects" / "no-keras" / "project.yaml"
+    meta.write_text(meta.read_text() + "env: [DATA_HOME]\n")
+    result = build(tiny, {"DATA_HOME": "/data/here", "OTHER_HOME": "/not/passed"})
+    assert result.returncode == 0, result.stderr
+    log = (tiny / "results" / "no-keras" / "log.txt").read_text()
+    assert "wanted /data/here other None" in log
 
 
 def test_hidden_and_ignored_files_are_never_published(tiny: Path) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from portfolio import warm
+from portfolio import childenv, warm
 
 WIDTH, HEIGHT, DPI = 1200, 630, 100
 
@@ -71,7 +71,7 @@ def start(specs: list[tuple[dict[str, Any], str]], cache: Path,
     todo.write_text(json.dumps(missing), encoding="utf-8")
     if worker is not None:
         read, write = os.pipe()
-        env = {**os.environ, "MPLBACKEND": "Agg"}
+        env = {**childenv.child_environment(), "MPLBACKEND": "Agg"}
         pending.proc = worker.start("portfolio.preview", [str(todo)], cache, env, 1, write)
         os.close(write)
         if pending.proc is not None:
@@ -79,6 +79,7 @@ def start(specs: list[tuple[dict[str, Any], str]], cache: Path,
             return pending
         os.close(read)
     pending.proc = subprocess.Popen([sys.executable, "-m", "portfolio.preview", str(todo)],
+                                    env={**childenv.child_environment(), "MPLBACKEND": "Agg"},
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return pending
 

@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import queue
-import re
 import select
 import shutil
 import signal
@@ -30,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from portfolio import leftovers, logs, swap, trespass, warm
+from portfolio import childenv, leftovers, logs, swap, trespass, warm
 from portfolio.model import Project, RunResult, Workspace
 from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
 from portfolio.progress import Reporter, describe_epoch
@@ -54,6 +53,7 @@ class Job:
     threads: int = 1
     smoke: bool = False
     root: Path | None = None  # the repository, for recording which of its modules ran
+    env: tuple[str, ...] = ()  # variables project.yaml asks to pass through
 
 
 @dataclass(frozen=True)
@@ -100,18 +100,9 @@ class LocalExecutor:
         self._pool.shutdown(wait=True)
 
 
-# Environment variables that look like credentials never reach a script: it could print
-# them into a log that is published with the site.
-_SECRET = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|"
-                     r"AUTH|COOKIE|SESSION", re.IGNORECASE)
-
-
-def is_secret(name: str) -> bool:
-    return bool(_SECRET.search(name))
-
-
 def child_env(job: Job) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not is_secret(k)}
+    """The policy's variables (``portfolio.childenv``) and the run's own."""
+    env = childenv.child_environment(job.env)
     threads = str(job.threads)
     env.update({
         "PORTFOLIO_OUT": str(job.out),
@@ -570,4 +561,4 @@ def _job(workspace: Workspace, project: Project, threads: int, smoke: bool) -> J
     out = Path(tempfile.mkdtemp(prefix=f".run-{project.slug}-", dir=workspace.results_dir))
     return Job(slug=project.slug, folder=project.folder, script=project.meta.script,
                timeout=project.meta.timeout, seed=project.meta.seed, out=out,
-               threads=threads, smoke=smoke, root=workspace.root)
+               threads=threads, smoke=smoke, root=workspace.root, env=tuple(project.meta.env))

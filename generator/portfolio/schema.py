@@ -81,6 +81,10 @@ class ProjectMeta(_Strict):
     model_url: StrictStr | None = None  # where the model lives instead, when not published
     exclusive: bool = False  # run alone, with every core, never beside another project
     data: list[StrictStr] = Field(default_factory=list)  # data files hashed even if git-ignored
+    # Environment variables the script needs beyond the default policy (their names only;
+    # the values come from the environment portfolio runs in).
+    env: list[Annotated[StrictStr, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = Field(
+        default_factory=list)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -93,7 +97,11 @@ class ProjectMeta(_Strict):
 
     def training_fields(self) -> dict[str, Any]:
         """The fields that change what a run produces (presentation-only ones excluded)."""
-        return {"script": self.script, "seed": self.seed, "data": list(self.data)}
+        fields: dict[str, Any] = {"script": self.script, "seed": self.seed,
+                                  "data": list(self.data)}
+        if self.env:  # only when set: projects without it keep their input hash
+            fields["env"] = sorted(self.env)
+        return fields
 
 
 # Where a key is unknown, suggest from the keys allowed at that level.

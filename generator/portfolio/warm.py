@@ -49,6 +49,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from portfolio import childenv
+
 # Import-time thread-free libraries worth preloading; a script's imports of anything else
 # happen in its own child, after the fork.
 PRELOADABLE = frozenset({"numpy", "scipy", "pandas", "sklearn", "matplotlib", "statsmodels",
@@ -218,9 +220,7 @@ def ensure(preload: list[str], log: Path) -> Worker | None:
         return Worker(address)
     _retire(folder, keep=key)
     log.parent.mkdir(parents=True, exist_ok=True)
-    from portfolio.run import is_secret  # run imports this module: import it late
-
-    env = {k: v for k, v in os.environ.items() if not is_secret(k)}
+    env = childenv.child_environment()
     env.update(_SINGLE_THREADED)
     with log.open("ab") as out:
         server = subprocess.Popen([sys.executable, "-m", "portfolio.warm", str(address),

@@ -1,0 +1,44 @@
+"""The environment a child process sees: one policy for runs, the warm worker and previews.
+
+An allowlist, not a denylist: a script's log is published with the site, and a name such
+as ``KAGGLE_KEY``, ``DATABASE_URL`` or ``SIGNING_KEY`` slips past any pattern of secret
+words. A child gets what an interpreter, a locale, the numeric libraries and the deep
+learning frameworks read, and the variables its ``project.yaml`` names under ``env:``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+
+# Exact names an interpreter, a shell tool, the locale or a temporary file needs.
+_NAMES = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "LANGUAGE", "TZ", "TMPDIR",
+    "TEMP", "TMP", "LD_LIBRARY_PATH", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME", "MPLBACKEND", "MPLCONFIGDIR", "MATPLOTLIBRC", "NO_COLOR",
+    "FORCE_COLOR", "COLUMNS", "SSL_CERT_FILE", "SSL_CERT_DIR", "NO_MKDOCS_2_WARNING",
+})
+# Families: the interpreter, the locale, thread pools and numeric libraries, frameworks.
+_PREFIXES = ("LC_", "PYTHON", "PORTFOLIO_", "OMP_", "OPENBLAS_", "MKL_", "NUMEXPR_",
+             "VECLIB_", "BLIS_", "GOTO", "KMP_", "CUDA", "NVIDIA_", "TF_", "KERAS_", "XLA_",
+             "JAX_", "TORCH_", "SKLEARN_", "JOBLIB_", "LOKY_")
+
+
+# Even inside an allowed family, a name that says it holds a credential stays out.
+_SECRET = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|"
+                     r"AUTH|COOKIE|SESSION", re.IGNORECASE)
+
+
+def allowed(name: str) -> bool:
+    """Whether the policy passes ``name`` to a child without being asked."""
+    return (name in _NAMES or name.startswith(_PREFIXES)) and not _SECRET.search(name)
+
+
+def child_environment(extra: Iterable[str] = (),
+                      source: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The allowed variables of ``source`` (this process's environment), plus the names in
+    ``extra`` that a project asked for (``env:`` in its ``project.yaml``)."""
+    source = os.environ if source is None else source
+    wanted = set(extra)
+    return {k: v for k, v in source.items() if allowed(k) or k in wanted}
