@@ -133,13 +133,15 @@ def pages(build_dir: Path) -> dict[str, tuple[int, int]]:
 
 def test_check_during_a_build_leaves_the_build_pages_alone(tmp_path: Path) -> None:
     root = small_portfolio(tmp_path / "p")
-    go = root / "go"
-    make_project(root, "waits", f"import os, time\nwhile not os.path.exists({str(go)!r}):\n"
+    assert portfolio_cli("build", "--no-warm", cwd=root).returncode == 0  # pages to keep
+    go, started = root / "go", root / "started"
+    make_project(root, "waits", f"import os, time\nopen({str(started)!r}, 'w').close()\n"
+                 f"while not os.path.exists({str(go)!r}):\n"
                  "    time.sleep(0.05)\nimport portfolio\nportfolio.log_metric('accuracy', 1)\n")
     build = subprocess.Popen([sys.executable, "-m", "portfolio", "build", "--no-warm"],
                              cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(root / ".build" / "mkdocs.yml")  # validated while the projects run
+        wait_for(started)  # the build holds its lock and runs a project
         before = pages(root / ".build")
         checked = portfolio_cli("check", cwd=root)
         assert checked.returncode == 0, checked.stderr

@@ -166,10 +166,17 @@ def test_a_print_differing_beyond_its_precision_is_its_own_printed_result(
 def test_a_printed_rmse_matches_the_root_of_a_hooked_mse(tmp_path: Path) -> None:
     log = "Train Score: 2.00 RMSE\nTest Score: 3.16 RMSE\n"
     train, test = hooked("mse", 4.0, "unknown", 0), hooked("mse", 10.0, "unknown", 1)
+    test["judged"] = True  # the project's own held-out result
     record = absorb(tmp_path, log, {"results": [train, test]}, {"mse": 10.0})
-    assert [(r["split"], r.get("printed_line"), r.get("printed_name"))
-            for r in record["results"]] == [("train", 1, "rmse"), ("unknown", 2, "rmse")]
-    assert json.loads((tmp_path / "metrics.json").read_text()) == {"mse": 10.0}
+    assert [(r["split"], r["name"], r.get("printed_line"), r.get("printed_name"))
+            for r in record["results"]] == [("train", "mse", 1, "rmse"),
+                                            ("train", "rmse", 1, None),
+                                            ("unknown", "mse", 2, "rmse"),
+                                            ("unknown", "rmse", 2, None)]
+    # The root the script printed is a result of its own, in the script's units.
+    assert record["results"][3]["value"] == pytest.approx(10.0 ** 0.5)
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {"mse": 10.0,
+                                                                   "rmse": 10.0 ** 0.5}
 
 
 def test_a_train_label_placing_the_only_hooked_value_takes_it_out_of_the_metrics(

@@ -44,6 +44,8 @@ def check(root: str | None) -> None:
     discover.check_layout(ws)
     projects = discover.discover(ws)
     pipeline.validate(ws, projects)  # in a folder of its own: a build may be running
+    for project in projects:  # committed results are inputs too (a merge may break them)
+        plan.state_of(ws, project)
     click.echo(f"{len(projects)} project(s) OK: {', '.join(p.slug for p in projects) or 'none'}")
 
 
