@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from portfolio import childenv, leftovers, logs, swap, trespass, warm
-from portfolio.model import Project, RunResult, Workspace
+from portfolio.model import SCRIPT_COPY, Project, RunResult, Workspace
 from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
 from portfolio.progress import Reporter, describe_epoch
 
@@ -163,6 +163,7 @@ def run_child(job: Job, stop: threading.Event | None = None,
 
     peak_mb = returncode = None
     marker, left = uuid.uuid4().hex, []
+    keep_script(job.folder / job.script, job.out / SCRIPT_COPY / job.script)
     with (job.out / "log.txt").open("wb") as log:
         child = _start(job, worker, expired, marker)
         if child is None:  # stopped or timed out while the worker was still importing
@@ -200,6 +201,14 @@ def run_child(job: Job, stop: threading.Event | None = None,
             child.output.close()
     return Outcome(job.slug, status, returncode, time.monotonic() - started, error,
                    started_at, peak_mb, child.process, tuple(left))
+
+
+def keep_script(script: Path, copy: Path) -> None:
+    """Keep the script as it was when its run started, before the run can change it: the
+    page links this copy, the one its results came from, not the file as it is now."""
+    with contextlib.suppress(OSError):  # unreadable: the child meets the same error
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(script, copy)
 
 
 class _Child(Protocol):
@@ -337,8 +346,10 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome,
     project = decision.state.project
     record = _read_json(job.out / "run.json")
     logs.absorb(record, job.out)
+    # The script is never an output of its own run, whatever the run did to it.
     outputs = sorted({*record.get("outputs", []),
-                      *written_by_run(project, workspace.root, decision.inputs)})
+                      *written_by_run(project, workspace.root, decision.inputs)}
+                     - {project.meta.script})
     inputs = decision.inputs.after_run(
         outputs, local_module_hashes(workspace.root, record.get("local_modules", [])))
     record.update({
