@@ -231,3 +231,35 @@ def test_an_unusable_runtime_folder_means_fresh_interpreters(tmp_path: Path) -> 
                        env=env, check=True, capture_output=True, timeout=300)
         assert run_json(root, "model")["process"] == {"kind": "fresh interpreter"}
         assert not list(folder.glob("warm-*"))
+
+
+def test_a_worker_that_disappears_mid_run_is_named_and_the_next_build_starts_another(
+        tmp_path: Path, warm_workers: Path) -> None:
+    root = portfolio_root(tmp_path)
+    pids = root / "pids"
+    make_project(root, "model", f"import os, time, numpy\nopen({str(pids)!r}, 'w').write("
+                 "f'{os.getpid()} {os.getppid()}')\ntime.sleep(600)\n")
+    client = subprocess.Popen([sys.executable, "-m", "portfolio", "run"], cwd=root,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not pids.exists() or len(pids.read_text().split()) < 2:
+        assert time.monotonic() < deadline and client.poll() is None
+        time.sleep(0.05)
+    child, worker = map(int, pids.read_text().split())
+    assert worker in [json.loads(info.read_text())["pid"]
+                      for info in warm_workers.glob("warm-*.json")]
+    os.kill(worker, signal.SIGKILL)
+    _, err = client.communicate(timeout=120)
+    assert client.returncode == 1
+    assert gone(child)
+    failed = json.loads((root / "results" / "model" / "failed" / "run.json").read_text())
+    assert failed["error"] == (f"the warm worker (pid {worker}) that ran this project stopped "
+                               "before the run ended; run again (a new worker starts), or use "
+                               "--no-warm")
+    assert "out of memory" not in err and f"the warm worker (pid {worker})" in err
+
+    make_project(root, "model", "import numpy\nprint('quick now')\n")
+    assert portfolio_cli("run", cwd=root).returncode == 0
+    process = run_json(root, "model")["process"]
+    assert process["kind"] == "forked from the warm worker"
+    assert process["worker_pid"] != worker

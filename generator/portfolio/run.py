@@ -178,6 +178,8 @@ def run_child(job: Job, stop: threading.Event | None = None,
                 if ended:
                     returncode, peak_mb = ended
                     status, error = _status_from_child(job.out, returncode)
+                    if child.lost:  # not the script's doing: say whose it was
+                        status, error = "killed", child.lost
                     break
                 if stop.is_set():
                     returncode = stop_group(child)
@@ -215,6 +217,7 @@ class _Child(Protocol):
     pid: int
     output: Any  # the read end of the child's stdout and stderr
     process: dict[str, Any] | None  # how it was started, for run.json
+    lost: str | None  # why the run ended for a reason outside it (its warm worker stopped)
 
     def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
         """(returncode, peak MB) once the child has ended; None if ``timeout`` passed."""
@@ -247,6 +250,7 @@ class _Fresh:
         self.pid = self.proc.pid
         self.output = self.proc.stdout
         self.process = {"kind": "fresh interpreter"}
+        self.lost = None
         self._ended = os.pidfd_open(self.pid) if hasattr(os, "pidfd_open") else None
 
     def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
@@ -277,6 +281,13 @@ class _Forked:
         self.process = {"kind": "forked from the warm worker", "worker_pid": run.worker_pid}
         self._ended: tuple[int, float | None] | None = None
 
+    @property
+    def lost(self) -> str | None:
+        if not self._run.worker_lost:
+            return None
+        return (f"the warm worker (pid {self._run.worker_pid}) that ran this project stopped "
+                "before the run ended; run again (a new worker starts), or use --no-warm")
+
     def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
         if self._ended is None:
             self._ended = self._run.wait(timeout)
@@ -288,6 +299,7 @@ class _Unstarted:
 
     pid = 0
     process = None
+    lost = None
 
     def __init__(self) -> None:
         self.output = Path(os.devnull).open("rb")  # noqa: SIM115 - run_child closes it

@@ -181,10 +181,12 @@ class Run:
         self._conn = conn
         self.pid = pid
         self.worker_pid = worker_pid
+        self.worker_lost = False  # the worker went away before it reported the run's end
 
     def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
         """(returncode, peak MB) once the worker has reaped the child; None on timeout.
-        A worker that vanished reports the child as killed (it cannot be waited for)."""
+        A worker that vanished (``worker_lost``) cannot report the child's end: the child
+        is killed and reported as such."""
         try:
             reply = _receive(self._conn, timeout)
         except TimeoutError:
@@ -193,6 +195,7 @@ class Run:
             reply = {}
         self._conn.close()
         if not reply or "status" not in reply:
+            self.worker_lost = True
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pid, signal.SIGKILL)
             return -signal.SIGKILL, None
