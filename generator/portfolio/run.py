@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -67,6 +68,7 @@ class Outcome:
     peak_mb: float | None = None  # the child's peak resident memory
     process: dict[str, Any] | None = None  # how the child was started (run.json "process")
     left_running: tuple[leftovers.Leftover, ...] = ()  # what it left behind, now stopped
+    log_incomplete: str | None = None  # why log.txt lacks some of the output (a full disk)
 
 
 class Executor(Protocol):
@@ -123,11 +125,14 @@ def child_env(job: Job) -> dict[str, str]:
     return env
 
 
-def _pump(stream: Any, log: Any, cap: int, abandon: threading.Event) -> None:
+def _pump(stream: Any, log: Any, cap: int, abandon: threading.Event) -> str | None:
     """Copy the child's output to the log up to ``cap`` bytes, then count and drop the rest:
     the child never blocks on a full pipe, and the disk never fills. Reads until every
-    writer has closed the pipe, or until ``abandon`` is set."""
+    writer has closed the pipe, or until ``abandon`` is set. A log that cannot be written
+    (a full disk) is drained all the same; returns what is missing from it and why, else
+    None."""
     written = dropped = 0
+    failed: OSError | None = None
     fd = stream.fileno()
     with contextlib.suppress(OSError, ValueError):  # the pipe closed under us: we are done
         while not abandon.is_set():
@@ -136,15 +141,26 @@ def _pump(stream: Any, log: Any, cap: int, abandon: threading.Event) -> None:
             chunk = os.read(fd, 1 << 16)
             if not chunk:
                 break
-            room = cap - written
+            room = cap - written if failed is None else 0
             if room > 0:
-                log.write(chunk[:room])
-                written += min(room, len(chunk))
+                try:
+                    log.write(chunk[:room])
+                except OSError as exc:  # keep reading: the child must not block on us
+                    failed, room = exc, 0
+                else:
+                    written += min(room, len(chunk))
             dropped += max(0, len(chunk) - max(room, 0))
-    if dropped:
-        log.write(f"\n[portfolio: the log was capped at {cap / 1e6:.0f} MB; "
-                  f"{dropped / 1e6:.1f} MB more output was dropped]\n".encode())
-    log.flush()
+    try:
+        if dropped and failed is None:
+            log.write(f"\n[portfolio: the log was capped at {cap / 1e6:.0f} MB; "
+                      f"{dropped / 1e6:.1f} MB more output was dropped]\n".encode())
+        log.flush()
+    except OSError as exc:
+        failed = failed or exc
+    if failed is None:
+        return None
+    return (f"the log is incomplete: writing log.txt failed after {written:,} bytes "
+            f"({failed.strerror or failed}); {dropped:,} bytes of output were lost")
 
 
 def run_child(job: Job, stop: threading.Event | None = None,
@@ -164,13 +180,14 @@ def run_child(job: Job, stop: threading.Event | None = None,
     peak_mb = returncode = None
     marker, left = uuid.uuid4().hex, []
     keep_script(job.folder / job.script, job.out / SCRIPT_COPY / job.script)
-    with (job.out / "log.txt").open("wb") as log:
+    with _log_file(job.out / "log.txt") as log:
         child = _start(job, worker, expired, marker)
         if child is None:  # stopped or timed out while the worker was still importing
             child = _Unstarted()
         abandon = threading.Event()
-        pump = threading.Thread(target=_pump, args=(child.output, log, LOG_CAP_BYTES, abandon),
-                                daemon=True)
+        log_problem: list[str | None] = []
+        pump = threading.Thread(target=lambda: log_problem.append(
+            _pump(child.output, log, LOG_CAP_BYTES, abandon)), daemon=True)
         pump.start()
         try:
             while True:
@@ -202,7 +219,20 @@ def run_child(job: Job, stop: threading.Event | None = None,
             pump.join()
             child.output.close()
     return Outcome(job.slug, status, returncode, time.monotonic() - started, error,
-                   started_at, peak_mb, child.process, tuple(left))
+                   started_at, peak_mb, child.process, tuple(left),
+                   next(iter(log_problem), None))
+
+
+@contextlib.contextmanager
+def _log_file(path: Path) -> Iterator[Any]:
+    """``path`` open for writing; a close that fails (a full disk, already reported by
+    the pump) does not end the run's bookkeeping."""
+    log = path.open("wb")
+    try:
+        yield log
+    finally:
+        with contextlib.suppress(OSError):
+            log.close()
 
 
 def keep_script(script: Path, copy: Path) -> None:
@@ -381,6 +411,7 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome,
         "process": outcome.process,
         "left_running": [p.as_dict() for p in outcome.left_running],
         **({"outside_writes": outside_writes} if outside_writes else {}),
+        **({"log_incomplete": outcome.log_incomplete} if outcome.log_incomplete else {}),
         "input_hash": inputs.digest,
         "inputs": inputs.as_dict(),
         "outputs": outputs,
@@ -487,6 +518,8 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, th
                     outside = _outside_writes(workspace, item, before, replaced, running, done)
                     if outside:
                         reporter.warned(item.slug, outside["message"])
+                    if outcome.log_incomplete:
+                        reporter.warned(item.slug, outcome.log_incomplete)
                     final = keep(workspace, item.decision, item.job, outcome, outside)
                     replaced.append(item.slug)
                     reporter.finished(item.slug, outcome.status, outcome.duration_s,
