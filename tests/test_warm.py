@@ -125,10 +125,11 @@ def test_each_run_gets_its_share_of_the_cores(tmp_path: Path) -> None:
 
 def test_an_edited_import_starts_a_new_worker_and_retires_the_old(tmp_path: Path) -> None:
     root = portfolio_root(tmp_path)
-    make_project(root, "model", SKLEARN)
+    # Imports of this test alone: a worker another test's portfolio uses is not retired.
+    make_project(root, "model", "import joblib\n" + SKLEARN)
     assert portfolio_cli("run", cwd=root).returncode == 0
     old = run_json(root, "model")["process"]["worker_pid"]
-    make_project(root, "model", "import scipy.stats\n" + SKLEARN)
+    make_project(root, "model", "import joblib\nimport scipy.stats\n" + SKLEARN)
     assert portfolio_cli("run", cwd=root).returncode == 0
     new = run_json(root, "model")["process"]["worker_pid"]
     assert new != old
@@ -137,7 +138,8 @@ def test_an_edited_import_starts_a_new_worker_and_retires_the_old(tmp_path: Path
 
 def test_a_worker_leaves_when_idle_and_portfolio_stop_stops_it(tmp_path: Path) -> None:
     root = portfolio_root(tmp_path)
-    make_project(root, "model", "import numpy\nprint(numpy.arange(3).sum())\n")
+    # Imports of this test alone: no worker another test started (and left waiting) serves it.
+    make_project(root, "model", "import numpy.polynomial\nprint(numpy.arange(3).sum())\n")
     env = {**os.environ, "PORTFOLIO_WARM_IDLE": "0.5"}
     subprocess.run([sys.executable, "-m", "portfolio", "run"], cwd=root, env=env, check=True,
                    capture_output=True, timeout=300)
@@ -263,3 +265,25 @@ def test_a_worker_that_disappears_mid_run_is_named_and_the_next_build_starts_ano
     process = run_json(root, "model")["process"]
     assert process["kind"] == "forked from the warm worker"
     assert process["worker_pid"] != worker
+
+
+def test_portfolios_with_different_imports_built_in_turn_keep_their_workers(
+        tmp_path: Path, warm_workers: Path) -> None:
+    roots = {"a": "import numpy\nimport joblib\n", "b": "import numpy\nimport scipy.special\n"}
+    pids: dict[str, set[int]] = {name: set() for name in roots}
+    for _ in range(2):
+        for name, imports in roots.items():
+            root = tmp_path / name
+            if not root.exists():
+                root = portfolio_root(tmp_path, name)
+            make_project(root, "model", imports + "print('ok')\n")
+            assert portfolio_cli("run", "--force", cwd=root).returncode == 0
+            process = run_json(root, "model")["process"]
+            assert process["kind"] == "forked from the warm worker"
+            pids[name].add(process["worker_pid"])
+    assert all(len(found) == 1 for found in pids.values()), pids
+    (a,), (b,) = pids.values()
+    assert a != b
+    assert not gone(a, seconds=0) and not gone(b, seconds=0)
+    listed = {json.loads(info.read_text())["pid"] for info in warm_workers.glob("warm-*.json")}
+    assert {a, b} <= listed
