@@ -43,18 +43,29 @@ LOG_CAP_BYTES = 20_000_000
 
 @dataclass(frozen=True)
 class Job:
-    """Everything a child needs: a folder to run in and a folder to write to."""
+    """What one run needs, in terms that can travel to another machine: the project's
+    folder relative to the repository, the run's own folder relative to ``results/``, and
+    the settings. Nothing of this process: no absolute path, open file or warm worker."""
 
     slug: str
-    folder: Path
-    script: str
+    project: str  # the project's folder, relative to the repository
+    script: str  # relative to the project's folder
+    out: str  # the run's folder, relative to results/
     timeout: float
     seed: int
-    out: Path
     threads: int = 1
     smoke: bool = False
-    root: Path | None = None  # the repository, for recording which of its modules ran
     env: tuple[str, ...] = ()  # variables project.yaml asks to pass through
+
+
+def project_folder(workspace: Workspace, job: Job) -> Path:
+    """Where ``job`` runs, in this checkout."""
+    return workspace.root / job.project
+
+
+def run_folder(workspace: Workspace, job: Job) -> Path:
+    """Where ``job`` writes, in this checkout: a temporary folder in ``results/``."""
+    return workspace.results_dir / job.out
 
 
 @dataclass(frozen=True)
@@ -72,8 +83,10 @@ class Outcome:
 
 
 class Executor(Protocol):
-    """Runs jobs somewhere and hands back futures. A job names a project folder and an
-    output folder and nothing else of this process, so a remote pool can implement it."""
+    """Runs jobs somewhere and hands back futures. A :class:`Job` holds paths relative to
+    the repository and its ``results/`` and the settings, nothing else of this process, so
+    a remote pool with a checkout of its own can implement this; how runs start there (a
+    warm worker, a container) is the executor's business, not the job's."""
 
     def submit(self, job: Job) -> Future[Outcome]: ...
 
@@ -83,15 +96,18 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """Runs jobs as child processes on this machine, ``jobs`` at a time."""
+    """Runs jobs as child processes on this machine, in ``workspace``, ``jobs`` at a time;
+    forked from the warm ``worker`` when there is one."""
 
-    def __init__(self, jobs: int, worker: warm.Worker | None = None) -> None:
+    def __init__(self, workspace: Workspace, jobs: int,
+                 worker: warm.Worker | None = None) -> None:
+        self._workspace = workspace
         self._pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="portfolio-run")
         self._stop = threading.Event()
         self._worker = worker
 
     def submit(self, job: Job) -> Future[Outcome]:
-        return self._pool.submit(run_child, job, self._stop, self._worker)
+        return self._pool.submit(run_child, self._workspace, job, self._stop, self._worker)
 
     def cancel(self) -> None:
         """Stop every running child (and its process group); queued jobs never start."""
@@ -102,15 +118,16 @@ class LocalExecutor:
         self._pool.shutdown(wait=True)
 
 
-def child_env(job: Job) -> dict[str, str]:
-    """The policy's variables (``portfolio.childenv``) and the run's own."""
+def child_env(job: Job, out: Path, root: Path) -> dict[str, str]:
+    """The policy's variables (``portfolio.childenv``) and the run's own: it writes to
+    ``out``, in the repository ``root``."""
     env = childenv.child_environment(job.env)
     threads = str(job.threads)
     env.update({
-        "PORTFOLIO_OUT": str(job.out),
+        "PORTFOLIO_OUT": str(out),
         "PORTFOLIO_SEED": str(job.seed),
         "PORTFOLIO_SMOKE": "1" if job.smoke else "0",
-        "PORTFOLIO_ROOT": str(job.root or job.folder),
+        "PORTFOLIO_ROOT": str(root),
         "PYTHONHASHSEED": "0",  # as in the warm worker, whose children share its hash seed
         "PYTHONUNBUFFERED": "1",  # the log keeps the order of prints and tracebacks
         "MPLBACKEND": "Agg",
@@ -163,7 +180,7 @@ def _pump(stream: Any, log: Any, cap: int, abandon: threading.Event) -> str | No
             f"({failed.strerror or failed}); {dropped:,} bytes of output were lost")
 
 
-def run_child(job: Job, stop: threading.Event | None = None,
+def run_child(workspace: Workspace, job: Job, stop: threading.Event | None = None,
               worker: warm.Worker | None = None) -> Outcome:
     """Run one job to completion, timeout or ``stop``; stdout and stderr go to ``log.txt``.
 
@@ -179,9 +196,11 @@ def run_child(job: Job, stop: threading.Event | None = None,
 
     peak_mb = returncode = None
     marker, left = uuid.uuid4().hex, []
-    keep_script(job.folder / job.script, job.out / SCRIPT_COPY / job.script)
-    with _log_file(job.out / "log.txt") as log:
-        child = _start(job, worker, expired, marker)
+    folder, out = project_folder(workspace, job), run_folder(workspace, job)
+    keep_script(folder / job.script, out / SCRIPT_COPY / job.script)
+    with _log_file(out / "log.txt") as log:
+        env = {**child_env(job, out, workspace.root), leftovers.MARKER: marker}
+        child = _start(job.script, folder, env, job.threads, worker, expired)
         if child is None:  # stopped or timed out while the worker was still importing
             child = _Unstarted()
         abandon = threading.Event()
@@ -194,7 +213,7 @@ def run_child(job: Job, stop: threading.Event | None = None,
                 ended = child.wait(_POLL_S)
                 if ended:
                     returncode, peak_mb = ended
-                    status, error = _status_from_child(job.out, returncode)
+                    status, error = _status_from_child(out, returncode)
                     if child.lost:  # not the script's doing: say whose it was
                         status, error = "killed", child.lost
                     break
@@ -253,28 +272,28 @@ class _Child(Protocol):
         """(returncode, peak MB) once the child has ended; None if ``timeout`` passed."""
 
 
-def _start(job: Job, worker: warm.Worker | None, expired: Any, marker: str) -> _Child | None:
-    env = {**child_env(job), leftovers.MARKER: marker}
+def _start(script: str, folder: Path, env: dict[str, str], threads: int,
+           worker: warm.Worker | None, expired: Any) -> _Child | None:
     if worker is not None:
         read, write = os.pipe()
-        forked = worker.start("portfolio.child", [job.script], job.folder, env, job.threads,
-                              write, expired)
+        forked = worker.start("portfolio.child", [script], folder, env, threads, write,
+                              expired)
         os.close(write)
         if forked is not None:
             return _Forked(forked, os.fdopen(read, "rb"))
         os.close(read)
         if expired():
             return None
-    return _Fresh(job, env)
+    return _Fresh(script, folder, env)
 
 
 class _Fresh:
     """``python -m portfolio.child SCRIPT`` in the project folder, in its own session."""
 
-    def __init__(self, job: Job, env: dict[str, str]) -> None:
+    def __init__(self, script: str, folder: Path, env: dict[str, str]) -> None:
         env = {**env, "PORTFOLIO_PARENT": str(os.getpid())}  # it dies with us: child.py
-        self.proc = subprocess.Popen([sys.executable, "-m", "portfolio.child", job.script],
-                                     cwd=job.folder, env=env, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([sys.executable, "-m", "portfolio.child", script],
+                                     cwd=folder, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self.pid = self.proc.pid
@@ -383,11 +402,12 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome,
     ``outside_writes``: what the run changed in other runs' results (``trespass``)."""
     if outcome.status == "interrupted":
         return None
-    outcome = _without_run_folder(job, outcome)
-    job.out.mkdir(parents=True, exist_ok=True)  # the record of a run whose folder went
+    out = run_folder(workspace, job)
+    outcome = _without_run_folder(out, outcome)
+    out.mkdir(parents=True, exist_ok=True)  # the record of a run whose folder went
     project = decision.state.project
-    record = _read_json(job.out / "run.json")
-    logs.absorb(record, job.out)
+    record = _read_json(out / "run.json")
+    logs.absorb(record, out)
     # The script is never an output of its own run, whatever the run did to it.
     outputs = sorted({*record.get("outputs", []),
                       *written_by_run(project, workspace.root, decision.inputs)}
@@ -418,7 +438,7 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome,
         "versions": library_versions(),
         "hardware": hardware(),
     })
-    (job.out / "run.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    (out / "run.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     if job.smoke:
         target = workspace.scratch_dir / project.slug
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -427,17 +447,17 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome,
     else:
         workspace.results_for(project.slug).mkdir(parents=True, exist_ok=True)
         target = workspace.results_for(project.slug) / "failed"
-    swap.replace(job.out, target)  # a Ctrl-C keeps the old results or the new, whole
+    swap.replace(out, target)  # a Ctrl-C keeps the old results or the new, whole
     return target
 
 
-def _without_run_folder(job: Job, outcome: Outcome) -> Outcome:
+def _without_run_folder(out: Path, outcome: Outcome) -> Outcome:
     """A run whose folder is gone (its script deleted ``results/``) failed, whatever it
     returned: nothing it produced is left to keep."""
-    if job.out.is_dir() or outcome.status == "interrupted":
+    if out.is_dir() or outcome.status == "interrupted":
         return outcome
     return replace(outcome, status="failed", error=(
-        f"the script deleted its run folder ({job.out.parent.name}/{job.out.name}) while it "
+        f"the script deleted its run folder ({out.parent.name}/{out.name}) while it "
         "ran: nothing it produced was kept"))
 
 
@@ -498,8 +518,11 @@ def _run_all(workspace: Workspace, decisions: list[Decision], jobs: int, smoke: 
 def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, threads: int,
                smoke: bool, reporter: Reporter, worker: warm.Worker | None
                ) -> dict[str, Outcome]:
-    executor = LocalExecutor(workers, worker)
-    running = [_Running(d, _job(workspace, d.state.project, threads, smoke)) for d in decisions]
+    executor = LocalExecutor(workspace, workers, worker)
+    running = []
+    for decision in decisions:
+        job = _job(workspace, decision.state.project, threads, smoke)
+        running.append(_Running(decision, job, run_folder(workspace, job)))
     ended: queue.SimpleQueue[object] = queue.SimpleQueue()
     done: dict[str, Outcome] = {}
     replaced: list[str] = []  # the results/ folders this batch replaced, in order
@@ -514,7 +537,7 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, th
                     continue
                 item.follow(reporter)
                 if item.future is not None and item.future.done():
-                    outcome = _without_run_folder(item.job, item.future.result())
+                    outcome = _without_run_folder(item.out, item.future.result())
                     outside = _outside_writes(workspace, item, before, replaced, running, done)
                     if outside:
                         reporter.warned(item.slug, outside["message"])
@@ -540,7 +563,7 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, th
         raise
     finally:
         for item in running:
-            shutil.rmtree(item.job.out, ignore_errors=True)
+            shutil.rmtree(item.out, ignore_errors=True)
 
 
 def _outside_writes(workspace: Workspace, item: _Running, before: trespass.Snapshot,
@@ -559,7 +582,7 @@ def _outside_writes(workspace: Workspace, item: _Running, before: trespass.Snaps
     if message is None:
         return None
     also = [other.slug for other in running if other is not item and other.slug not in done
-            and (other.job.out / "log.txt").exists()]
+            and (other.out / "log.txt").exists()]
     if also:
         message += f"; {', '.join(also)} ran at the same time and may have done it instead"
     return {"message": message, **found, "also_running": also}
@@ -567,10 +590,11 @@ def _outside_writes(workspace: Workspace, item: _Running, before: trespass.Snaps
 
 @dataclass
 class _Running:
-    """A submitted job and how far the parent has read its progress stream."""
+    """A submitted job, its folder here, and how far the parent has read its progress."""
 
     decision: Decision
     job: Job
+    out: Path  # the job's run folder, where its log and progress appear
     future: Future[Outcome] | None = None
     offset: int = 0
 
@@ -580,9 +604,9 @@ class _Running:
 
     def follow(self, reporter: Reporter) -> None:
         """Report the child's new progress events; a log file means it has started."""
-        if not (self.job.out / "log.txt").exists():
+        if not (self.out / "log.txt").exists():
             return
-        stream = self.job.out / "progress.jsonl"
+        stream = self.out / "progress.jsonl"
         detail = ""
         if stream.exists():
             with stream.open("rb") as fh:
@@ -615,6 +639,7 @@ def _capture_warnings(folder: Path | None) -> list[str]:
 
 def _job(workspace: Workspace, project: Project, threads: int, smoke: bool) -> Job:
     out = Path(tempfile.mkdtemp(prefix=f".run-{project.slug}-", dir=workspace.results_dir))
-    return Job(slug=project.slug, folder=project.folder, script=project.meta.script,
-               timeout=project.meta.timeout, seed=project.meta.seed, out=out,
-               threads=threads, smoke=smoke, root=workspace.root, env=tuple(project.meta.env))
+    return Job(slug=project.slug, project=os.path.relpath(project.folder, workspace.root),
+               script=project.meta.script, out=out.name, timeout=project.meta.timeout,
+               seed=project.meta.seed, threads=threads, smoke=smoke,
+               env=tuple(project.meta.env))
