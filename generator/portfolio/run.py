@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from portfolio import childenv, leftovers, logs, swap, trespass, warm
+from portfolio import childenv, gitignore, leftovers, logs, swap, trespass, warm
 from portfolio.model import SCRIPT_COPY, Project, RunResult, Workspace
 from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
 from portfolio.progress import Reporter, describe_epoch
@@ -408,6 +408,7 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome,
     project = decision.state.project
     record = _read_json(out / "run.json")
     logs.absorb(record, out)
+    _drop_ignored_script(workspace, project, out / SCRIPT_COPY)
     # The script is never an output of its own run, whatever the run did to it.
     outputs = sorted({*record.get("outputs", []),
                       *written_by_run(project, workspace.root, decision.inputs)}
@@ -449,6 +450,15 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome,
         target = workspace.results_for(project.slug) / "failed"
     swap.replace(out, target)  # a Ctrl-C keeps the old results or the new, whole
     return target
+
+
+def _drop_ignored_script(workspace: Workspace, project: Project, copy: Path) -> None:
+    """A script git ignores (or a hidden one) stays out of ``results/``, which is committed:
+    its copy is dropped, as the site never publishes it either."""
+    rel = Path(os.path.relpath(project.script, workspace.root)).as_posix()
+    if (rel.startswith("../") or any(part.startswith(".") for part in rel.split("/"))
+            or gitignore.ignored(workspace.root, [rel])):
+        shutil.rmtree(copy, ignore_errors=True)
 
 
 def _without_run_folder(out: Path, outcome: Outcome) -> Outcome:
