@@ -244,3 +244,18 @@ def test_missing_site_templates_are_named(tiny: Path) -> None:
     result = portfolio_cli("check", cwd=tiny)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "site_templates/ lacks project.md.j2" in result.stderr
+
+
+def test_a_site_that_does_not_build_exits_3_with_a_message_and_keeps_the_runs(
+        tiny: Path) -> None:
+    make_project(tiny, "kept", "print('Accuracy: 0.5')\n")
+    override = tiny / "site_templates" / "overrides" / "main.html"
+    override.write_text('{% extends "base.html" %}\n{% block content %}{{ broken( }}'
+                        "{% endblock %}\n")
+    result = portfolio_cli("build", "kept", cwd=tiny)
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    assert ("error: the site did not build: site_templates/overrides/main.html:2: "
+            "TemplateSyntaxError: unexpected '}', expected ')'") in result.stderr
+    assert json.loads((tiny / "results" / "kept" / "run.json").read_text())["status"] == "ok"
+    assert not (tiny / "site").exists()

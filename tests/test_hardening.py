@@ -198,6 +198,8 @@ def test_nothing_git_ignores_reaches_the_site(tmp_path: Path, repository: str) -
     assert not (site / "assets" / "cv.pdf").exists()
     assert not (site / "assets" / "avatar.png").exists()
     assert not (site / "projects" / "quick" / "train.py").exists()
+    assert not (site / "projects" / "quick" / "script").exists()
+    assert not (root / "results" / "quick" / "script").exists()  # committed: kept out too
     assert (site / "projects" / "quick" / "index.html").is_file()
 
 

@@ -151,3 +151,23 @@ def test_a_noop_build_skips_the_engine_and_imports_nothing_heavy(tiny: Path) -> 
     again = portfolio_cli("build", cwd=tiny)
     assert "light: fresh, not re-run" in again.stderr  # the summary is presentation only
     assert "site built" in again.stdout
+
+
+def test_a_script_that_edits_itself_is_stale_after_its_run_and_its_page_links_what_ran(
+        tiny: Path) -> None:
+    script = "print('Accuracy: 0.5')\nopen(__file__, 'a').write('# edited by its run\\n')\n"
+    folder = make_project(tiny, "self-edit", script)
+    result = portfolio_cli("build", "self-edit", cwd=tiny)
+    assert result.returncode == 0, result.stderr
+    assert (folder / "train.py").read_text() == script + "# edited by its run\n"
+    run = json.loads((tiny / "results" / "self-edit" / "run.json").read_text())
+    assert "train.py" not in run["outputs"]
+    assert decision(tiny, "self-edit").reasons == ["train.py changed"]
+    status = portfolio_cli("status", cwd=tiny)
+    line = next(row for row in status.stdout.splitlines() if row.startswith("│ self-edit "))
+    assert "stale" in line and "train.py changed" in line
+    page = (tiny / "site" / "projects" / "self-edit" / "index.html").read_text()
+    assert 'href="script/train.py"' in page
+    assert (tiny / "site" / "projects" / "self-edit" / "script" / "train.py").read_text() \
+        == script
+    assert (tiny / "results" / "self-edit" / "script" / "train.py").read_text() == script

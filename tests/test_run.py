@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
 import json
+import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+from portfolio import plan, run
+from portfolio.discover import discover
+from portfolio.model import Workspace
+from portfolio.progress import Reporter
 
 from tests.conftest import make_project, portfolio_cli
 
@@ -88,3 +100,50 @@ def test_no_temporary_folders_are_left_behind(tiny: Path) -> None:
     portfolio_cli("run", "ok", "bad", cwd=tiny)
     leftovers = [p.name for p in (tiny / "results").iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+class FullDisk(io.BytesIO):
+    """A log file on a disk that fills after ``room`` bytes."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__()
+        self.room = room
+
+    def write(self, data: bytes) -> int:
+        if self.tell() + len(data) > self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return super().write(data)
+
+
+def test_a_log_write_that_fails_is_reported_and_the_pipe_is_still_drained() -> None:
+    read, write = os.pipe()
+    output = 1_000_000  # far more than a pipe holds: a pump that stopped reading blocks it
+    writer = threading.Thread(target=lambda: (os.write(write, b"x" * output), os.close(write)))
+    writer.start()
+    log = FullDisk(room=150)
+    with os.fdopen(read, "rb") as stream:
+        problem = run._pump(stream, log, run.LOG_CAP_BYTES, threading.Event())
+    writer.join(timeout=60)
+    assert not writer.is_alive()
+    assert problem is not None
+    assert problem.startswith("the log is incomplete: writing log.txt failed after ")
+    assert "(No space left on device)" in problem and "bytes of output were lost" in problem
+
+
+def test_a_full_disk_under_the_log_is_in_the_run_record_and_the_build_output(
+        tiny: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    make_project(tiny, "loud", "for i in range(2000):\n    print('line', i)\n")
+    ws = Workspace(tiny)
+    [project] = discover(ws, ["loud"])
+
+    @contextlib.contextmanager
+    def full_disk(path: Path) -> Iterator[FullDisk]:
+        yield FullDisk(room=100)
+
+    monkeypatch.setattr(run, "_log_file", full_disk)
+    [outcome] = run.run_projects(ws, [plan.decide(ws, project)], 1, False,
+                                 Reporter(live=False))
+    assert outcome.status == "ok"
+    assert record(tiny, "loud")["log_incomplete"] == outcome.log_incomplete
+    assert "No space left on device" in outcome.log_incomplete
+    assert f"loud: warning: {outcome.log_incomplete}" in capsys.readouterr().err

@@ -125,10 +125,11 @@ def test_each_run_gets_its_share_of_the_cores(tmp_path: Path) -> None:
 
 def test_an_edited_import_starts_a_new_worker_and_retires_the_old(tmp_path: Path) -> None:
     root = portfolio_root(tmp_path)
-    make_project(root, "model", SKLEARN)
+    # Imports of this test alone: a worker another test's portfolio uses is not retired.
+    make_project(root, "model", "import joblib\n" + SKLEARN)
     assert portfolio_cli("run", cwd=root).returncode == 0
     old = run_json(root, "model")["process"]["worker_pid"]
-    make_project(root, "model", "import scipy.stats\n" + SKLEARN)
+    make_project(root, "model", "import joblib\nimport scipy.stats\n" + SKLEARN)
     assert portfolio_cli("run", cwd=root).returncode == 0
     new = run_json(root, "model")["process"]["worker_pid"]
     assert new != old
@@ -137,7 +138,8 @@ def test_an_edited_import_starts_a_new_worker_and_retires_the_old(tmp_path: Path
 
 def test_a_worker_leaves_when_idle_and_portfolio_stop_stops_it(tmp_path: Path) -> None:
     root = portfolio_root(tmp_path)
-    make_project(root, "model", "import numpy\nprint(numpy.arange(3).sum())\n")
+    # Imports of this test alone: no worker another test started (and left waiting) serves it.
+    make_project(root, "model", "import numpy.polynomial\nprint(numpy.arange(3).sum())\n")
     env = {**os.environ, "PORTFOLIO_WARM_IDLE": "0.5"}
     subprocess.run([sys.executable, "-m", "portfolio", "run"], cwd=root, env=env, check=True,
                    capture_output=True, timeout=300)
@@ -231,3 +233,57 @@ def test_an_unusable_runtime_folder_means_fresh_interpreters(tmp_path: Path) -> 
                        env=env, check=True, capture_output=True, timeout=300)
         assert run_json(root, "model")["process"] == {"kind": "fresh interpreter"}
         assert not list(folder.glob("warm-*"))
+
+
+def test_a_worker_that_disappears_mid_run_is_named_and_the_next_build_starts_another(
+        tmp_path: Path, warm_workers: Path) -> None:
+    root = portfolio_root(tmp_path)
+    pids = root / "pids"
+    make_project(root, "model", f"import os, time, numpy\nopen({str(pids)!r}, 'w').write("
+                 "f'{os.getpid()} {os.getppid()}')\ntime.sleep(600)\n")
+    client = subprocess.Popen([sys.executable, "-m", "portfolio", "run"], cwd=root,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not pids.exists() or len(pids.read_text().split()) < 2:
+        assert time.monotonic() < deadline and client.poll() is None
+        time.sleep(0.05)
+    child, worker = map(int, pids.read_text().split())
+    assert worker in [json.loads(info.read_text())["pid"]
+                      for info in warm_workers.glob("warm-*.json")]
+    os.kill(worker, signal.SIGKILL)
+    _, err = client.communicate(timeout=120)
+    assert client.returncode == 1
+    assert gone(child)
+    failed = json.loads((root / "results" / "model" / "failed" / "run.json").read_text())
+    assert failed["error"] == (f"the warm worker (pid {worker}) that ran this project stopped "
+                               "before the run ended; run again (a new worker starts), or use "
+                               "--no-warm")
+    assert "out of memory" not in err and f"the warm worker (pid {worker})" in err
+
+    make_project(root, "model", "import numpy\nprint('quick now')\n")
+    assert portfolio_cli("run", cwd=root).returncode == 0
+    process = run_json(root, "model")["process"]
+    assert process["kind"] == "forked from the warm worker"
+    assert process["worker_pid"] != worker
+
+
+def test_portfolios_with_different_imports_built_in_turn_keep_their_workers(
+        tmp_path: Path, warm_workers: Path) -> None:
+    roots = {"a": "import numpy\nimport joblib\n", "b": "import numpy\nimport scipy.special\n"}
+    pids: dict[str, set[int]] = {name: set() for name in roots}
+    for _ in range(2):
+        for name, imports in roots.items():
+            root = tmp_path / name
+            if not root.exists():
+                root = portfolio_root(tmp_path, name)
+            make_project(root, "model", imports + "print('ok')\n")
+            assert portfolio_cli("run", "--force", cwd=root).returncode == 0
+            process = run_json(root, "model")["process"]
+            assert process["kind"] == "forked from the warm worker"
+            pids[name].add(process["worker_pid"])
+    assert all(len(found) == 1 for found in pids.values()), pids
+    (a,), (b,) = pids.values()
+    assert a != b
+    assert not gone(a, seconds=0) and not gone(b, seconds=0)
+    listed = {json.loads(info.read_text())["pid"] for info in warm_workers.glob("warm-*.json")}
+    assert {a, b} <= listed

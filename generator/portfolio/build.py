@@ -95,7 +95,7 @@ def start_worker(ws: Workspace, projects: list[Project]) -> warm.Worker | None:
     """The worker preloads what every project imports (not only the stale ones), so the
     same worker serves the next rebuild whichever project is edited."""
     scripts = [p.folder / p.meta.script for p in projects]
-    return warm.ensure(warm.preloads(scripts), ws.build_dir / "warm.log")
+    return warm.ensure(warm.preloads(scripts), ws.build_dir)
 
 
 def run_stale(ws: Workspace, decisions: list[Decision], todo: list[Decision],

@@ -1,7 +1,8 @@
 """One exception hierarchy for everything portfolio reports to its user.
 
 The CLI catches :class:`PortfolioError` and prints ``str(error)`` with no
-traceback, exiting with ``error.exit_code``. Anything else escaping the CLI is a
+traceback, exiting with ``error.exit_code``: 0 all good, 1 a project failed, 2 bad input
+(or another build holds the lock), 3 the site did not build. Anything else escaping the CLI is a
 bug in portfolio, and deserves its traceback.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 EXIT_OK = 0
 EXIT_PROJECT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_SITE_FAILED = 3  # the runs were kept, but the site engine could not build the pages
 
 
 class PortfolioError(Exception):
@@ -84,6 +86,7 @@ class ProjectsFailed(PortfolioError):
 
 
 class SiteBuildError(PortfolioError):
-    """The site engine refused to build the rendered pages."""
+    """The site engine refused to build the rendered pages (a warning in strict mode, an
+    error in a theme override): exit code 3. Results are kept; ``site/`` is as it was."""
 
-    exit_code = EXIT_PROJECT_FAILED
+    exit_code = EXIT_SITE_FAILED

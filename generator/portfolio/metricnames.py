@@ -60,4 +60,4 @@ def lower_is_better(name: str) -> bool:
 
 def is_fraction_metric(name: str) -> bool:
     lowered = canonical(name)
-    return lowered == "acc" or any(token in lowered for token in _FRACTION_METRICS)
+    return any(token in lowered for token in _FRACTION_METRICS)

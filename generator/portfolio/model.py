@@ -16,6 +16,7 @@ from portfolio.metricnames import canonical, known_metric, lower_is_better
 from portfolio.schema import ProjectMeta
 
 RESULTS_FORMAT = 8  # bump when capture writes results differently: every project re-runs
+SCRIPT_COPY = "script"  # in a run's folder: the script as it was when the run started
 
 
 
@@ -139,6 +140,12 @@ class RunResult:
     @property
     def model_file(self) -> Path | None:
         return self.file(self.run.get("model"))
+
+    @property
+    def script_file(self) -> Path | None:
+        """The copy of the script this run ran (``script/<script>``), when it kept one."""
+        script = self.run.get("script")
+        return self.file(f"{SCRIPT_COPY}/{script}") if isinstance(script, str) else None
 
     @property
     def log_file(self) -> Path:

@@ -175,9 +175,11 @@ def inputs_of(project: Project, root: Path, previous: RunResult | None = None) -
 
 
 def written_by_run(project: Project, root: Path, before: Inputs) -> list[str]:
-    """Files the script created or changed in its own folder while it ran."""
+    """Files the script created in its own folder while it ran. A file that was an input
+    when the run started stays one, even if the run changed it: a script that edits
+    itself (or its data) must make the project stale, not hide the edit as an output."""
     after = file_hashes(project, root)
-    return sorted(name for name, digest in after.items() if before.files.get(name) != digest)
+    return sorted(name for name in after if name not in before.files)
 
 
 def outputs_to_handle(root: Path, project: Project, outputs: list[str]) -> list[str]:

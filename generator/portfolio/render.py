@@ -379,7 +379,10 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, docs: Tree, page:
                 docs.copy(run.folder / name, f"{page}/{name}")
     script = state.project.script
     if publishable(state.project.folder.parent.parent, script, ignored):  # from Reproduce
-        docs.copy(script, f"{page}/{state.project.meta.script}")
+        # The copy the run kept when its results have one: the script those results came
+        # from, not the file as it is now.
+        ran = run.script_file if run is not None and view.script_href != view.script else None
+        docs.copy(ran or script, f"{page}/{view.script_href}")
     if state.failure is not None and state.failure.file("log.txt"):
         docs.copy(state.failure.log_file, f"{page}/failed-log.txt")
 

@@ -23,14 +23,15 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from portfolio import childenv, leftovers, logs, swap, trespass, warm
-from portfolio.model import Project, RunResult, Workspace
+from portfolio import childenv, gitignore, leftovers, logs, swap, trespass, warm
+from portfolio.model import SCRIPT_COPY, Project, RunResult, Workspace
 from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
 from portfolio.progress import Reporter, describe_epoch
 
@@ -42,18 +43,29 @@ LOG_CAP_BYTES = 20_000_000
 
 @dataclass(frozen=True)
 class Job:
-    """Everything a child needs: a folder to run in and a folder to write to."""
+    """What one run needs, in terms that can travel to another machine: the project's
+    folder relative to the repository, the run's own folder relative to ``results/``, and
+    the settings. Nothing of this process: no absolute path, open file or warm worker."""
 
     slug: str
-    folder: Path
-    script: str
+    project: str  # the project's folder, relative to the repository
+    script: str  # relative to the project's folder
+    out: str  # the run's folder, relative to results/
     timeout: float
     seed: int
-    out: Path
     threads: int = 1
     smoke: bool = False
-    root: Path | None = None  # the repository, for recording which of its modules ran
     env: tuple[str, ...] = ()  # variables project.yaml asks to pass through
+
+
+def project_folder(workspace: Workspace, job: Job) -> Path:
+    """Where ``job`` runs, in this checkout."""
+    return workspace.root / job.project
+
+
+def run_folder(workspace: Workspace, job: Job) -> Path:
+    """Where ``job`` writes, in this checkout: a temporary folder in ``results/``."""
+    return workspace.results_dir / job.out
 
 
 @dataclass(frozen=True)
@@ -67,11 +79,14 @@ class Outcome:
     peak_mb: float | None = None  # the child's peak resident memory
     process: dict[str, Any] | None = None  # how the child was started (run.json "process")
     left_running: tuple[leftovers.Leftover, ...] = ()  # what it left behind, now stopped
+    log_incomplete: str | None = None  # why log.txt lacks some of the output (a full disk)
 
 
 class Executor(Protocol):
-    """Runs jobs somewhere and hands back futures. A job names a project folder and an
-    output folder and nothing else of this process, so a remote pool can implement it."""
+    """Runs jobs somewhere and hands back futures. A :class:`Job` holds paths relative to
+    the repository and its ``results/`` and the settings, nothing else of this process, so
+    a remote pool with a checkout of its own can implement this; how runs start there (a
+    warm worker, a container) is the executor's business, not the job's."""
 
     def submit(self, job: Job) -> Future[Outcome]: ...
 
@@ -81,15 +96,18 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """Runs jobs as child processes on this machine, ``jobs`` at a time."""
+    """Runs jobs as child processes on this machine, in ``workspace``, ``jobs`` at a time;
+    forked from the warm ``worker`` when there is one."""
 
-    def __init__(self, jobs: int, worker: warm.Worker | None = None) -> None:
+    def __init__(self, workspace: Workspace, jobs: int,
+                 worker: warm.Worker | None = None) -> None:
+        self._workspace = workspace
         self._pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="portfolio-run")
         self._stop = threading.Event()
         self._worker = worker
 
     def submit(self, job: Job) -> Future[Outcome]:
-        return self._pool.submit(run_child, job, self._stop, self._worker)
+        return self._pool.submit(run_child, self._workspace, job, self._stop, self._worker)
 
     def cancel(self) -> None:
         """Stop every running child (and its process group); queued jobs never start."""
@@ -100,15 +118,16 @@ class LocalExecutor:
         self._pool.shutdown(wait=True)
 
 
-def child_env(job: Job) -> dict[str, str]:
-    """The policy's variables (``portfolio.childenv``) and the run's own."""
+def child_env(job: Job, out: Path, root: Path) -> dict[str, str]:
+    """The policy's variables (``portfolio.childenv``) and the run's own: it writes to
+    ``out``, in the repository ``root``."""
     env = childenv.child_environment(job.env)
     threads = str(job.threads)
     env.update({
-        "PORTFOLIO_OUT": str(job.out),
+        "PORTFOLIO_OUT": str(out),
         "PORTFOLIO_SEED": str(job.seed),
         "PORTFOLIO_SMOKE": "1" if job.smoke else "0",
-        "PORTFOLIO_ROOT": str(job.root or job.folder),
+        "PORTFOLIO_ROOT": str(root),
         "PYTHONHASHSEED": "0",  # as in the warm worker, whose children share its hash seed
         "PYTHONUNBUFFERED": "1",  # the log keeps the order of prints and tracebacks
         "MPLBACKEND": "Agg",
@@ -123,11 +142,14 @@ def child_env(job: Job) -> dict[str, str]:
     return env
 
 
-def _pump(stream: Any, log: Any, cap: int, abandon: threading.Event) -> None:
+def _pump(stream: Any, log: Any, cap: int, abandon: threading.Event) -> str | None:
     """Copy the child's output to the log up to ``cap`` bytes, then count and drop the rest:
     the child never blocks on a full pipe, and the disk never fills. Reads until every
-    writer has closed the pipe, or until ``abandon`` is set."""
+    writer has closed the pipe, or until ``abandon`` is set. A log that cannot be written
+    (a full disk) is drained all the same; returns what is missing from it and why, else
+    None."""
     written = dropped = 0
+    failed: OSError | None = None
     fd = stream.fileno()
     with contextlib.suppress(OSError, ValueError):  # the pipe closed under us: we are done
         while not abandon.is_set():
@@ -136,18 +158,29 @@ def _pump(stream: Any, log: Any, cap: int, abandon: threading.Event) -> None:
             chunk = os.read(fd, 1 << 16)
             if not chunk:
                 break
-            room = cap - written
+            room = cap - written if failed is None else 0
             if room > 0:
-                log.write(chunk[:room])
-                written += min(room, len(chunk))
+                try:
+                    log.write(chunk[:room])
+                except OSError as exc:  # keep reading: the child must not block on us
+                    failed, room = exc, 0
+                else:
+                    written += min(room, len(chunk))
             dropped += max(0, len(chunk) - max(room, 0))
-    if dropped:
-        log.write(f"\n[portfolio: the log was capped at {cap / 1e6:.0f} MB; "
-                  f"{dropped / 1e6:.1f} MB more output was dropped]\n".encode())
-    log.flush()
+    try:
+        if dropped and failed is None:
+            log.write(f"\n[portfolio: the log was capped at {cap / 1e6:.0f} MB; "
+                      f"{dropped / 1e6:.1f} MB more output was dropped]\n".encode())
+        log.flush()
+    except OSError as exc:
+        failed = failed or exc
+    if failed is None:
+        return None
+    return (f"the log is incomplete: writing log.txt failed after {written:,} bytes "
+            f"({failed.strerror or failed}); {dropped:,} bytes of output were lost")
 
 
-def run_child(job: Job, stop: threading.Event | None = None,
+def run_child(workspace: Workspace, job: Job, stop: threading.Event | None = None,
               worker: warm.Worker | None = None) -> Outcome:
     """Run one job to completion, timeout or ``stop``; stdout and stderr go to ``log.txt``.
 
@@ -163,20 +196,26 @@ def run_child(job: Job, stop: threading.Event | None = None,
 
     peak_mb = returncode = None
     marker, left = uuid.uuid4().hex, []
-    with (job.out / "log.txt").open("wb") as log:
-        child = _start(job, worker, expired, marker)
+    folder, out = project_folder(workspace, job), run_folder(workspace, job)
+    keep_script(folder / job.script, out / SCRIPT_COPY / job.script)
+    with _log_file(out / "log.txt") as log:
+        env = {**child_env(job, out, workspace.root), leftovers.MARKER: marker}
+        child = _start(job.script, folder, env, job.threads, worker, expired)
         if child is None:  # stopped or timed out while the worker was still importing
             child = _Unstarted()
         abandon = threading.Event()
-        pump = threading.Thread(target=_pump, args=(child.output, log, LOG_CAP_BYTES, abandon),
-                                daemon=True)
+        log_problem: list[str | None] = []
+        pump = threading.Thread(target=lambda: log_problem.append(
+            _pump(child.output, log, LOG_CAP_BYTES, abandon)), daemon=True)
         pump.start()
         try:
             while True:
                 ended = child.wait(_POLL_S)
                 if ended:
                     returncode, peak_mb = ended
-                    status, error = _status_from_child(job.out, returncode)
+                    status, error = _status_from_child(out, returncode)
+                    if child.lost:  # not the script's doing: say whose it was
+                        status, error = "killed", child.lost
                     break
                 if stop.is_set():
                     returncode = stop_group(child)
@@ -199,45 +238,68 @@ def run_child(job: Job, stop: threading.Event | None = None,
             pump.join()
             child.output.close()
     return Outcome(job.slug, status, returncode, time.monotonic() - started, error,
-                   started_at, peak_mb, child.process, tuple(left))
+                   started_at, peak_mb, child.process, tuple(left),
+                   next(iter(log_problem), None))
+
+
+@contextlib.contextmanager
+def _log_file(path: Path) -> Iterator[Any]:
+    """``path`` open for writing; a close that fails (a full disk, already reported by
+    the pump) does not end the run's bookkeeping."""
+    log = path.open("wb")
+    try:
+        yield log
+    finally:
+        with contextlib.suppress(OSError):
+            log.close()
+
+
+def keep_script(script: Path, copy: Path) -> None:
+    """Keep the script as it was when its run started, before the run can change it: the
+    page links this copy, the one its results came from, not the file as it is now."""
+    with contextlib.suppress(OSError):  # unreadable: the child meets the same error
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(script, copy)
 
 
 class _Child(Protocol):
     pid: int
     output: Any  # the read end of the child's stdout and stderr
     process: dict[str, Any] | None  # how it was started, for run.json
+    lost: str | None  # why the run ended for a reason outside it (its warm worker stopped)
 
     def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
         """(returncode, peak MB) once the child has ended; None if ``timeout`` passed."""
 
 
-def _start(job: Job, worker: warm.Worker | None, expired: Any, marker: str) -> _Child | None:
-    env = {**child_env(job), leftovers.MARKER: marker}
+def _start(script: str, folder: Path, env: dict[str, str], threads: int,
+           worker: warm.Worker | None, expired: Any) -> _Child | None:
     if worker is not None:
         read, write = os.pipe()
-        forked = worker.start("portfolio.child", [job.script], job.folder, env, job.threads,
-                              write, expired)
+        forked = worker.start("portfolio.child", [script], folder, env, threads, write,
+                              expired)
         os.close(write)
         if forked is not None:
             return _Forked(forked, os.fdopen(read, "rb"))
         os.close(read)
         if expired():
             return None
-    return _Fresh(job, env)
+    return _Fresh(script, folder, env)
 
 
 class _Fresh:
     """``python -m portfolio.child SCRIPT`` in the project folder, in its own session."""
 
-    def __init__(self, job: Job, env: dict[str, str]) -> None:
+    def __init__(self, script: str, folder: Path, env: dict[str, str]) -> None:
         env = {**env, "PORTFOLIO_PARENT": str(os.getpid())}  # it dies with us: child.py
-        self.proc = subprocess.Popen([sys.executable, "-m", "portfolio.child", job.script],
-                                     cwd=job.folder, env=env, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([sys.executable, "-m", "portfolio.child", script],
+                                     cwd=folder, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self.pid = self.proc.pid
         self.output = self.proc.stdout
         self.process = {"kind": "fresh interpreter"}
+        self.lost = None
         self._ended = os.pidfd_open(self.pid) if hasattr(os, "pidfd_open") else None
 
     def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
@@ -268,6 +330,13 @@ class _Forked:
         self.process = {"kind": "forked from the warm worker", "worker_pid": run.worker_pid}
         self._ended: tuple[int, float | None] | None = None
 
+    @property
+    def lost(self) -> str | None:
+        if not self._run.worker_lost:
+            return None
+        return (f"the warm worker (pid {self._run.worker_pid}) that ran this project stopped "
+                "before the run ended; run again (a new worker starts), or use --no-warm")
+
     def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
         if self._ended is None:
             self._ended = self._run.wait(timeout)
@@ -279,6 +348,7 @@ class _Unstarted:
 
     pid = 0
     process = None
+    lost = None
 
     def __init__(self) -> None:
         self.output = Path(os.devnull).open("rb")  # noqa: SIM115 - run_child closes it
@@ -332,13 +402,17 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome,
     ``outside_writes``: what the run changed in other runs' results (``trespass``)."""
     if outcome.status == "interrupted":
         return None
-    outcome = _without_run_folder(job, outcome)
-    job.out.mkdir(parents=True, exist_ok=True)  # the record of a run whose folder went
+    out = run_folder(workspace, job)
+    outcome = _without_run_folder(out, outcome)
+    out.mkdir(parents=True, exist_ok=True)  # the record of a run whose folder went
     project = decision.state.project
-    record = _read_json(job.out / "run.json")
-    logs.absorb(record, job.out)
+    record = _read_json(out / "run.json")
+    logs.absorb(record, out)
+    _drop_ignored_script(workspace, project, out / SCRIPT_COPY)
+    # The script is never an output of its own run, whatever the run did to it.
     outputs = sorted({*record.get("outputs", []),
-                      *written_by_run(project, workspace.root, decision.inputs)})
+                      *written_by_run(project, workspace.root, decision.inputs)}
+                     - {project.meta.script})
     inputs = decision.inputs.after_run(
         outputs, local_module_hashes(workspace.root, record.get("local_modules", [])))
     record.update({
@@ -358,13 +432,14 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome,
         "process": outcome.process,
         "left_running": [p.as_dict() for p in outcome.left_running],
         **({"outside_writes": outside_writes} if outside_writes else {}),
+        **({"log_incomplete": outcome.log_incomplete} if outcome.log_incomplete else {}),
         "input_hash": inputs.digest,
         "inputs": inputs.as_dict(),
         "outputs": outputs,
         "versions": library_versions(),
         "hardware": hardware(),
     })
-    (job.out / "run.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    (out / "run.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     if job.smoke:
         target = workspace.scratch_dir / project.slug
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -373,17 +448,26 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome,
     else:
         workspace.results_for(project.slug).mkdir(parents=True, exist_ok=True)
         target = workspace.results_for(project.slug) / "failed"
-    swap.replace(job.out, target)  # a Ctrl-C keeps the old results or the new, whole
+    swap.replace(out, target)  # a Ctrl-C keeps the old results or the new, whole
     return target
 
 
-def _without_run_folder(job: Job, outcome: Outcome) -> Outcome:
+def _drop_ignored_script(workspace: Workspace, project: Project, copy: Path) -> None:
+    """A script git ignores (or a hidden one) stays out of ``results/``, which is committed:
+    its copy is dropped, as the site never publishes it either."""
+    rel = Path(os.path.relpath(project.script, workspace.root)).as_posix()
+    if (rel.startswith("../") or any(part.startswith(".") for part in rel.split("/"))
+            or gitignore.ignored(workspace.root, [rel])):
+        shutil.rmtree(copy, ignore_errors=True)
+
+
+def _without_run_folder(out: Path, outcome: Outcome) -> Outcome:
     """A run whose folder is gone (its script deleted ``results/``) failed, whatever it
     returned: nothing it produced is left to keep."""
-    if job.out.is_dir() or outcome.status == "interrupted":
+    if out.is_dir() or outcome.status == "interrupted":
         return outcome
     return replace(outcome, status="failed", error=(
-        f"the script deleted its run folder ({job.out.parent.name}/{job.out.name}) while it "
+        f"the script deleted its run folder ({out.parent.name}/{out.name}) while it "
         "ran: nothing it produced was kept"))
 
 
@@ -444,8 +528,11 @@ def _run_all(workspace: Workspace, decisions: list[Decision], jobs: int, smoke: 
 def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, threads: int,
                smoke: bool, reporter: Reporter, worker: warm.Worker | None
                ) -> dict[str, Outcome]:
-    executor = LocalExecutor(workers, worker)
-    running = [_Running(d, _job(workspace, d.state.project, threads, smoke)) for d in decisions]
+    executor = LocalExecutor(workspace, workers, worker)
+    running = []
+    for decision in decisions:
+        job = _job(workspace, decision.state.project, threads, smoke)
+        running.append(_Running(decision, job, run_folder(workspace, job)))
     ended: queue.SimpleQueue[object] = queue.SimpleQueue()
     done: dict[str, Outcome] = {}
     replaced: list[str] = []  # the results/ folders this batch replaced, in order
@@ -460,10 +547,12 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, th
                     continue
                 item.follow(reporter)
                 if item.future is not None and item.future.done():
-                    outcome = _without_run_folder(item.job, item.future.result())
+                    outcome = _without_run_folder(item.out, item.future.result())
                     outside = _outside_writes(workspace, item, before, replaced, running, done)
                     if outside:
                         reporter.warned(item.slug, outside["message"])
+                    if outcome.log_incomplete:
+                        reporter.warned(item.slug, outcome.log_incomplete)
                     final = keep(workspace, item.decision, item.job, outcome, outside)
                     replaced.append(item.slug)
                     reporter.finished(item.slug, outcome.status, outcome.duration_s,
@@ -484,7 +573,7 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, th
         raise
     finally:
         for item in running:
-            shutil.rmtree(item.job.out, ignore_errors=True)
+            shutil.rmtree(item.out, ignore_errors=True)
 
 
 def _outside_writes(workspace: Workspace, item: _Running, before: trespass.Snapshot,
@@ -503,7 +592,7 @@ def _outside_writes(workspace: Workspace, item: _Running, before: trespass.Snaps
     if message is None:
         return None
     also = [other.slug for other in running if other is not item and other.slug not in done
-            and (other.job.out / "log.txt").exists()]
+            and (other.out / "log.txt").exists()]
     if also:
         message += f"; {', '.join(also)} ran at the same time and may have done it instead"
     return {"message": message, **found, "also_running": also}
@@ -511,10 +600,11 @@ def _outside_writes(workspace: Workspace, item: _Running, before: trespass.Snaps
 
 @dataclass
 class _Running:
-    """A submitted job and how far the parent has read its progress stream."""
+    """A submitted job, its folder here, and how far the parent has read its progress."""
 
     decision: Decision
     job: Job
+    out: Path  # the job's run folder, where its log and progress appear
     future: Future[Outcome] | None = None
     offset: int = 0
 
@@ -524,9 +614,9 @@ class _Running:
 
     def follow(self, reporter: Reporter) -> None:
         """Report the child's new progress events; a log file means it has started."""
-        if not (self.job.out / "log.txt").exists():
+        if not (self.out / "log.txt").exists():
             return
-        stream = self.job.out / "progress.jsonl"
+        stream = self.out / "progress.jsonl"
         detail = ""
         if stream.exists():
             with stream.open("rb") as fh:
@@ -559,6 +649,7 @@ def _capture_warnings(folder: Path | None) -> list[str]:
 
 def _job(workspace: Workspace, project: Project, threads: int, smoke: bool) -> Job:
     out = Path(tempfile.mkdtemp(prefix=f".run-{project.slug}-", dir=workspace.results_dir))
-    return Job(slug=project.slug, folder=project.folder, script=project.meta.script,
-               timeout=project.meta.timeout, seed=project.meta.seed, out=out,
-               threads=threads, smoke=smoke, root=workspace.root, env=tuple(project.meta.env))
+    return Job(slug=project.slug, project=os.path.relpath(project.folder, workspace.root),
+               script=project.meta.script, out=out.name, timeout=project.meta.timeout,
+               seed=project.meta.seed, threads=threads, smoke=smoke,
+               env=tuple(project.meta.env))

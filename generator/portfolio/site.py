@@ -18,7 +18,7 @@ from typing import Any
 
 from portfolio import caches, swap, yamlpos
 from portfolio.config import mkdocs_loader
-from portfolio.errors import ConfigError, SiteBuildError
+from portfolio.errors import ConfigError, SiteBuildError, display
 
 
 class _Collect(logging.Handler):
@@ -141,6 +141,7 @@ def build(config_file: Path, strict: bool = True, site_dir: Path | None = None) 
     """Build the site described by ``config_file`` (into ``site_dir`` if given, instead of
     the config's); warnings fail the build when strict."""
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's end-of-life banner
+    import jinja2
     from mkdocs import exceptions
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -158,8 +159,18 @@ def build(config_file: Path, strict: bool = True, site_dir: Path | None = None) 
     except exceptions.Abort as exc:
         details = "\n".join(f"  {m}" for m in collector.messages)
         raise SiteBuildError(f"the site did not build: {exc}\n{details}".rstrip()) from None
+    except jinja2.TemplateError as exc:  # a theme override's mistake, not portfolio's
+        raise SiteBuildError(f"the site did not build: {_template_error(exc)}") from None
     finally:
         logger.removeHandler(collector)
+
+
+def _template_error(error: Exception) -> str:
+    """'site_templates/overrides/main.html:2: unexpected '}'' where Jinja knows the place."""
+    name = getattr(error, "filename", None)
+    line = getattr(error, "lineno", None)
+    where = f"{display(Path(name))}:{line}: " if name and line else ""
+    return f"{where}{type(error).__name__}: {error}"
 
 
 def _cache_templates(config: Any) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from portfolio import narrative
 from portfolio.logs import clean
 from portfolio.metricnames import canonical, is_fraction_metric
-from portfolio.model import Headline, ProjectState, RunResult
+from portfolio.model import SCRIPT_COPY, Headline, ProjectState, RunResult
 from portfolio.runtime import slugify
 from portfolio.schema import Dataset
 
@@ -106,6 +106,7 @@ class ProjectView:
     run: dict[str, Any]
     failure: dict[str, Any] | None
     script: str
+    script_href: str  # the copy of the script that ran, beside the page (else the project's)
     story: narrative.Narrative = field(default_factory=narrative.Narrative)
     limitations: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -608,6 +609,8 @@ def project_view(state: ProjectState) -> ProjectView:
         run=good.run if good else {},
         failure=_failure(state.failure) if state.failure else None,
         script=meta.script,
+        script_href=f"{SCRIPT_COPY}/{meta.script}" if good and good.script_file
+        and good.run.get("script") == meta.script else meta.script,
         story=narrative.read(state.project.folder),
         limitations=list(meta.limitations),
         notes=list(good.run.get("notes", [])) if good else [],

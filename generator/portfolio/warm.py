@@ -38,6 +38,7 @@ import os
 import runpy
 import select
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -133,10 +134,17 @@ def fingerprint(preload: list[str]) -> str:
     for top in sorted({name.split(".")[0] for name in preload}):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[top] = metadata.version(_DISTRIBUTIONS.get(top, top))
+    blob = json.dumps([code_stamp(), startup_env(), preload, versions])
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def code_stamp() -> str:
+    """The interpreter and this package's code: a worker whose stamp differs from ours runs
+    older code that no build of this code will use again."""
     own = Path(__file__).resolve().parent
     code = sorted((str(p.relative_to(own)), p.stat().st_mtime_ns, p.stat().st_size)
                   for p in own.rglob("*.py"))
-    blob = json.dumps([sys.executable, sys.version, startup_env(), preload, versions, code])
+    blob = json.dumps([sys.executable, sys.version, code])
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -181,10 +189,12 @@ class Run:
         self._conn = conn
         self.pid = pid
         self.worker_pid = worker_pid
+        self.worker_lost = False  # the worker went away before it reported the run's end
 
     def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
         """(returncode, peak MB) once the worker has reaped the child; None on timeout.
-        A worker that vanished reports the child as killed (it cannot be waited for)."""
+        A worker that vanished (``worker_lost``) cannot report the child's end: the child
+        is killed and reported as such."""
         try:
             reply = _receive(self._conn, timeout)
         except TimeoutError:
@@ -193,6 +203,7 @@ class Run:
             reply = {}
         self._conn.close()
         if not reply or "status" not in reply:
+            self.worker_lost = True
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pid, signal.SIGKILL)
             return -signal.SIGKILL, None
@@ -206,9 +217,11 @@ def _receive(conn: socket.socket, timeout: float | None) -> dict[str, Any]:
     return json.loads(data) if data else {}
 
 
-def ensure(preload: list[str], log: Path) -> Worker | None:
-    """The worker for ``preload``, started if none answers. Never waits for its imports:
-    runs sent early queue on the socket while it loads, as the parent validates."""
+def ensure(preload: list[str], build_dir: Path) -> Worker | None:
+    """The worker for ``preload``, started if none answers, for the portfolio whose build
+    folder is ``build_dir`` (the worker's log and the key of the worker it uses are kept
+    there). Never waits for its imports: runs sent early queue on the socket while it
+    loads, as the parent validates."""
     folder = runtime_dir() if enabled() else None
     if folder is None:
         return None
@@ -216,10 +229,12 @@ def ensure(preload: list[str], log: Path) -> Worker | None:
     address = folder / f"warm-{key}.sock"
     if len(os.fsencode(address)) > _MAX_ADDRESS:  # bind() would refuse it
         return None
+    build_dir.mkdir(parents=True, exist_ok=True)
+    previous = _use(folder, build_dir, key)
+    _retire(folder, keep=key, replaced=previous)
     if _answers(address):
         return Worker(address)
-    _retire(folder, keep=key)
-    log.parent.mkdir(parents=True, exist_ok=True)
+    log = build_dir / "warm.log"
     env = childenv.child_environment()
     env.update(_SINGLE_THREADED)
     with log.open("ab") as out:
@@ -270,11 +285,52 @@ def _is_worker(pid: int) -> bool:
         return False
 
 
-def _retire(folder: Path, keep: str) -> None:
-    """Ask this Python's other workers (another preload set, older code) to leave once
-    their runs end, so edits to a script's imports do not pile up idle workers."""
+def _use(folder: Path, build_dir: Path, key: str) -> str | None:
+    """Record that the portfolio of ``build_dir`` now uses the worker ``key``: in its build
+    folder (``warm.key``) and among the worker's users in the runtime folder. Returns the
+    key it used before, if another."""
+    mine = build_dir / "warm.key"
+    try:
+        previous = mine.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        previous = None
+    me = hashlib.sha256(os.fsencode(build_dir.resolve())).hexdigest()[:16]
+    with contextlib.suppress(OSError):
+        users = folder / f"warm-{key}.users"
+        users.mkdir(mode=0o700, exist_ok=True)
+        (users / me).write_text(str(build_dir.resolve()), encoding="utf-8")
+        mine.write_text(key, encoding="utf-8")
+    if previous in (None, key):
+        return None
+    (folder / f"warm-{previous}.users" / me).unlink(missing_ok=True)
+    return previous
+
+
+def _users(folder: Path, key: str) -> list[Path]:
+    """The build folders of the portfolios that still use the worker ``key``: each listed
+    among its users, and its own ``warm.key`` naming it (a portfolio deleted, or moved on
+    to another worker, is not a user)."""
+    found = []
+    for entry in (folder / f"warm-{key}.users").glob("*"):
+        with contextlib.suppress(OSError):
+            build_dir = Path(entry.read_text(encoding="utf-8"))
+            if (build_dir / "warm.key").read_text(encoding="utf-8").strip() == key:
+                found.append(build_dir)
+    return found
+
+
+def _retire(folder: Path, keep: str, replaced: str | None) -> None:
+    """Ask the workers the one for ``keep`` replaces to leave once their runs end: the one
+    this portfolio used before (``replaced``, another preload set) when no other portfolio
+    uses it, and those running older code, which no build will use again. Workers other
+    portfolios use (other imports, other start-up variables) are left alone."""
+    stamp = code_stamp()
     for record in workers(folder):
-        if record.get("fingerprint") != keep:
+        fingerprint = record.get("fingerprint")
+        if fingerprint == keep:
+            continue
+        if record.get("code") != stamp or (fingerprint == replaced
+                                           and not _users(folder, fingerprint)):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(record["pid"], signal.SIGTERM)
 
@@ -311,7 +367,7 @@ class _Server:
         signal.signal(signal.SIGTERM, self._drain)
         self.info.write_text(json.dumps({
             "pid": os.getpid(), "python": sys.executable, "preload": self.preload,
-            "fingerprint": self.address.stem.removeprefix("warm-"),
+            "fingerprint": self.address.stem.removeprefix("warm-"), "code": code_stamp(),
             "started": time.time()}), encoding="utf-8")
         try:
             self._preload()
@@ -327,6 +383,7 @@ class _Server:
             with contextlib.suppress(OSError):
                 if self.address.stat().st_ino == bound:
                     self.address.unlink()
+                    shutil.rmtree(self.address.with_suffix(".users"), ignore_errors=True)
             with contextlib.suppress(OSError, ValueError):
                 if json.loads(self.info.read_text(encoding="utf-8"))["pid"] == os.getpid():
                     self.info.unlink()

@@ -22,12 +22,17 @@ from portfolio.runtime import Recorder
 
 
 class Capturer(Protocol):
+    """A capturer: ``install`` when its trigger is imported, ``finish`` once the script has
+    ended. One that records everything as it happens subclasses this for a ``finish`` that
+    does nothing."""
+
     name: str
     trigger: str  # the module whose import installs this capturer
 
     def install(self, rec: Recorder) -> None: ...
 
-    def finish(self, rec: Recorder) -> None: ...
+    def finish(self, rec: Recorder) -> None:
+        """Record what can be known only once the script has ended; nothing by default."""
 
 
 def all_capturers() -> list[Capturer]:

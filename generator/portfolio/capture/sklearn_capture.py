@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from portfolio.capture import guarded
+from portfolio.capture import Capturer, guarded
 from portfolio.capture.naming import names
 from portfolio.provenance import class_counts, looks_like_labels
 from portfolio.runtime import Recorder, as_float
@@ -61,7 +61,7 @@ def _wrap(rec: Recorder, owner: Any, attribute: str, record: Any, before: Any = 
     setattr(owner, attribute, wrapper)
 
 
-class SklearnSelectionCapture:
+class SklearnSelectionCapture(Capturer):
     """Splits, cross-validation and hyper-parameter searches."""
 
     name = "scikit-learn model selection"
@@ -80,12 +80,8 @@ class SklearnSelectionCapture:
               lambda result, args, kwargs: _record_search(rec, args[0], args, kwargs),
               before=(lambda args: _first_candidate_only(args[0])) if rec.smoke else None)
 
-    def finish(self, rec: Recorder) -> None:
-        """Nothing to finish: the trivial baselines are computed once every score is
-        placed (``portfolio.capture.baseline``)."""
 
-
-class SklearnMetricsCapture:
+class SklearnMetricsCapture(Capturer):
     """Scores, confusion matrices and classification reports."""
 
     name = "scikit-learn metrics"
@@ -102,9 +98,6 @@ class SklearnMetricsCapture:
               lambda result, args, kwargs: _record_confusion(rec, args, kwargs, result))
         _wrap(rec, sklearn.metrics, "classification_report",
               lambda result, args, kwargs: _record_report(rec, args, kwargs, result))
-
-    def finish(self, rec: Recorder) -> None:
-        """Nothing to finish: every call was recorded as it happened."""
 
 
 def _first_candidate_only(search: Any) -> None:
@@ -169,7 +162,7 @@ def _record_cv(rec: Recorder, function: str, args: tuple, kwargs: dict, result: 
         "scoring": scoring if isinstance(scoring, str) else ("default" if scoring is None
                                                              else repr(scoring)),
         "metric": _scored_metric(estimator, scoring),
-        "cv": repr(kwargs.get("cv", args[4] if len(args) > 4 else 5)),
+        "cv": repr(kwargs.get("cv", 5)),  # keyword-only in scikit-learn; None means 5
         "scores": scores,
         "mean": float(np.mean(scores)) if scores else None,
         "std": float(np.std(scores)) if scores else None,

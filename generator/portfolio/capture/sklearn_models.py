@@ -20,7 +20,7 @@ import functools
 import inspect
 from typing import Any
 
-from portfolio.capture import guarded
+from portfolio.capture import Capturer, guarded
 from portfolio.capture.naming import estimator_name
 from portfolio.capture.sklearn_capture import _Nesting
 from portfolio.runtime import Recorder, as_float
@@ -28,7 +28,7 @@ from portfolio.runtime import Recorder, as_float
 _WRAPPED = "__portfolio_wrapped__"
 
 
-class SklearnEstimatorCapture:
+class SklearnEstimatorCapture(Capturer):
     name = "scikit-learn estimators"
     trigger = "sklearn.base"
 
@@ -52,9 +52,6 @@ class SklearnEstimatorCapture:
             patch(cls)
 
         BaseEstimator.__init_subclass__ = classmethod(__init_subclass__)
-
-    def finish(self, rec: Recorder) -> None:
-        """Nothing to finish: the ledger holds what was seen."""
 
 
 def _subclasses(cls: type) -> list[type]:
