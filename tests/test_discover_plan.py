@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from portfolio import discover, plan
+from portfolio.domain import Workspace
 from portfolio.errors import MetadataError, ProjectNotFound
-from portfolio.model import Workspace
 
 
 def test_discovers_project_folders_sorted_and_skips_the_rest(tiny: Path) -> None:

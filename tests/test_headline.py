@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 
 import pytest
-from portfolio.model import RunResult
+from portfolio.domain import RunResult
 from portfolio.schema import ProjectMeta
 
 from tests.conftest import make_project, portfolio_cli

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from portfolio import discover, plan, views
-from portfolio.model import Workspace
+from portfolio.domain import Workspace
 
 from tests.conftest import portfolio_cli
 

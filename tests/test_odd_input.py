@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from portfolio import config, discover, schema, yamlpos
+from portfolio.domain import Workspace
 from portfolio.errors import ConfigError, MetadataError
-from portfolio.model import Workspace
 
 from tests.conftest import portfolio_cli
 

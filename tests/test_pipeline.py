@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from portfolio import build as pipeline
 from portfolio import discover, render, site
-from portfolio.model import Workspace
+from portfolio.domain import Workspace
 
 from tests.conftest import REPO, make_project, portfolio_cli
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from portfolio import logs
+from portfolio import printed as reader
 from portfolio.capture import ERRORS_FILE
 
 from tests.conftest import copy_portfolio, make_project, portfolio_cli, run_child, run_record
@@ -82,7 +82,7 @@ def multi_metric(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, 
     project = tmp_path_factory.mktemp("multi") / "project"
     out = run_child(MULTI_METRIC, project)
     record = run_record(out)
-    logs.absorb(record, out)  # what the parent does when it keeps the run
+    reader.read_printed_results(record, out)  # what the parent does when it keeps the run
     return record, json.loads((project / "truth.json").read_text()), out
 
 
@@ -126,7 +126,7 @@ def test_cross_validate_keeps_every_scorers_folds(multi_metric: tuple) -> None:
 def test_lines_printed_in_a_search_are_cv_and_a_repeated_test_score_is_the_hooked_one(
         multi_metric: tuple) -> None:
     record, truth, out = multi_metric
-    lines = logs.clean((out / "log.txt").read_bytes().decode()).splitlines()
+    lines = reader.clean((out / "log.txt").read_bytes().decode()).splitlines()
     printed = [r for r in record["results"] if r["source"] == "output"]
     assert {(r["name"], r["split"]) for r in printed} == {
         ("precision", "cv"), ("recall", "cv"), ("accuracy", "cv")}
@@ -141,7 +141,7 @@ def test_lines_printed_in_a_search_are_cv_and_a_repeated_test_score_is_the_hooke
 
 def test_log_lines_stamp_where_each_event_happened(multi_metric: tuple) -> None:
     record, _, out = multi_metric
-    lines = logs.clean((out / "log.txt").read_bytes().decode()).splitlines()
+    lines = reader.clean((out / "log.txt").read_bytes().decode()).splitlines()
     by_name, by_callable = record["searches"]
     assert by_name["log_line_start"] == by_name["log_line"] == 0  # it printed nothing
     inside = lines[by_callable["log_line_start"]:by_callable["log_line"]]
@@ -333,13 +333,13 @@ def test_keras_progress_bars_still_draw_and_events_land_on_their_log_line(
     record = run_record(out)
     raw = (out / "log.txt").read_bytes().decode()
     assert "Epoch 2/2" in raw and "\r" in raw  # Keras redraws its bar, as without capture
-    lines = logs.clean(raw).splitlines()
+    lines = reader.clean(raw).splitlines()
     # TensorFlow's C++ start-up lines bypass sys.stderr: the parent realigns the stamps.
     # Keras ends evaluate's bar after its callbacks: the last line done is fit's last bar.
     fit_bar = lines.index("Epoch 2/2") + 2
     test_line = next(n for n, line in enumerate(lines, 1) if line.startswith("Test accuracy"))
     assert record["evaluations"][0]["log_line"] < fit_bar  # counted through Python only
-    logs.absorb(record, out)
+    reader.read_printed_results(record, out)
     [evaluation] = record["evaluations"]
     assert evaluation["log_line"] == fit_bar and re.match(r"\s*3/3 ", lines[fit_bar - 1])
     [accuracy] = [r for r in record["results"] if r["name"] == "accuracy"]

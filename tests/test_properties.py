@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from portfolio import plan, schema
 from portfolio.discover import discover
+from portfolio.domain import Workspace
 from portfolio.errors import MetadataError
-from portfolio.model import Workspace
 
 KEYS = ["schema", "title", "summary", "script", "task", "dataset", "metric", "baselines",
         "tags", "limitations", "timeout", "seed", "exclusive", "data", "titel", "metrik"]

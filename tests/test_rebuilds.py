@@ -11,7 +11,7 @@ from pathlib import Path
 
 from portfolio import plan
 from portfolio.discover import discover
-from portfolio.model import Workspace
+from portfolio.domain import Workspace
 
 from tests.conftest import make_project, portfolio_cli
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from portfolio import plan, run
 from portfolio.discover import discover
-from portfolio.model import Workspace
+from portfolio.domain import Workspace
 from portfolio.progress import Reporter
 
 from tests.conftest import make_project, portfolio_cli

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from portfolio.model import Project, ProjectState, RunResult
+from portfolio.domain import Project, ProjectState, RunResult
 from portfolio.schema import ProjectMeta
 from portfolio.views import comparison_table, project_view, training_sentence
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portfolio import runtime
+from portfolio import recorder
 
 __version__ = "0.1.0"
 __all__ = ["figure", "log_baseline", "log_metric", "log_param", "note"]
@@ -25,26 +25,26 @@ __all__ = ["figure", "log_baseline", "log_metric", "log_param", "note"]
 
 def log_metric(name: str, value: float) -> None:
     """Record a held-out result, for example ``log_metric("test_accuracy", 0.97)``."""
-    if (rec := runtime.active()) is not None:
+    if (rec := recorder.active()) is not None:
         rec.log_metric(name, value)
 
 
 def log_param(name: str, value: Any) -> None:
     """Record a hyper-parameter or setting, for example ``log_param("window", 12)``."""
-    if (rec := runtime.active()) is not None:
+    if (rec := recorder.active()) is not None:
         plain = isinstance(value, int | float | str | bool)
         rec.params[str(name)] = value if plain else repr(value)
 
 
 def log_baseline(name: str, value: float, source: str | None = None) -> None:
     """Record a score to compare against, for example a persistence forecast's RMSE."""
-    if (rec := runtime.active()) is not None and (number := runtime.as_float(value)) is not None:
+    if (rec := recorder.active()) is not None and (number := recorder.as_float(value)) is not None:
         rec.baselines.append({"name": str(name), "value": number, "source": source})
 
 
 def figure(fig: Any, caption: str = "") -> None:
     """Save a matplotlib figure to the project page with a caption."""
-    if (rec := runtime.active()) is not None:
+    if (rec := recorder.active()) is not None:
         from portfolio.capture import figures
 
         figures.save(rec, fig, caption=caption, source="portfolio.figure")
@@ -52,5 +52,5 @@ def figure(fig: Any, caption: str = "") -> None:
 
 def note(markdown: str) -> None:
     """Add a paragraph of Markdown to the project page's results."""
-    if (rec := runtime.active()) is not None:
+    if (rec := recorder.active()) is not None:
         rec.notes.append(str(markdown))

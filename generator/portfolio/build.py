@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portfolio import discover, plan, preview, render, run, site, warm
-from portfolio.model import Project, Workspace
+from portfolio.domain import Project, Workspace
 from portfolio.plan import Decision
 from portfolio.progress import Reporter
 

@@ -20,7 +20,7 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from portfolio import process, runtime
+from portfolio import process, recorder
 from portfolio.capture import all_capturers, baseline, guarded, install_all, plots
 
 
@@ -61,8 +61,9 @@ class OutputLines:
 
     Text written below Python (TensorFlow's C++ start-up lines, ``sys.stdout.buffer``,
     subprocesses) is not seen, so ``count`` can fall short of the line numbers of
-    ``logs.clean(log)``; ``last`` (the tail of the last complete line) lets the parent
-    find where a count really lands in the log (``logs.absorb`` realigns the stamps).
+    ``printed.clean(log)``; ``last`` (the tail of the last complete line) lets the parent
+    find where a count really lands in the log (``printed.read_printed_results`` realigns
+    the stamps).
     """
 
     _KEPT = 2000  # characters of a line kept: a progress bar's last drawing fits
@@ -118,7 +119,7 @@ def _same_file(a: TextIO, b: TextIO) -> bool:
     return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
 
 
-def _count_output_lines(rec: runtime.Recorder) -> None:
+def _count_output_lines(rec: recorder.Recorder) -> None:
     """Count what the script writes. The parent gives stdout and stderr one pipe and one
     ``log.txt``, so both count; when they go apart (a test's runner), stdout alone does."""
     if sys.stdout is None:
@@ -151,7 +152,7 @@ def _print_script_error(exc: BaseException) -> None:
     sys.stderr.write("".join(report.format()))
 
 
-def _record_local_modules(rec: runtime.Recorder) -> None:
+def _record_local_modules(rec: recorder.Recorder) -> None:
     """Modules the script imported from the repository, outside its own folder (those
     inside are hashed with the folder); the parent hashes them into the next plan."""
     root = os.environ.get("PORTFOLIO_ROOT")
@@ -185,8 +186,8 @@ def main(argv: list[str]) -> int:
     _die_with_parent()
 
     smoke = os.environ.get("PORTFOLIO_SMOKE") == "1"
-    rec = runtime.Recorder(out=out, seed=seed, project_dir=Path.cwd(), smoke=smoke)
-    runtime.activate(rec)
+    rec = recorder.Recorder(out=out, seed=seed, project_dir=Path.cwd(), smoke=smoke)
+    recorder.activate(rec)
     _count_output_lines(rec)
     capturers = all_capturers()
     install_all(rec, capturers)

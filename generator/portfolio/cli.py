@@ -18,8 +18,8 @@ import click
 
 from portfolio import build as pipeline
 from portfolio import discover, plan, preview, process, render, run, site, warm
+from portfolio.domain import Workspace
 from portfolio.errors import EXIT_OK, BuildLocked, PortfolioError, ProjectsFailed
-from portfolio.model import Workspace
 
 
 def _workspace(root: str | None) -> Workspace:
@@ -171,7 +171,7 @@ def status(root: str | None) -> None:
         latest = decision.state.latest
         headline = decision.state.good.headline(project.meta) if decision.state.good else None
         table.add_row(
-            project.slug, decision.label,
+            project.slug, decision.staleness,
             headline.brief() if headline else "–",
             str(latest.run.get("started", "–")).replace("T", " ")[:16] if latest else "–",
             f"{latest.run['duration_s']:.1f} s" if latest and "duration_s" in latest.run else "–",
@@ -235,7 +235,7 @@ def publish(ctx: click.Context, root: str | None, no_build: bool, remote: str, b
         ctx.invoke(build, root=root, keep_going=False)
     if not allow_stale:
         decisions = [plan.decide(ws, p) for p in discover.discover(ws)]
-        behind = [f"{d.state.project.slug} ({d.label})" for d in decisions if d.must_run]
+        behind = [f"{d.state.project.slug} ({d.staleness})" for d in decisions if d.must_run]
         if behind:
             raise pub.PublishError(f"results are not up to date: {', '.join(behind)}; run "
                                    "`portfolio build`, or pass --allow-stale")

@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 from portfolio import schema, yamlpos
+from portfolio.domain import Project, Workspace
 from portfolio.errors import MetadataError, Problem, ProjectNotFound, ResultsError, display
-from portfolio.model import Project, Workspace
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 # A slug names folders and files (``results/.run-<slug>-xxxxxxxx``, ``site/projects/<slug>/``)

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from portfolio import caches
+from portfolio.domain import RESULTS_FORMAT, Project, ProjectState, RunResult, Workspace
 from portfolio.errors import ResultsError, display
-from portfolio.model import RESULTS_FORMAT, Project, ProjectState, RunResult, Workspace
 
 # The libraries whose versions change numbers; tensorflow may be installed as tensorflow-cpu.
 LIBRARIES = {
@@ -250,12 +250,12 @@ def _unreadable(folder: Path, error: Exception) -> str:
 class Decision:
     state: ProjectState
     inputs: Inputs
-    label: str  # fresh, stale, failed, never run
+    staleness: str  # fresh, stale, failed, never run
     reasons: list[str]
 
     @property
     def must_run(self) -> bool:
-        return self.label != "fresh"
+        return self.staleness != "fresh"
 
 
 def decide(workspace: Workspace, project: Project) -> Decision:

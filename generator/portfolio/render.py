@@ -21,8 +21,8 @@ from markupsafe import Markup, escape
 
 from portfolio import caches, gitignore, narrative, views
 from portfolio.config import Profile, load_mkdocs_yml, profile_of
+from portfolio.domain import Project, ProjectState, Workspace
 from portfolio.errors import ConfigError
-from portfolio.model import Project, ProjectState, Workspace
 
 CSS = "assets/portfolio.css"
 JS = "assets/sortable.js"

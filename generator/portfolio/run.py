@@ -30,8 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from portfolio import childenv, gitignore, leftovers, logs, swap, trespass, warm
-from portfolio.model import SCRIPT_COPY, Project, RunResult, Workspace
+from portfolio import childenv, gitignore, leftovers, printed, swap, trespass, warm
+from portfolio.domain import SCRIPT_COPY, Project, RunResult, Workspace
 from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
 from portfolio.progress import Reporter, describe_epoch
 
@@ -394,7 +394,7 @@ def hardware() -> dict[str, Any]:
             "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
 
 
-def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome,
+def store_run(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome,
          outside_writes: dict[str, Any] | None = None) -> Path | None:
     """Complete ``run.json`` with what only the parent knows, then move the run into place:
     over ``results/<slug>/`` when it succeeded, into its ``failed/`` folder when not, into
@@ -407,7 +407,7 @@ def keep(workspace: Workspace, decision: Decision, job: Job, outcome: Outcome,
     out.mkdir(parents=True, exist_ok=True)  # the record of a run whose folder went
     project = decision.state.project
     record = _read_json(out / "run.json")
-    logs.absorb(record, out)
+    printed.read_printed_results(record, out)
     _drop_ignored_script(workspace, project, out / SCRIPT_COPY)
     # The script is never an output of its own run, whatever the run did to it.
     outputs = sorted({*record.get("outputs", []),
@@ -553,7 +553,7 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, th
                         reporter.warned(item.slug, outside["message"])
                     if outcome.log_incomplete:
                         reporter.warned(item.slug, outcome.log_incomplete)
-                    final = keep(workspace, item.decision, item.job, outcome, outside)
+                    final = store_run(workspace, item.decision, item.job, outcome, outside)
                     replaced.append(item.slug)
                     reporter.finished(item.slug, outcome.status, outcome.duration_s,
                                       outcome.peak_mb, _score(item.decision, final),

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from portfolio import narrative
-from portfolio.logs import clean
+from portfolio.domain import SCRIPT_COPY, Headline, ProjectState, RunResult
 from portfolio.metricnames import canonical, is_fraction_metric
-from portfolio.model import SCRIPT_COPY, Headline, ProjectState, RunResult
-from portfolio.runtime import slugify
+from portfolio.printed import clean
+from portfolio.recorder import slugify
 from portfolio.schema import Dataset
 
 _LOG_TAIL_LINES = 40

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Protocol
 
-from portfolio.runtime import Recorder
+from portfolio.recorder import Recorder
 
 
 class Capturer(Protocol):

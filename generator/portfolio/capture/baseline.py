@@ -24,7 +24,7 @@ from portfolio.provenance import (
     label_text,
     looks_like_labels,
 )
-from portfolio.runtime import Recorder
+from portfolio.recorder import Recorder
 
 _SOURCE = "fitted on the training targets, scored on the test targets of the same split"
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from portfolio.runtime import Recorder
+from portfolio.recorder import Recorder
 
 _DPI = 110
 _FULL_DPI = 200  # the full-size image a large figure links to

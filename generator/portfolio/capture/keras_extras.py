@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from portfolio.capture import guarded
-from portfolio.runtime import Recorder
+from portfolio.recorder import Recorder
 
 ARCHITECTURE_CAPTION = "Model architecture (keras.utils.plot_model)"
 NO_GRAPHVIZ = ("keras.utils.plot_model: Graphviz (the `dot` program) or pydot is missing, so "

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from portfolio.capture import guarded, keras_extras
-from portfolio.runtime import Recorder, as_float
+from portfolio.recorder import Recorder, as_float
 
 _SMOKE_STEPS = 2
 # The live progress line shows these, when the epoch logs have them.

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from portfolio.capture import figures
-from portfolio.runtime import Recorder
+from portfolio.recorder import Recorder
 
 
 def _metric_names(rows: list[dict[str, Any]]) -> list[str]:

@@ -22,7 +22,7 @@ from typing import Any
 from portfolio.capture import Capturer, guarded
 from portfolio.capture.naming import names
 from portfolio.provenance import class_counts, looks_like_labels
-from portfolio.runtime import Recorder, as_float
+from portfolio.recorder import Recorder, as_float
 
 _SCORES = ("accuracy_score", "balanced_accuracy_score", "f1_score", "precision_score",
            "recall_score", "roc_auc_score", "log_loss", "mean_squared_error",

@@ -23,7 +23,7 @@ from typing import Any
 from portfolio.capture import Capturer, guarded
 from portfolio.capture.naming import estimator_name
 from portfolio.capture.sklearn_capture import _Nesting
-from portfolio.runtime import Recorder, as_float
+from portfolio.recorder import Recorder, as_float
 
 _WRAPPED = "__portfolio_wrapped__"
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from portfolio.logs import clean
 from portfolio.metricnames import canonical
+from portfolio.printed import clean
 from portfolio.provenance import Ledger
 
 _active: Recorder | None = None

@@ -236,7 +236,7 @@ def _add_baseline(record: dict[str, Any], printed: Printed) -> None:
              f"{printed.line} of the log", "metric": printed.name})
 
 
-def absorb(record: dict[str, Any], out: Path) -> None:
+def read_printed_results(record: dict[str, Any], out: Path) -> None:
     """Write ``log-clean.txt`` and add what the script printed to ``run.json`` (``record``).
 
     A printed pair that repeats a hooked result marks it (``printed_line``) and takes

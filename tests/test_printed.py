@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from portfolio import logs, metricnames
+from portfolio import metricnames
+from portfolio import printed as reader
 
 
 def test_clean_collapses_progress_bar_redraws() -> None:
     raw = ("Epoch 1/2\n 1/13 [>....] - loss: 0.9\r 7/13 [==>..] - loss: 0.6"
            "\r13/13 [=====] - loss: 0.4\nabc\b\bxy\n\x1b[1mbold\x1b[0m\n")
-    assert logs.clean(raw).splitlines() == [
+    assert reader.clean(raw).splitlines() == [
         "Epoch 1/2", "13/13 [=====] - loss: 0.4", "axy", "bold"]
 
 
@@ -27,7 +28,7 @@ def test_clean_collapses_progress_bar_redraws() -> None:
 ])
 def test_printed_results_are_read(line: str, name: str, value: float, baseline: tuple | None
                                   ) -> None:
-    [printed] = logs.printed_results(f"loading\n{line}\n")
+    [printed] = reader.printed_results(f"loading\n{line}\n")
     assert (printed.name, printed.value, printed.line) == (name, pytest.approx(value), 2)
     assert printed.baseline == (None if baseline is None else
                                 (baseline[0], pytest.approx(baseline[1])))
@@ -42,7 +43,7 @@ def test_printed_results_are_read(line: str, name: str, value: float, baseline: 
     "Number of samples: 150",
 ])
 def test_lines_that_are_not_results_are_ignored(line: str) -> None:
-    assert logs.read_printed(line) == []
+    assert reader.read_printed(line) == []
 
 
 @pytest.mark.parametrize(("line", "name", "value", "lower_is_better"), [
@@ -54,7 +55,7 @@ def test_lines_that_are_not_results_are_ignored(line: str) -> None:
 ])
 def test_a_unit_after_the_number_names_the_metric_and_its_direction(
         line: str, name: str, value: float, lower_is_better: bool) -> None:
-    [printed] = logs.printed_results(line)
+    [printed] = reader.printed_results(line)
     assert (printed.name, printed.value, printed.split) == (name, pytest.approx(value), "printed")
     assert printed.raw_name == line
     assert metricnames.lower_is_better(printed.name) is lower_is_better
@@ -68,15 +69,15 @@ def test_a_unit_after_the_number_names_the_metric_and_its_direction(
     ("validation accuracy: 0.938", "accuracy", "validation"),
 ])
 def test_train_and_validation_labels_give_their_split(line: str, name: str, split: str) -> None:
-    [printed] = logs.printed_results(line)
+    [printed] = reader.printed_results(line)
     assert (printed.name, printed.split) == (name, split)
 
 
 @pytest.mark.parametrize("line", ["Score: 0.93", "Result: 12", "Test score = 0.81",
                                   "Final value: 3.5"])
 def test_a_value_naming_no_metric_is_printed_text_only(line: str, tmp_path: Path) -> None:
-    assert logs.printed_results(line) == []
-    [printed] = logs.read_printed(line)
+    assert reader.printed_results(line) == []
+    [printed] = reader.read_printed(line)
     assert printed.name == "" and printed.text == line
     record = absorb(tmp_path, f"training...\n{line}\n")
     assert record["results"] == [] and record["printed_metrics"] == []
@@ -94,7 +95,7 @@ def test_a_value_naming_no_metric_is_printed_text_only(line: str, tmp_path: Path
     ("f1 = 0.81 +/- 0.03, r2 = 0.5 ± 0.1", [("f1", 0.81), ("r2", 0.5)]),
 ])
 def test_a_spread_makes_each_pair_on_the_line_a_cv_result(line: str, expected: list) -> None:
-    printed = logs.printed_results(line)
+    printed = reader.printed_results(line)
     assert [(p.name, p.value) for p in printed] == [(n, pytest.approx(v)) for n, v in expected]
     assert {p.split for p in printed} == {"cv"}
     assert all(p.baseline is None for p in printed)
@@ -118,12 +119,12 @@ KERAS_LOG = (
 
 
 def test_keras_progress_bars_are_not_read_and_the_print_keeps_its_line() -> None:
-    shown = logs.clean(KERAS_LOG).splitlines()
+    shown = reader.clean(KERAS_LOG).splitlines()
     assert shown[1] == ("4/4 " + "━" * 20 + " 0s 7ms/step - accuracy: 0.62 - loss: 0.66 - "
                         "val_accuracy: 0.60 - val_loss: 0.68")
-    assert shown[3].startswith("13/13 [=====") and "\b" not in logs.clean(KERAS_LOG)
+    assert shown[3].startswith("13/13 [=====") and "\b" not in reader.clean(KERAS_LOG)
     assert shown[5] == "Test accuracy: 91.04%"
-    [printed] = logs.printed_results(KERAS_LOG)
+    [printed] = reader.printed_results(KERAS_LOG)
     assert (printed.name, printed.value, printed.line) == ("accuracy", pytest.approx(0.9104), 6)
 
 
@@ -134,7 +135,7 @@ def absorb(out: Path, log: str, record: dict | None = None, metrics: dict | None
     if metrics is not None:
         (out / "metrics.json").write_text(json.dumps(metrics))
     record = record if record is not None else {"results": []}
-    logs.absorb(record, out)
+    reader.read_printed_results(record, out)
     return record
 
 
