@@ -26,7 +26,7 @@ def test_status_says_why_each_project_is_stale(tiny: Path) -> None:
     folder = make_project(tiny, "why", "print('v1')\n")
     assert decision(tiny, "why").reasons == ["never run"]
     assert portfolio_cli("run", "why", cwd=tiny).returncode == 0
-    assert decision(tiny, "why").label == "fresh"
+    assert decision(tiny, "why").staleness == "fresh"
     (folder / "train.py").write_text("print('v2')\n")
     (folder / "data.csv").write_text("x\n1\n")
     assert decision(tiny, "why").reasons == ["data.csv added", "train.py changed"]
@@ -59,7 +59,7 @@ def test_a_repository_module_the_run_imported_is_an_input(tiny: Path) -> None:
     assert portfolio_cli("run", "uses-lib", cwd=tiny).returncode == 0
     run = json.loads((tiny / "results" / "uses-lib" / "run.json").read_text())
     assert run["local_modules"] == ["shared_lib/features.py"]
-    assert decision(tiny, "uses-lib").label == "fresh"
+    assert decision(tiny, "uses-lib").staleness == "fresh"
     (tiny / "shared_lib" / "features.py").write_text("SCALE = 3\n")
     assert decision(tiny, "uses-lib").reasons == ["<repo>/shared_lib/features.py changed"]
 
@@ -96,7 +96,7 @@ def test_smoke_runs_everything_into_scratch_and_touches_no_results(tiny: Path) -
     [fit] = scratch["fits"]
     assert len(fit["epochs"]) == 1
     assert scratch["searches"][0]["candidates"] == 1
-    assert decision(tiny, "epochs").label == "never run"  # a smoke run is never cached
+    assert decision(tiny, "epochs").staleness == "never run"  # a smoke run is never cached
 
 
 def test_plain_progress_lines_and_summary_table_when_not_a_terminal(tiny: Path) -> None:
