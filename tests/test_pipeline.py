@@ -67,10 +67,21 @@ def test_each_stage_runs_once_and_validation_renders_no_page(
         monkeypatch.setattr(module, name, wrapper)
 
     for module, name in ((discover, "discover"), (render, "render"), (render, "check"),
-                         (site, "check"), (site, "build_if_changed")):
+                         (site, "check"), (site, "check_if_changed"), (site, "build_if_changed")):
         counted(module, name)
     monkeypatch.chdir(root)
     report = pipeline.build(Workspace(root), pipeline.Options(warm=False))
     assert report.outcomes == [] and report.site_built is False  # nothing was stale
-    assert calls == {"discover.discover": 1, "render.check": 1, "site.check": 1,
+    # The engine already accepted this very config: it is not loaded again (no site.check).
+    assert calls == {"discover.discover": 1, "render.check": 1, "site.check_if_changed": 1,
                      "render.render": 1, "site.build_if_changed": 1}
+
+
+def test_a_changed_mkdocs_yml_is_checked_again_and_its_error_located(tmp_path: Path) -> None:
+    root = quick_portfolio(tmp_path / "p")
+    assert portfolio_cli("build", "--no-warm", cwd=root).returncode == 0
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text() + "\nuse_directory_urls: maybe\n")
+    result = portfolio_cli("build", "--no-warm", cwd=root)
+    assert result.returncode == 2, result.stderr
+    assert "use_directory_urls" in result.stderr and "Traceback" not in result.stderr

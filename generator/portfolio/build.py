@@ -80,7 +80,8 @@ def validate(ws: Workspace, projects: list[Project]) -> None:
     the derived config. No page is rendered; bad input stops here, results untouched."""
     with private_build_dir(ws, "check") as out:
         config = render.check(ws, projects, out)
-        site.check(config, _shown(ws.mkdocs_yml))
+        site.check_if_changed(config, _shown(ws.mkdocs_yml), [ws.templates_dir],
+                              ws.build_dir / "config-checked.sha256")
 
 
 def plan_runs(ws: Workspace, projects: list[Project], options: Options) -> list[Decision]:

@@ -9,6 +9,7 @@ so a stale project can say *why* it is stale.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -35,7 +36,13 @@ REPO_PREFIX = "<repo>/"  # marks a repository module, outside the project folder
 
 
 def library_versions() -> dict[str, str]:
-    """Versions from package metadata: no import, so no TensorFlow start-up in the parent."""
+    """Versions from package metadata: no import, so no TensorFlow start-up in the parent.
+    Read once per process (a copy each call): packages do not change during a build."""
+    return dict(_library_versions())
+
+
+@functools.cache
+def _library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name, dists in LIBRARIES.items():
         for dist in dists:

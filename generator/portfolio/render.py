@@ -77,14 +77,17 @@ _README_BUILTINS = ["toc", "tables", "fenced_code"]  # what MkDocs always adds
 def readme(story: narrative.Narrative, user_config: dict[str, Any]) -> narrative.Narrative:
     """The README narrative as sanitised HTML: each part rendered with the site's Markdown
     extensions, then cleaned by nh3 (Ammonia). Text pasted from a dataset card can carry
-    ``<script>`` or ``onerror=``; the page keeps the Markdown's output and nothing that runs."""
-    converter = _readme_converter(user_config)
+    ``<script>`` or ``onerror=``; the page keeps the Markdown's output and nothing that runs.
+    The converter is built only for a project that has a README (most pages have none)."""
+    converter: Any = None
 
     def clean(markdown_text: str) -> str:
+        nonlocal converter
         if not markdown_text.strip():
             return ""
         import nh3
 
+        converter = converter or _readme_converter(user_config)
         converter.reset()
         body = nh3.clean(converter.convert(markdown_text),
                          tags=nh3.ALLOWED_TAGS | {"tfoot"},
@@ -200,7 +203,7 @@ def render(workspace: Workspace, states: list[ProjectState], out: Path | None = 
         _copy_assets(state, view, docs, page, ignored)
         docs.write(f"{page}/index.md", env.get_template("project.md.j2").render(p=view))
         docs.write(f"{page}/model-index.yaml",
-                   yaml.safe_dump(view.model_index(), sort_keys=False, allow_unicode=True))
+                   _yaml(view.model_index()))
 
     docs.write("robots.txt", _robots(user_config))
     previews = _previews(user_config, profile, project_views, states)
@@ -220,7 +223,7 @@ def render(workspace: Workspace, states: list[ProjectState], out: Path | None = 
     config = out / "mkdocs.yml"
     derived = _derived_config(workspace, out, user_config,
                               [(v.slug, v.title) for v in project_views], tags)
-    Tree(out).write("mkdocs.yml", yaml.safe_dump(derived, sort_keys=False, allow_unicode=True))
+    Tree(out).write("mkdocs.yml", _yaml(derived))
     return Rendered(config, docs.root, previews)
 
 
@@ -241,8 +244,8 @@ def check(workspace: Workspace, projects: list[Project], out: Path) -> Path:
     tags = _uses_tags(user_config) and any(p.meta.tags for p in projects)
     pages = [(p.slug, p.meta.title) for p in projects]
     config = out / "mkdocs.yml"
-    config.write_text(yaml.safe_dump(_derived_config(workspace, out, user_config, pages, tags),
-                                     sort_keys=False, allow_unicode=True), encoding="utf-8")
+    config.write_text(_yaml(_derived_config(workspace, out, user_config, pages, tags)),
+                      encoding="utf-8")
     return config
 
 
@@ -357,6 +360,13 @@ def _derived_config(workspace: Workspace, build: Path, user: dict[str, Any],
         "extra_javascript": [*[j for j in user.get("extra_javascript", []) if j != JS], JS],
         "nav": nav,
     }
+
+
+def _yaml(data: Any) -> str:
+    """YAML as ``yaml.safe_dump`` writes it, with libyaml's emitter when PyYAML has it (a
+    tenth of the time, for a page's model-index and the engine config on every build)."""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True)
 
 
 def _relative(path: Path, start: Path) -> str:

@@ -105,6 +105,29 @@ def tidy(site_dir: Path) -> None:
     swap.finish(site_dir.parent, site_dir.name)
 
 
+def check_if_changed(config_file: Path, user_config: Path, extra: list[Path],
+                     stamp: Path) -> bool:
+    """:func:`check`, unless the same engine already accepted the same derived config,
+    ``mkdocs.yml`` and theme files (``extra``): a no-op build then skips loading MkDocs'
+    configuration machinery. Returns whether the engine was asked."""
+    from importlib import metadata
+
+    digest = hashlib.sha256(config_file.read_bytes())
+    for name in ("mkdocs", "mkdocs-material"):
+        digest.update(f"{name}={metadata.version(name)}\n".encode())
+    for path in [user_config, *extra]:
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file():
+                digest.update(file.as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == digest.hexdigest():
+        return False
+    stamp.unlink(missing_ok=True)
+    check(config_file, user_config)
+    stamp.write_text(digest.hexdigest(), encoding="utf-8")
+    return True
+
+
 def check(config_file: Path, user_config: Path) -> None:
     """Load and validate the engine config without building: a broken ``mkdocs.yml`` is
     reported, with its line and key, before any project trains."""
