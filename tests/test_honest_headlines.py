@@ -120,6 +120,25 @@ REPORT_ONLY = textwrap.dedent('''
     print(classification_report(y_test, predictions, target_names=data.target_names))
 ''')
 
+# Helpers that fit and score on folds or shuffled copies, around one real held-out score.
+HELPERS = textwrap.dedent('''
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.inspection import permutation_importance
+    from sklearn.metrics import classification_report
+    from sklearn.model_selection import cross_val_predict, learning_curve, train_test_split
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    clf = DecisionTreeClassifier(max_depth=3, random_state=0)
+    learning_curve(clf, X_train, y_train, cv=3, train_sizes=[0.5, 1.0])
+    print(classification_report(y_train, cross_val_predict(clf, X_train, y_train, cv=3)))
+    clf.fit(X_train, y_train)
+    print("test accuracy", clf.score(X_test, y_test))
+    permutation_importance(clf, X_test, y_test, n_repeats=2, random_state=0)
+    clf.fit(X, y)  # the model to ship, refitted on everything
+''')
+
 # scikit-learn, fitted and scored on the same data.
 SKLEARN_TRAINING_ONLY = textwrap.dedent('''
     from sklearn.datasets import load_iris
@@ -171,8 +190,8 @@ AIRLINE = textwrap.dedent('''
     print('Test Score: %.2f RMSE' % (testScore))
 ''')
 
-SCRIPTS = {"airline": AIRLINE, "training-only": TRAINING_ONLY, "index-split": INDEX_SPLIT,
-           "windows": WINDOWS, "comparison": COMPARISON, "report-only": REPORT_ONLY,
+SCRIPTS = {"airline": AIRLINE, "helpers": HELPERS, "training-only": TRAINING_ONLY,
+           "index-split": INDEX_SPLIT, "windows": WINDOWS, "comparison": COMPARISON, "report-only": REPORT_ONLY,
            "sklearn-training-only": SKLEARN_TRAINING_ONLY}
 
 
@@ -295,6 +314,18 @@ def test_the_airline_tutorials_printed_rmse_is_its_held_out_headline(honest: Pat
     assert "lower is better" in text and "higher is better" not in text
 
 
+def test_scores_inside_helpers_and_a_final_refit_leave_the_one_held_out_score(
+        honest: Path) -> None:
+    run = record(honest, "helpers")
+    scores = [r for r in run["results"] if r["source"] == "DecisionTreeClassifier.score"]
+    assert [(r["split"], r.get("judged")) for r in scores] == [("test", True)]
+    log = (honest / "results" / "helpers" / "log.txt").read_text()
+    printed = float(log.split("test accuracy ")[1].split()[0])
+    assert metrics(honest, "helpers")["accuracy"] == pytest.approx(printed)
+    reports = {r["split"] for r in run["results"] if r["source"].endswith("classification_report")}
+    assert reports == {"cv"}  # out-of-fold predictions, not held out
+
+
 # -- pattern 4: many scores, no single headline --------------------------------------------
 def test_a_comparison_of_classifiers_is_a_table_not_a_headline(honest: Path) -> None:
     run = record(honest, "comparison")
@@ -400,3 +431,65 @@ def test_validation_data_is_neither_test_nor_training() -> None:
     ledger.scored([{}], model, "m", "keras", x[60:75], y[60:75])
     ledger.scored([{}], model, "m", "keras", x[75:], y[75:])
     assert placed(ledger) == ["validation", "test"]
+
+
+def test_a_refit_on_everything_after_the_score_does_not_make_it_a_training_score() -> None:
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(100, 3)), rng.integers(0, 2, 100)
+    model, ledger = Model(), Ledger()
+    ledger.trained(model, "svc", "sklearn", x[:70], y[:70])
+    ledger.scored([{}], model, "svc", "sklearn", x[70:], y[70:])
+    ledger.trained(model, "svc", "sklearn", x, y)  # the final model, refitted on all data
+    assert placed(ledger) == ["test"]
+
+
+def test_the_test_part_of_a_split_is_held_out_even_when_its_rows_repeat() -> None:
+    # Categorical features: few distinct rows, so test rows equal training rows by value.
+    rng = np.random.default_rng(5)
+    x, y = rng.integers(0, 2, size=(200, 3)), rng.integers(0, 2, 200)
+    model, ledger = Model(), Ledger()
+    ledger.split(0, [x[:150], x[150:], y[:150], y[150:]])
+    ledger.trained(model, "tree", "sklearn", x[:150], y[:150])
+    ledger.scored([{}], model, "tree", "sklearn", x[150:], y[150:])
+    assert placed(ledger) == ["test"]
+
+
+def test_two_models_agreeing_on_the_labels_leave_the_score_to_its_own_object() -> None:
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(40, 2)), rng.integers(0, 2, 40)
+    first, second, ledger = Model(), Model(), Ledger()
+    for model, name in ((first, "lr"), (second, "knn")):
+        ledger.trained(model, name, "sklearn", x[:30], y[:30])
+    labels = y[30:].copy()
+    mine = labels.copy()
+    ledger.predicted(first, "lr", "sklearn", x[30:], mine)
+    ledger.predicted(second, "knn", "sklearn", x[30:], labels.copy())  # same values
+    ledger.scored([{}], y=y[30:], y_pred=mine)  # the very array the first model returned
+    ledger.scored([{}], y=y[30:], y_pred=list(labels))  # a copy: either model could be it
+    ledger.resolve()
+    assert [s.entries[0]["model"] for s in ledger.scorings] == ["lr", None]
+
+
+def test_a_probability_column_is_traced_and_out_of_fold_predictions_are_cv() -> None:
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(60, 2)), rng.integers(0, 2, 60)
+    model, ledger = Model(), Ledger()
+    ledger.trained(model, "gs", "sklearn", x[:40], y[:40])
+    proba = rng.dirichlet(np.ones(2), size=20)
+    ledger.predicted(model, "gs", "sklearn", x[40:], proba)
+    ledger.scored([{}], y=y[40:], y_pred=proba[:, 1])  # roc_auc_score(y, proba[:, 1])
+    folds = rng.integers(0, 2, 60)
+    ledger.predicted(None, "cross_val_predict", "sklearn", None, folds)
+    ledger.scored([{}], y=y, y_pred=folds)  # classification_report on out-of-fold labels
+    assert placed(ledger) == ["test", "cv"]
+    assert ledger.scorings[0].entries[0]["model"] == "gs"
+
+
+def test_fingerprints_of_an_image_set_are_read_a_chunk_at_a_time() -> None:
+    from portfolio.provenance import fingerprint
+
+    images = np.random.default_rng(8).integers(0, 255, size=(5000, 28, 28), dtype=np.uint8)
+    whole, part = fingerprint(images), fingerprint(images[:2500])
+    assert whole.shape == (5000, 28, 28) and part.rows <= whole.rows
+    assert fingerprint(images.astype(np.int64)).digest == whole.digest  # same numbers
+    assert fingerprint(images[::-1]).digest != whole.digest

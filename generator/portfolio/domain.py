@@ -179,6 +179,9 @@ class RunResult:
                       if known_metric(k)}
         if unverified:
             return _pick(unverified, meta, "data not verified as held-out", "unverified")
+        validation = {k: v for k, v in self.results_on("validation").items() if known_metric(k)}
+        if validation:  # evaluate(x_val, y_val) on the validation_data fit watched
+            return _pick(validation, meta, "the validation data given to fit", "unverified")
         training = self.results_on("train")
         if training:
             return _pick(training, meta, "training data", "train")

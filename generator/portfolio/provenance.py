@@ -66,31 +66,46 @@ def _array(value: Any) -> Any:
     return array
 
 
+_CHUNK_ROWS = 2048  # rows hashed at a time: memory stays bounded for image sets
+
+
 def fingerprint(value: Any, rows: bool = True) -> Fingerprint | None:
     array = _array(value)
     if array is None:
         return None
+    import hashlib
+
     import numpy as np
 
-    flat = np.ascontiguousarray(array.reshape(len(array), -1))
-    if flat.dtype.kind in "iub" and flat.shape[1] <= 4096:
-        # Integer and boolean features compare as numbers (an int64 copy of int32 pixels is
-        # the same data). Floats keep their own bytes: casting a 60,000-image float32 set
-        # would cost gigabytes, and the rule must not depend on an array's length, or a
-        # slice of the training data would stop matching the whole.
-        flat = flat.astype(np.float64)
-    row_digests = frozenset(hash(row.tobytes()) for row in flat) if rows else None
-    return Fingerprint(tuple(int(n) for n in array.shape), hash(flat.tobytes()), row_digests)
+    flat = array.reshape(len(array), -1)
+    # Integer and boolean features compare as numbers (an int64 copy of int32 pixels is the
+    # same data); floats keep their own bytes. Both are read a chunk of rows at a time, so
+    # 60,000 images never cost a second copy of the whole set.
+    cast = flat.dtype.kind in "iub"
+    whole = hashlib.blake2b(digest_size=16)
+    row_digests: set[int] = set()
+    for start in range(0, len(flat), _CHUNK_ROWS):
+        chunk = np.ascontiguousarray(flat[start:start + _CHUNK_ROWS],
+                                     dtype=np.float64 if cast else None)
+        whole.update(memoryview(chunk).cast("B"))
+        if rows:
+            row_digests.update(hash(row.tobytes()) for row in chunk)
+    return Fingerprint(tuple(int(n) for n in array.shape),
+                       int.from_bytes(whole.digest()[:8], "little"),
+                       frozenset(row_digests) if rows else None)
 
 
 def kept_targets(value: Any) -> Any:
     """A copy of a target vector (class labels or values) for the baselines: one-hot rows
     become class indices, a column becomes a vector."""
     array = _array(value)
-    if array is None or array.size > _MAX_KEPT:
+    if array is None or array.size > _MAX_KEPT or array.ndim > 2:
         return None
     if array.ndim == 2 and array.shape[1] > 1:
-        return array.argmax(axis=1)
+        import numpy as np
+
+        one_hot = bool(np.all(np.isin(array, (0, 1))) and np.all(array.sum(axis=1) == 1))
+        return array.argmax(axis=1) if one_hot else None  # several outputs: no baseline
     return array.reshape(len(array)).copy() if array.ndim == 2 else array.copy()
 
 
@@ -161,6 +176,7 @@ def caller_line() -> str | None:
 class Training:
     """One ``fit`` call: what the model saw."""
 
+    order: int  # when, among the ledger's events: a refit after a score is not its data
     model: int
     x: Fingerprint | None
     y: Fingerprint | None
@@ -172,10 +188,12 @@ class Training:
 
 @dataclass
 class Prediction:
-    model: int
+    model: int  # OUT_OF_FOLD for cross_val_predict's predictions
     x: Fingerprint | None
     output: Fingerprint | None
     values: Any = None  # the output, to recognise it again after an inverse transform
+    obj: Any = None  # the very object returned, to recognise it by identity first
+    columns: int = 1  # a 2-D output's columns (predict_proba), flattened in ``values``
 
 
 @dataclass
@@ -184,10 +202,12 @@ class Scoring:
 
     entries: list[dict[str, Any]]
     model: int | None
+    order: int = 0
     x: Fingerprint | None = None
     y: Fingerprint | None = None
     y_values: Any = None
     y_pred: Any = None
+    y_pred_obj: Any = None  # as the script passed it
     where: str | None = None
     persistence: Any = None  # last values of the scored windows, when they are windows
     rescale: tuple[float, float] | None = None  # y = a·prediction + b: an inverse transform
@@ -217,6 +237,11 @@ class Ledger:
     predictions: list[Prediction] = field(default_factory=list)
     scorings: list[Scoring] = field(default_factory=list)
     splits: list[SplitArrays] = field(default_factory=list)
+    events: int = 0
+
+    def _next(self) -> int:
+        self.events += 1
+        return self.events
 
     def model_key(self, model: Any, label: str, kind: str) -> int:
         """A model's number; a search's ``best_estimator_`` is the search's own model."""
@@ -233,24 +258,25 @@ class Ledger:
                 validation: Any = None, validation_split: float | None = None) -> None:
         key = self.model_key(model, label, kind)
         self.trainings.append(Training(
-            key, fingerprint(x), fingerprint(y, rows=False), kept_targets(y),
+            self._next(), key, fingerprint(x), fingerprint(y, rows=False), kept_targets(y),
             fingerprint(validation) if validation is not None else None,
             validation_split, windows_of(x, y) is not None))
 
     def predicted(self, model: Any, label: str, kind: str, x: Any, output: Any) -> None:
-        key = self.model_key(model, label, kind)
+        key = self.model_key(model, label, kind) if model is not None else OUT_OF_FOLD
         values = _array(output)
         small = values.reshape(-1).copy() if values is not None and values.size <= _MAX_KEPT \
             else None
+        columns = int(values.shape[1]) if values is not None and values.ndim == 2 else 1
         self.predictions.append(Prediction(key, fingerprint(x), fingerprint(output, rows=False),
-                                           small))
+                                           small, output, columns))
 
     def scored(self, entries: list[dict[str, Any]], model: Any = None, label: str = "",
                kind: str = "", x: Any = None, y: Any = None, y_pred: Any = None) -> None:
         key = self.model_key(model, label, kind) if model is not None else None
         self.scorings.append(Scoring(
-            entries, key, fingerprint(x) if x is not None else None,
-            fingerprint(y, rows=False), kept_targets(y), _array(y_pred),
+            entries, key, self._next(), fingerprint(x) if x is not None else None,
+            fingerprint(y, rows=False), kept_targets(y), _array(y_pred), y_pred,
             caller_line() if model is None else None, windows_of(x, y)))
 
     def split(self, index: int, parts: list[Any]) -> None:
@@ -271,28 +297,45 @@ class Ledger:
             return
         import numpy as np
 
-        wanted = np.asarray(scoring.y_pred, dtype=np.float64).reshape(-1)
+        same = [p for p in self.predictions if p.obj is scoring.y_pred_obj]
+        if same:  # the very array a model returned
+            self._traced(scoring, same[-1], None)
+            return
+        try:
+            wanted = np.asarray(scoring.y_pred, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            return
         if not wanted.size:
             return
+        found: list[tuple[Prediction, tuple[float, float] | None]] = []
         for prediction in reversed(self.predictions):
-            values = prediction.values
-            if values is None or values.size % wanted.size:
-                continue
-            per_row = values.size // wanted.size
-            if per_row > 1:  # predict_proba or softmax rows: y_pred is their argmax
-                values = values.reshape(wanted.size, per_row).argmax(axis=1)
-            values = np.asarray(values, dtype=np.float64)
-            scale = _affine(values, wanted)
-            if scale is not None or _thresholded(values, wanted):
-                scoring.model, scoring.x, scoring.where = prediction.model, prediction.x, None
-                if scale is not None and scale != (1.0, 0.0):
-                    scoring.rescale = scale
-                return
+            readings = _readings(prediction, wanted.size)
+            exact = [v for v in readings if np.array_equal(v, wanted) or _thresholded(v, wanted)]
+            scaled = [(v, _affine(v, wanted)) for v in readings if not exact]
+            if exact:
+                found.append((prediction, None))
+            elif any(scale is not None for _, scale in scaled):
+                found.append((prediction, next(sc for _, sc in scaled if sc is not None)))
+        if len({p.model for p, _ in found}) == 1:  # two models that agree: neither is sure
+            self._traced(scoring, *found[0])
+
+    @staticmethod
+    def _traced(scoring: Scoring, prediction: Prediction,
+                scale: tuple[float, float] | None) -> None:
+        scoring.model, scoring.x, scoring.where = prediction.model, prediction.x, None
+        if scale is not None and scale != (1.0, 0.0):
+            scoring.rescale = scale
 
     def place(self, scoring: Scoring) -> tuple[str, str]:
-        """What a score was measured on, and why we think so."""
-        trainings = [t for t in self.trainings if t.model == scoring.model] \
-            if scoring.model is not None else []
+        """What a score was measured on, and why we think so. Only the fits before the
+        score count: a model refitted on everything afterwards was scored as it was then."""
+        if scoring.model == OUT_OF_FOLD:
+            return "cv", "out-of-fold predictions of cross_val_predict"
+        trainings = [t for t in self.trainings if t.model == scoring.model
+                     and t.order < scoring.order] if scoring.model is not None else []
+        decided = self._by_split_function(scoring, trainings)
+        if decided:
+            return decided
         if scoring.x is not None and scoring.x.rows and any(t.x for t in trainings):
             if any(t.validation and t.validation.digest == scoring.x.digest for t in trainings):
                 return "validation", "the validation_data given to fit"
@@ -315,6 +358,21 @@ class Ledger:
                 if part.y_train and part.y_train.digest == scoring.y.digest:
                     return "train", "its targets are the training part of train_test_split"
         return "unknown", "capture could not tell which data it was measured on"
+
+    def _by_split_function(self, scoring: Scoring, trainings: list[Training]
+                           ) -> tuple[str, str] | None:
+        """Fitted on the training part ``train_test_split`` returned and scored on its test
+        part (the very arrays): held out, whatever values the rows repeat (categorical
+        features make many test rows equal to training rows)."""
+        if scoring.x is None or not trainings or trainings[-1].x is None:
+            return None
+        fitted = trainings[-1].x.digest
+        for part in self.splits:
+            if part.x_train and part.x_test and part.x_train.digest == fitted \
+                    and part.x_test.digest == scoring.x.digest:
+                return "test", ("fitted on the training part of train_test_split, scored "
+                                "on its test part")
+        return None
 
     def resolve(self) -> None:
         """Place every score, in two passes: a score traced to no model (a persistence
@@ -363,6 +421,23 @@ class Ledger:
         return None
 
 
+OUT_OF_FOLD = -1  # the "model" of cross_val_predict's predictions
+
+
+def _readings(prediction: Prediction, size: int) -> list[Any]:
+    """The ways a script reads a prediction of ``size`` samples: as it is, the argmax of
+    its rows (predict_proba, softmax), or one of its columns (``proba[:, 1]``)."""
+    import numpy as np
+
+    values = prediction.values
+    if values is None or values.size % size:
+        return []
+    if values.size == size:
+        return [np.asarray(values, dtype=np.float64)]
+    table = np.asarray(values, dtype=np.float64).reshape(size, values.size // size)
+    return [table.argmax(axis=1).astype(np.float64), *(table[:, j] for j in range(table.shape[1]))]
+
+
 def _thresholded(probabilities: Any, labels: Any) -> bool:
     """``(model.predict(x) > 0.5).astype(int)``: a sigmoid's output cut at one half."""
     import numpy as np
@@ -387,6 +462,8 @@ def _affine(a: Any, b: Any) -> tuple[float, float] | None:
         return None
     slope, intercept = np.polyfit(a, b, 1)
     residual = b - (slope * a + intercept)
-    if np.max(np.abs(residual)) <= 1e-4 * max(np.ptp(b), 1e-12):
+    # A scaler's inverse keeps the order of values: a falling map is another reading
+    # (one minus a probability, flipped labels), not the same prediction.
+    if slope > 0 and np.max(np.abs(residual)) <= 1e-4 * max(np.ptp(b), 1e-12):
         return float(slope), float(intercept)
     return None

@@ -546,9 +546,15 @@ def comparison_table(run: dict[str, Any]) -> ComparisonTable | None:
     splits = list(dict.fromkeys(index for _, index in groups))
     metrics = list(dict.fromkeys(name for scores in groups.values() for name in scores))
     sizes = {s.get("index"): s.get("test_size") for s in run.get("splits", [])}
-    baselines = {b.get("split_index"): b for b in run.get("trivial_baselines", [])
-                 if b.get("kind") != "persistence"}
+    # Each split's constant baselines (the majority class, the training mean, or both for
+    # whole-number targets), and the persistence forecasts.
+    constants = [b for b in run.get("trivial_baselines", []) if b.get("kind") != "persistence"]
     persistence = [b for b in run.get("trivial_baselines", []) if b.get("kind") == "persistence"]
+
+    def constant(index: Any, metric: str) -> str:
+        found = [b for b in constants if b.get("split_index") == index
+                 and metric in b["metrics"]]
+        return fmt(metric, found[0]["metrics"][metric]) if found else "–"
 
     def split_name(index: Any) -> str:
         if index is None:
@@ -561,9 +567,7 @@ def comparison_table(run: dict[str, Any]) -> ComparisonTable | None:
         rows = [(label, [fmt(metric, groups[(label, index)][metric])
                          if (label, index) in groups else "–" for index in splits])
                 for label in dict.fromkeys(label for label, _ in groups)]
-        trivial = [fmt(metric, baselines[index]["metrics"][metric])
-                   if index in baselines and metric in baselines[index]["metrics"] else "–"
-                   for index in splits]
+        trivial = [constant(index, metric) for index in splits]
         if any(cell != "–" for cell in trivial):
             rows.append(("Trivial baseline of each split", trivial))
         return ComparisonTable(f"{metric.capitalize()} on the test part of each split, by model",
@@ -572,8 +576,7 @@ def comparison_table(run: dict[str, Any]) -> ComparisonTable | None:
     for (label, index), scores in groups.items():
         where = f" — {split_name(index)}" if len(splits) > 1 else ""
         rows.append((label + where, [fmt(m, scores[m]) if m in scores else "–" for m in metrics]))
-    for baseline in [*(baselines[i] for i in splits if i in baselines),
-                     *(b for b in persistence if b.get("split_index") in splits)]:
+    for baseline in [b for b in [*constants, *persistence] if b.get("split_index") in splits]:
         cells = [fmt(m, baseline["metrics"][m]) if m in baseline["metrics"] else "–"
                  for m in metrics]
         if any(cell != "–" for cell in cells):

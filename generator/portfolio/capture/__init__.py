@@ -40,11 +40,15 @@ def all_capturers() -> list[Capturer]:
     from portfolio.capture.figures import FigureCapture
     from portfolio.capture.keras_extras import KerasExtrasCapture
     from portfolio.capture.keras_fit import KerasCapture
-    from portfolio.capture.sklearn_capture import SklearnMetricsCapture, SklearnSelectionCapture
+    from portfolio.capture.sklearn_capture import (
+        SklearnInspectionCapture,
+        SklearnMetricsCapture,
+        SklearnSelectionCapture,
+    )
     from portfolio.capture.sklearn_models import SklearnEstimatorCapture
 
     return [FigureCapture(), KerasCapture(), KerasExtrasCapture(), SklearnEstimatorCapture(),
-            SklearnSelectionCapture(), SklearnMetricsCapture()]
+            SklearnSelectionCapture(), SklearnMetricsCapture(), SklearnInspectionCapture()]
 
 
 ERRORS_FILE = "capture-errors.txt"  # beside run.json; never published

@@ -36,14 +36,15 @@ def trivial_baselines(rec: Recorder) -> None:
     for part in rec.ledger.splits:
         if part.y_train_values is None or part.y_test_values is None:
             continue
-        baseline = _constant(part.y_train_values, part.y_test_values)
-        if baseline:
+        for baseline in _constants(part.y_train_values, part.y_test_values):
             rec.trivial_baselines.append({**baseline, "split_index": part.index})
     for forecast in rec.extra.pop("_persistence", []):
         rec.trivial_baselines.append(forecast)
     judged = [r for r in rec.results if r.get("judged")]
     index = judged[-1].get("split_index") if judged else None
-    mine = [b for b in rec.trivial_baselines if b["split_index"] == index and index is not None]
+    names = {r["name"] for r in judged}
+    mine = [b for b in rec.trivial_baselines if b["split_index"] == index and index is not None
+            and names & set(b["metrics"])]  # one that measured what the model is judged by
     mine.sort(key=lambda b: b["kind"] != "persistence")
     rec.trivial_baseline = mine[0] if mine else None
 
@@ -99,6 +100,29 @@ def _describe(index: int, training: Training, scoring: Scoring) -> dict[str, Any
     return split
 
 
+def _constants(y_train: Any, y_test: Any) -> list[dict[str, Any]]:
+    """The majority class for labels, the training mean for numbers; both for whole
+    numbers (ages, counts, star ratings), which may be either: the one measured by the
+    metric the model is judged by is the one it is compared with."""
+    import numpy as np
+
+    found = [b for b in [_constant(y_train, y_test)] if b]
+    y = np.asarray(y_train)
+    if found and found[0]["kind"] == "majority" and y.dtype.kind in "iuf" and len(y_test):
+        found.append(_mean(y, np.asarray(y_test)))
+    return found
+
+
+def _mean(y_train: Any, y_test: Any) -> dict[str, Any]:
+    import numpy as np
+
+    mean = float(np.mean(y_train))
+    return {"kind": "mean", "name": "Always predicts the training mean",
+            "estimator": "the mean of the training targets, as DummyRegressor(strategy='mean')",
+            "metrics": _regression(np.full(len(y_test), mean), y_test), "source": _SOURCE,
+            "train_size": len(y_train), "test_size": len(y_test)}
+
+
 def _constant(y_train: Any, y_test: Any) -> dict[str, Any] | None:
     import numpy as np
 
@@ -122,11 +146,7 @@ def _constant(y_train: Any, y_test: Any) -> dict[str, Any] | None:
             "source": _SOURCE, "train_size": len(y_train), "test_size": len(y_test)}
     if not np.issubdtype(y_train.dtype, np.number):
         return None
-    mean = float(np.mean(y_train))
-    return {"kind": "mean", "name": "Always predicts the training mean",
-            "estimator": "the mean of the training targets, as DummyRegressor(strategy='mean')",
-            "metrics": _regression(np.full(len(y_test), mean), y_test), "source": _SOURCE,
-            "train_size": len(y_train), "test_size": len(y_test)}
+    return _mean(y_train, y_test)
 
 
 def _persistence(last: Any, y_test: Any) -> dict[str, Any]:

@@ -79,6 +79,29 @@ class SklearnSelectionCapture(Capturer):
         _wrap(rec, BaseSearchCV, "fit",
               lambda result, args, kwargs: _record_search(rec, args[0], args, kwargs),
               before=(lambda args: _first_candidate_only(args[0])) if rec.smoke else None)
+        # Helpers that fit and score clones on folds: their inner fits and scores are
+        # scikit-learn's business, not the script's results.
+        for helper in ("learning_curve", "validation_curve", "permutation_test_score"):
+            if hasattr(ms, helper):
+                _wrap(rec, ms, helper, lambda result, args, kwargs: None)
+        # Out-of-fold predictions: a report on them is cross-validation, never held out.
+        _wrap(rec, ms, "cross_val_predict", lambda result, args, kwargs:
+              rec.ledger.predicted(None, "cross_val_predict", "sklearn", None, result))
+
+
+class SklearnInspectionCapture(Capturer):
+    """``permutation_importance`` and ``partial_dependence`` score and predict with a
+    fitted model on shuffled copies of the data: not results of the script's own."""
+
+    name = "scikit-learn inspection"
+    trigger = "sklearn.inspection"
+
+    def install(self, rec: Recorder) -> None:
+        import sklearn.inspection as inspection
+
+        for helper in ("permutation_importance", "partial_dependence"):
+            if hasattr(inspection, helper):
+                _wrap(rec, inspection, helper, lambda result, args, kwargs: None)
 
 
 class SklearnMetricsCapture(Capturer):

@@ -37,7 +37,8 @@ class SklearnEstimatorCapture(Capturer):
 
         def patch(cls: type) -> None:
             for method, record in (("fit", _fitted), ("predict", _predicted),
-                                   ("score", _scored)):
+                                   ("predict_proba", _predicted),
+                                   ("decision_function", _predicted), ("score", _scored)):
                 _patch(rec, cls, method, record)
 
         for cls in (*_subclasses(BaseEstimator), ClassifierMixin, RegressorMixin):
