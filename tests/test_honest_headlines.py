@@ -191,8 +191,8 @@ AIRLINE = textwrap.dedent('''
 ''')
 
 SCRIPTS = {"airline": AIRLINE, "helpers": HELPERS, "training-only": TRAINING_ONLY,
-           "index-split": INDEX_SPLIT, "windows": WINDOWS, "comparison": COMPARISON, "report-only": REPORT_ONLY,
-           "sklearn-training-only": SKLEARN_TRAINING_ONLY}
+           "index-split": INDEX_SPLIT, "windows": WINDOWS, "comparison": COMPARISON,
+           "report-only": REPORT_ONLY, "sklearn-training-only": SKLEARN_TRAINING_ONLY}
 
 
 @pytest.fixture(scope="module")
