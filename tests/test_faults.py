@@ -37,8 +37,10 @@ def alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return Path(f"/proc/{pid}").exists() and "State:\tZ" not in Path(
-        f"/proc/{pid}/status").read_text()
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # it left between the two looks
+        return False
 
 
 def wait_for(path: Path, seconds: float = 60) -> None:

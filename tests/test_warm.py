@@ -42,8 +42,11 @@ def gone(pid: int, seconds: float = 60) -> bool:
     """Whether ``pid`` has exited (or is a zombie) within ``seconds``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        status = Path(f"/proc/{pid}/status")
-        if not status.exists() or "State:\tZ" in status.read_text():
+        try:
+            state = Path(f"/proc/{pid}/status").read_text()
+        except (FileNotFoundError, ProcessLookupError):  # it left while we looked
+            return True
+        if "State:\tZ" in state:
             return True
         time.sleep(0.05)
     return False
