@@ -65,6 +65,34 @@ def run_child(script: str, folder: Path, name: str = "train.py", seed: int = 3,
     return out
 
 
+@contextlib.contextmanager
+def served(folder: Path) -> Iterator[str]:
+    """A built site served on 127.0.0.1, for the browser tests: yields its base URL."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def yaml_problems(tmp_path: Path, content: str | bytes) -> list[str]:
+    """The located problems ``schema.parse`` finds in a project.yaml holding ``content``."""
+    from portfolio import schema
+
+    path = tmp_path / "project.yaml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    meta, problems = schema.parse(path)
+    assert meta is None
+    return [str(p).replace(str(path), "project.yaml") for p in problems]
+
+
 def run_record(out: Path) -> dict:
     return json.loads((out / "run.json").read_text())
 

@@ -6,17 +6,14 @@ The site is built from the repository's own projects/ and results/ (nothing trai
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, portfolio_cli
+from tests.conftest import REPO, portfolio_cli, served
 
 pytestmark = pytest.mark.browser
 
@@ -40,14 +37,8 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def base_url(example_site: Path) -> Iterator[str]:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                                directory=str(example_site / "site"))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with served(example_site / "site") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

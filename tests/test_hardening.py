@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, RUNNERS, make_project, portfolio_cli
+from tests.conftest import REPO, RUNNERS, make_project, portfolio_cli, served
 
 # A swap in a child process, where each rename (or the one exchange) is followed by a
 # Ctrl-C sent to itself: the interruption lands at a known point, every time.
@@ -230,9 +230,6 @@ print("code stays code")
 
 @pytest.mark.browser
 def test_a_readme_with_script_and_onerror_runs_nothing_in_the_browser(tmp_path: Path) -> None:
-    import functools
-    import http.server
-    import threading
 
     from tests.test_browser import CHROMIUM, FLAGS
 
@@ -246,33 +243,25 @@ def test_a_readme_with_script_and_onerror_runs_nothing_in_the_browser(tmp_path: 
     (root / "projects" / "quick" / "README.md").write_text(HOSTILE_README)
     built = portfolio_cli("build", "--no-warm", cwd=root)
     assert built.returncode == 0, built.stderr
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                                directory=str(root / "site"))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-            page = browser.new_page()
-            dialogs: list[str] = []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.add_init_script("window.__pwned = []; window.pwn = n => window.__pwned.push(n);")
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/projects/quick/",
-                      wait_until="networkidle")
-            article = page.inner_text("article")
-            assert "Copied from a dataset card" in article and "a value" in article
-            assert 'print("code stays code")' in article and "kept" in article
-            assert page.query_selector("article table") is not None
-            for link in page.query_selector_all("article .pf-readme a"):
-                link.click()
-            assert page.evaluate("window.__pwned") == [] and dialogs == []
-            assert page.evaluate("""() => [...document.querySelectorAll('article *')].flatMap(
-                el => [...el.attributes].map(a => a.name)).filter(n => n.startsWith('on'))""") \
-                == []
-            browser.close()
-    finally:
-        server.shutdown()
+    with served(root / "site") as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.add_init_script("window.__pwned = []; window.pwn = n => window.__pwned.push(n);")
+        page.goto(f"{url}/projects/quick/", wait_until="networkidle")
+        article = page.inner_text("article")
+        assert "Copied from a dataset card" in article and "a value" in article
+        assert 'print("code stays code")' in article and "kept" in article
+        assert page.query_selector("article table") is not None
+        for link in page.query_selector_all("article .pf-readme a"):
+            link.click()
+        assert page.evaluate("window.__pwned") == [] and dialogs == []
+        assert page.evaluate("""() => [...document.querySelectorAll('article *')].flatMap(
+            el => [...el.attributes].map(a => a.name)).filter(n => n.startsWith('on'))""") \
+            == []
+        browser.close()
+
 
 
 @pytest.mark.parametrize("runner", RUNNERS)

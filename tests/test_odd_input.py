@@ -9,19 +9,14 @@ from portfolio import config, discover, schema, yamlpos
 from portfolio.domain import Workspace
 from portfolio.errors import ConfigError, MetadataError
 
-from tests.conftest import portfolio_cli
+from tests.conftest import portfolio_cli, yaml_problems
 
 BOMB = "".join(
     f"{name}: &{name} [{', '.join([f'*{prev}'] * 9 if prev else ['lol'] * 9)}]\n"
     for prev, name in zip(["", *"abcdefgh"], "abcdefghi", strict=True))
 
 
-def problems_in(tmp_path: Path, content: bytes) -> list[str]:
-    path = tmp_path / "project.yaml"
-    path.write_bytes(content)
-    meta, problems = schema.parse(path)
-    assert meta is None
-    return [str(p).replace(str(path), "project.yaml") for p in problems]
+problems_in = yaml_problems
 
 
 def test_the_bomb_is_small() -> None:

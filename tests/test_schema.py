@@ -7,15 +7,9 @@ from pathlib import Path
 import pytest
 from portfolio import schema
 
-from tests.conftest import portfolio_cli
+from tests.conftest import portfolio_cli, yaml_problems
 
-
-def problems_for(tmp_path: Path, text: str) -> list[str]:
-    path = tmp_path / "project.yaml"
-    path.write_text(text)
-    meta, problems = schema.parse(path)
-    assert meta is None
-    return [str(p).replace(str(path), "project.yaml") for p in problems]
+problems_for = yaml_problems
 
 
 def test_only_title_is_required(tmp_path: Path) -> None:

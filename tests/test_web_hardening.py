@@ -4,12 +4,9 @@ built pages are checked in Debian's chromium: nothing runs, with or without a cl
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -17,7 +14,7 @@ from pathlib import Path
 import pytest
 from portfolio import publish, render
 
-from tests.conftest import copy_portfolio, portfolio_cli
+from tests.conftest import copy_portfolio, portfolio_cli, served
 from tests.test_browser import CHROMIUM, FLAGS
 from tests.test_publish import git, repo  # noqa: F401 - a fixture, used by name
 
@@ -135,13 +132,8 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                     "portfolio.log_metric('rmse', 1.0)\n")
     result = portfolio_cli("build", "--keep-going", "no-keras", cwd=root)
     assert result.returncode == 0, result.stderr
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                                directory=str(root / "site"))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with served(root / "site") as url:
+        yield url
 
 
 @pytest.mark.browser
