@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from portfolio import metricnames
 from portfolio import printed as reader
+from portfolio.recorder import Recorder
 
 
 def test_clean_collapses_progress_bar_redraws() -> None:
@@ -83,7 +83,6 @@ def test_a_value_naming_no_metric_is_printed_text_only(line: str, tmp_path: Path
     assert record["results"] == [] and record["printed_metrics"] == []
     assert record["printed_lines"] == [{"line": 2, "text": line, "value": printed.value,
                                         "split": "printed"}]
-    assert not (tmp_path / "metrics.json").exists()
 
 
 @pytest.mark.parametrize(("line", "expected"), [
@@ -128,15 +127,23 @@ def test_keras_progress_bars_are_not_read_and_the_print_keeps_its_line() -> None
     assert (printed.name, printed.value, printed.line) == ("accuracy", pytest.approx(0.9104), 6)
 
 
-def absorb(out: Path, log: str, record: dict | None = None, metrics: dict | None = None
-           ) -> dict:
-    """Run the parent's reading of ``log`` over a child's ``record`` and ``metrics.json``."""
-    (out / "log.txt").write_text(log, encoding="utf-8")
-    if metrics is not None:
-        (out / "metrics.json").write_text(json.dumps(metrics))
+def absorb(out: Path, log: str, record: dict | None = None) -> dict:
+    """Run the child's reading of what the script printed (``log``) over a ``record``."""
     record = record if record is not None else {"results": []}
-    reader.read_printed_results(record, out)
+    reader.read_printed_results(record, list(enumerate(reader.clean(log).split("\n"), 1)))
     return record
+
+
+def finished(out: Path, log: str, results: list[dict]) -> Recorder:
+    """A child's recorder after its finishers: ``log`` was printed, ``results`` hooked."""
+    rec = Recorder(out=out, seed=0, project_dir=out)
+    rec.output = reader.OutputLines()
+    rec.output.add(log)
+    rec.results = results
+    rec.read_printed_results()
+    rec.judge()
+    reader.roots_of_printed_mse(rec.results)
+    return rec
 
 
 def hooked(name: str, value: float, split: str, log_line: int,
@@ -148,49 +155,46 @@ def hooked(name: str, value: float, split: str, log_line: int,
 def test_a_print_of_a_hooked_result_takes_its_split_and_is_not_added_twice(
         tmp_path: Path) -> None:
     evaluate = hooked("accuracy", 0.91043, "test", 5, "keras.evaluate")
-    record = absorb(tmp_path, KERAS_LOG, {"results": [evaluate]}, {"accuracy": 0.91043})
+    record = absorb(tmp_path, KERAS_LOG, {"results": [evaluate]})
     assert record["results"] == [{**evaluate, "printed_line": 6}]
-    assert json.loads((tmp_path / "metrics.json").read_text()) == {"accuracy": 0.91043}
+    assert record["printed_metrics"] == []
 
 
 def test_a_print_differing_beyond_its_precision_is_its_own_printed_result(
         tmp_path: Path) -> None:
-    record = absorb(tmp_path, KERAS_LOG, {"results": [hooked("accuracy", 0.9106, "test", 5)]},
-                    {"accuracy": 0.9106})
-    assert "printed_line" not in record["results"][0]
-    assert [(r["value"], r["split"], r["line"]) for r in record["results"][1:]] == [
+    rec = finished(tmp_path, KERAS_LOG, [hooked("accuracy", 0.9106, "test", 5)])
+    assert "printed_line" not in rec.results[0]
+    assert [(r["value"], r["split"], r["line"]) for r in rec.results[1:]] == [
         (pytest.approx(0.9104), "printed", 6)]
     # A hook measured accuracy: the printed number never replaces it.
-    assert json.loads((tmp_path / "metrics.json").read_text()) == {"accuracy": 0.9106}
+    assert rec.test_metrics() == {"accuracy": 0.9106}
 
 
 def test_a_printed_rmse_matches_the_root_of_a_hooked_mse(tmp_path: Path) -> None:
     log = "Train Score: 2.00 RMSE\nTest Score: 3.16 RMSE\n"
-    train, test = hooked("mse", 4.0, "unknown", 0), hooked("mse", 10.0, "unknown", 1)
-    test["judged"] = True  # the project's own held-out result
-    record = absorb(tmp_path, log, {"results": [train, test]}, {"mse": 10.0})
+    train, test = hooked("mse", 4.0, "unknown", 0), hooked("mse", 10.0, "test", 1)
+    rec = finished(tmp_path, log, [train, test])
     assert [(r["split"], r["name"], r.get("printed_line"), r.get("printed_name"))
-            for r in record["results"]] == [("train", "mse", 1, "rmse"),
-                                            ("train", "rmse", 1, None),
-                                            ("unknown", "mse", 2, "rmse"),
-                                            ("unknown", "rmse", 2, None)]
-    # The root the script printed is a result of its own, in the script's units.
-    assert record["results"][3]["value"] == pytest.approx(10.0 ** 0.5)
-    assert json.loads((tmp_path / "metrics.json").read_text()) == {"mse": 10.0,
-                                                                   "rmse": 10.0 ** 0.5}
+            for r in rec.results] == [("train", "mse", 1, "rmse"),
+                                      ("train", "rmse", 1, None),
+                                      ("test", "mse", 2, "rmse"),
+                                      ("test", "rmse", 2, None)]
+    # The root the script printed is a result of its own, in the script's units, and the
+    # project's result as its MSE is.
+    assert rec.results[3]["value"] == pytest.approx(10.0 ** 0.5)
+    assert rec.test_metrics() == {"mse": 10.0, "rmse": pytest.approx(10.0 ** 0.5)}
 
 
 def test_a_train_label_placing_the_only_hooked_value_takes_it_out_of_the_metrics(
         tmp_path: Path) -> None:
-    record = absorb(tmp_path, "Train RMSE: 2.00\n",
-                    {"results": [hooked("mse", 4.0, "unknown", 0)]}, {"mse": 4.0})
-    assert record["results"][0]["split"] == "train"
-    assert json.loads((tmp_path / "metrics.json").read_text()) == {}
+    rec = finished(tmp_path, "Train RMSE: 2.00\n", [hooked("mse", 4.0, "unknown", 0)])
+    assert rec.results[0]["split"] == "train"
+    assert rec.test_metrics() == {}
 
 
 def test_a_train_label_never_matches_a_held_out_result(tmp_path: Path) -> None:
     record = absorb(tmp_path, "train accuracy: 0.90\n",
-                    {"results": [hooked("accuracy", 0.9, "test", 0)]}, {"accuracy": 0.9})
+                    {"results": [hooked("accuracy", 0.9, "test", 0)]})
     assert "printed_line" not in record["results"][0]
     assert record["results"][1]["split"] == "train"
 
@@ -205,14 +209,14 @@ def test_lines_inside_or_right_after_a_search_are_cv_until_the_next_hooked_resul
            "recall: 0.88\n")               # 6
     record = {"results": [hooked("accuracy", 0.945, "test", 4)],
               "searches": [{"log_line_start": 1, "log_line": 2}]}
-    absorb(tmp_path, log, record, {"accuracy": 0.945})
+    absorb(tmp_path, log, record)
     splits = {(r["name"], r["line"]): r["split"] for r in record["results"][1:]}
     assert splits == {("precision", 2): "cv", ("accuracy", 3): "cv",
                       ("accuracy", 5): "printed", ("recall", 6): "printed"}
     assert record["printed_lines"] == []
     assert record["printed_metrics"] == ["recall"]  # a headline candidate; cv lines never
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics == {"accuracy": 0.945}  # printing never makes a held-out result
+    assert all(r["split"] != "test" for r in record["results"][1:])  # printing never
+    # makes a held-out result
 
 
 def test_a_spot_check_without_a_later_result_makes_the_rest_of_the_log_cv(
@@ -227,4 +231,4 @@ def test_a_printed_baseline_goes_with_a_printed_result_only(tmp_path: Path) -> N
     record = absorb(tmp_path, "Train RMSE: 0.2 (persistence 0.3)\nTest RMSE: 0.4 (persistence "
                     "0.5)\n")
     assert record["baselines"] == [{"name": "persistence", "value": 0.5, "metric": "rmse",
-                                    "source": "printed by the script, line 2 of the log"}]
+                                    "source": "printed by the script", "line": 2}]

@@ -82,7 +82,7 @@ def multi_metric(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, 
     project = tmp_path_factory.mktemp("multi") / "project"
     out = run_child(MULTI_METRIC, project)
     record = run_record(out)
-    reader.read_printed_results(record, out)  # what the parent does when it keeps the run
+    reader.place_in_log(record, out)  # what the parent does when it keeps the run
     return record, json.loads((project / "truth.json").read_text()), out
 
 
@@ -272,7 +272,8 @@ def test_capture_warnings_are_in_the_build_summary_and_on_the_page(built: tuple)
 def test_the_line_counter_forwards_every_byte_and_counts_newlines() -> None:
     import io
 
-    from portfolio.child import OutputLines, _CountingStream
+    from portfolio.child import _CountingStream
+    from portfolio.printed import OutputLines
 
     writes = ["Epoch 1/2\n", " 1/4 [>...] - loss: 0.9\r 4/4 [====] - loss: 0.4", "\b\b\bx\n",
               "no newline yet", "\n"]
@@ -339,7 +340,7 @@ def test_keras_progress_bars_still_draw_and_events_land_on_their_log_line(
     fit_bar = lines.index("Epoch 2/2") + 2
     test_line = next(n for n, line in enumerate(lines, 1) if line.startswith("Test accuracy"))
     assert record["evaluations"][0]["log_line"] < fit_bar  # counted through Python only
-    reader.read_printed_results(record, out)
+    reader.place_in_log(record, out)
     [evaluation] = record["evaluations"]
     assert evaluation["log_line"] == fit_bar and re.match(r"\s*3/3 ", lines[fit_bar - 1])
     [accuracy] = [r for r in record["results"] if r["name"] == "accuracy"]
@@ -354,3 +355,45 @@ def test_a_multi_metric_search_page_names_every_scorer_and_the_refit_one(built: 
     text = " ".join(page(root, "two-scorers").split())
     assert f"Best mean per scorer: {best}." in text
     assert "chosen by recall_macro; the table ranks by recall_macro" in text
+
+
+AIRLINE_SHAPED = textwrap.dedent('''
+    import math
+    import numpy as np
+    from sklearn.linear_model import LinearRegression
+    from sklearn.metrics import mean_squared_error
+
+    x = np.arange(60, dtype=float).reshape(-1, 1)
+    y = 3 * x[:, 0] + np.sin(x[:, 0]) * 5
+    train_x, test_x, train_y, test_y = x[:40], x[40:], y[:40], y[40:]
+    model = LinearRegression().fit(train_x, train_y)
+    print("Train Score: %.2f RMSE" % math.sqrt(mean_squared_error(train_y, model.predict(train_x))))
+    print("Test Score: %.2f RMSE" % math.sqrt(mean_squared_error(test_y, model.predict(test_x))))
+''')
+
+
+def test_the_child_reads_printed_results_and_the_parent_never_rewrites_metrics_json(
+        tmp_path: Path) -> None:
+    out = run_child_merged(AIRLINE_SHAPED, tmp_path / "project")
+    written = (out / "metrics.json").read_bytes()
+    # The printed RMSE (the root of the hooked MSE) is already the child's result.
+    assert set(json.loads(written)) == {"mse", "rmse"}
+    record = run_record(out)
+    assert "printed_metrics" in record and "log_anchors" in record
+    reader.place_in_log(record, out)
+    assert (out / "metrics.json").read_bytes() == written
+    [test_root] = [r for r in record["results"] if r["name"] == "rmse" and r["split"] == "test"]
+    lines = (out / "log-clean.txt").read_text().splitlines()
+    assert lines[test_root["printed_line"] - 1].startswith("Test Score:")
+
+
+def test_the_child_keeps_the_head_and_tail_of_a_huge_output_with_true_line_numbers() -> None:
+    lines = reader.OutputLines()
+    lines._HEAD = lines._TAIL = 100  # as if the script printed many megabytes
+    for n in range(1, 1001):  # writes that split lines, as print(..., end="") does
+        lines.add("line ")
+        lines.add(f"{n}\n")
+    kept = lines.lines()
+    assert kept[0] == (1, "line 1") and kept[-1] == (1001, "")
+    assert all(text == f"line {number}" for number, text in kept[:-1])
+    assert len(kept) < 100 and lines.count == 1000

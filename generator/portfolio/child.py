@@ -20,7 +20,7 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from portfolio import process, recorder
+from portfolio import printed, process, recorder
 from portfolio.capture import all_capturers, baseline, guarded, install_all, plots
 
 
@@ -56,37 +56,6 @@ def _seed_everything(seed: int) -> None:
     np.random.seed(seed)
 
 
-class OutputLines:
-    """How many lines went through ``sys.stdout``/``sys.stderr``, and the last of them.
-
-    Text written below Python (TensorFlow's C++ start-up lines, ``sys.stdout.buffer``,
-    subprocesses) is not seen, so ``count`` can fall short of the line numbers of
-    ``printed.clean(log)``; ``last`` (the tail of the last complete line) lets the parent
-    find where a count really lands in the log (``printed.read_printed_results`` realigns
-    the stamps).
-    """
-
-    _KEPT = 2000  # characters of a line kept: a progress bar's last drawing fits
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.last = ""
-        self._partial = ""
-
-    def add(self, text: str) -> None:
-        if "\n" not in text:
-            self._partial = (self._partial + text)[-self._KEPT:]
-            return
-        self.count += text.count("\n")
-        head, _, tail = text.rpartition("\n")
-        _, newline, line = head.rpartition("\n")  # the line the last newline ended
-        self.last = (line if newline else self._partial + line)[-self._KEPT:]
-        self._partial = tail[-self._KEPT:]
-
-    def snapshot(self) -> tuple[int, str]:
-        return self.count, self.last
-
-
 class _CountingStream:
     """``sys.stdout`` (or ``sys.stderr``) as it was, counting the lines written through
     it, so capture can stamp each event with the log line it happened after. Everything
@@ -94,7 +63,7 @@ class _CountingStream:
     stream's: Keras progress bars and ``print`` behave as before, and the bytes are the same.
     """
 
-    def __init__(self, stream: TextIO, lines: OutputLines) -> None:
+    def __init__(self, stream: TextIO, lines: printed.OutputLines) -> None:
         self._stream = stream
         self._lines = lines
 
@@ -124,12 +93,12 @@ def _count_output_lines(rec: recorder.Recorder) -> None:
     ``log.txt``, so both count; when they go apart (a test's runner), stdout alone does."""
     if sys.stdout is None:
         return
-    lines = OutputLines()
+    lines = printed.OutputLines()
     merged = sys.stderr is not None and _same_file(sys.stdout, sys.stderr)
     sys.stdout = _CountingStream(sys.stdout, lines)
     if merged:
         sys.stderr = _CountingStream(sys.stderr, lines)
-    rec.lines_written = lines.snapshot
+    rec.output = lines
 
 
 def _print_script_error(exc: BaseException) -> None:
@@ -214,8 +183,10 @@ def main(argv: list[str]) -> int:
     # What each score was measured on, which are the project's, and what they must beat:
     # decided once everything the script did is known.
     guarded(rec, "placing scores", rec.ledger.resolve)
+    guarded(rec, "printed results", rec.read_printed_results)
     guarded(rec, "choosing the project's results", rec.judge)
     guarded(rec, "trivial baselines", lambda: baseline.trivial_baselines(rec))
+    guarded(rec, "printed RMSE", lambda: printed.roots_of_printed_mse(rec.results))
     guarded(rec, "learning curve", lambda: plots.learning_curve(rec))
     guarded(rec, "spot-check box plot", lambda: plots.spot_check_boxplot(rec))
     guarded(rec, "local modules", lambda: _record_local_modules(rec))

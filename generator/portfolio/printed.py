@@ -17,9 +17,10 @@ when it repeats that result's value. A value whose label names no metric
 
 from __future__ import annotations
 
-import json
+import collections
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,71 @@ def clean(text: str) -> str:
                 column += 1
         lines.append("".join(shown).rstrip())
     return "\n".join(lines)
+
+
+class OutputLines:
+    """What went through the child's ``sys.stdout``/``sys.stderr``: the count of lines,
+    the last of them, and the text (its first and last few MB), for the printed-results
+    finisher to read in the child.
+
+    Text written below Python (TensorFlow's C++ start-up lines, ``sys.stdout.buffer``,
+    subprocesses) is not seen, so a count can fall short of the line numbers of the
+    parent's ``log.txt``; ``last`` (the tail of the last complete line) is the anchor the
+    parent uses to find where a count really lands there (:func:`place_in_log`).
+    """
+
+    _KEPT = 2000  # characters of a line kept: a progress bar's last drawing fits
+    _HEAD = _TAIL = 4_000_000  # characters of text kept at each end
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last = ""
+        self._partial = ""
+        self._head: list[str] = []
+        self._head_size = 0
+        self._head_lines = 0
+        self._tail: collections.deque[str] = collections.deque()
+        self._tail_size = 0
+        self._dropped_lines = 0  # newlines in the text dropped between head and tail
+
+    def add(self, text: str) -> None:
+        self._keep(text)
+        if "\n" not in text:
+            self._partial = (self._partial + text)[-self._KEPT:]
+            return
+        self.count += text.count("\n")
+        head, _, tail = text.rpartition("\n")
+        _, newline, line = head.rpartition("\n")  # the line the last newline ended
+        self.last = (line if newline else self._partial + line)[-self._KEPT:]
+        self._partial = tail[-self._KEPT:]
+
+    def _keep(self, text: str) -> None:
+        if self._head_size < self._HEAD and not self._tail:
+            self._head.append(text)
+            self._head_size += len(text)
+            self._head_lines += text.count("\n")
+            return
+        self._tail.append(text)
+        self._tail_size += len(text)
+        while len(self._tail) > 1 and self._tail_size - len(self._tail[0]) >= self._TAIL:
+            dropped = self._tail.popleft()
+            self._tail_size -= len(dropped)
+            self._dropped_lines += dropped.count("\n")
+
+    def snapshot(self) -> tuple[int, str]:
+        return self.count, self.last
+
+    def lines(self) -> list[tuple[int, str]]:
+        """The kept lines as a terminal showed them, each with its number (counted as
+        :attr:`count` counts). A gap in the numbers is text dropped from the middle."""
+        head = "".join(self._head)
+        if not self._dropped_lines:
+            return list(enumerate(clean(head + "".join(self._tail)).split("\n"), 1))
+        # The lines cut by the gap are dropped whole: the head's last, the tail's first.
+        kept = clean(head).split("\n")[:self._head_lines]
+        tail = "".join(self._tail).partition("\n")[2]
+        first = self._head_lines + self._dropped_lines + 2
+        return [*enumerate(kept, 1), *enumerate(clean(tail).split("\n"), first)]
 
 
 @dataclass(frozen=True)
@@ -171,12 +237,12 @@ def _read_line(number: int, line: str) -> list[Printed]:
 
 def read_printed(text: str) -> list[Printed]:
     """Every ``name: number`` pair that names a metric or a score, in order."""
-    return _read_lines(clean(text).splitlines())
+    return _read_lines(enumerate(clean(text).splitlines(), 1))
 
 
-def _read_lines(lines: list[str]) -> list[Printed]:
+def _read_lines(lines: Iterable[tuple[int, str]]) -> list[Printed]:
     found: list[Printed] = []
-    for number, line in enumerate(lines, 1):
+    for number, line in lines:
         found += _read_line(number, line)
     return found
 
@@ -232,12 +298,15 @@ def _add_baseline(record: dict[str, Any], printed: Printed) -> None:
     known = {canonical(b["name"]) for b in record.get("baselines", [])}
     if canonical(name) not in known:
         record.setdefault("baselines", []).append(
-            {"name": name, "value": value, "source": f"printed by the script, line "
-             f"{printed.line} of the log", "metric": printed.name})
+            {"name": name, "value": value, "source": "printed by the script",
+             "line": printed.line, "metric": printed.name})
 
 
-def read_printed_results(record: dict[str, Any], out: Path) -> None:
-    """Write ``log-clean.txt`` and add what the script printed to ``run.json`` (``record``).
+def read_printed_results(record: dict[str, Any], lines: list[tuple[int, str]]) -> None:
+    """Add to a run's ``record`` the results the script printed (``lines``: numbered as
+    the child counts them). A finisher, run in the child once the ledger has placed the
+    hooked results and before the project's own are chosen, so ``metrics.json`` is
+    written once and never rewritten.
 
     A printed pair that repeats a hooked result marks it (``printed_line``) and takes
     its split (or, labelled train or validation, gives an unknown one that split); the
@@ -247,20 +316,9 @@ def read_printed_results(record: dict[str, Any], out: Path) -> None:
     headline, labelled "not verified as held-out" (``printed_metrics`` names those
     candidates). Values whose label names no metric are kept as text in ``printed_lines``.
     """
-    log = out / "log.txt"
-    if not log.is_file():
-        return
-    cleaned = clean(_read_capped(log))
-    (out / "log-clean.txt").write_text(cleaned, encoding="utf-8")
-    lines = cleaned.splitlines()
-    _realign(record, lines)
-    metrics_file = out / "metrics.json"
-    metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
     results = record.setdefault("results", [])
-    new, texts, placed = _sort_printed(record, _read_lines(lines))
-    changed = _drop_placed(metrics, placed, results, record.get("logged_metrics") or {})
-    changed = _roots_of_printed_mse(results, metrics) or changed
-    captured = {canonical(name) for name in metrics}
+    new, texts = _sort_printed(record, _read_lines(lines))
+    captured = {canonical(str(r.get("name"))) for r in results if r.get("split") == "test"}
     added = {}
     for printed in new:
         results.append({"name": printed.name, "raw_name": printed.raw_name,
@@ -271,17 +329,33 @@ def read_printed_results(record: dict[str, Any], out: Path) -> None:
                 added[printed.name] = printed.value
             if printed.baseline:
                 _add_baseline(record, printed)
-    if changed:
-        metrics_file.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     record["printed_metrics"] = sorted(added)
     record["printed_lines"] = texts[-_TEXT_LINES_KEPT:]
 
 
-def _roots_of_printed_mse(results: list[dict[str, Any]], metrics: dict[str, float]) -> bool:
+def lines_named(record: dict[str, Any]) -> set[int]:
+    """The log lines a record points at (events stamped after a line, printed lines), for
+    the child to leave an anchor at each and the parent to find them in ``log.txt``."""
+    found: set[int] = set()
+    for entry in _numbered(record):
+        found |= {entry[key] for key in _LINE_KEYS if isinstance(entry.get(key), int)}
+    return found
+
+
+_LINE_KEYS = ("log_line", "log_line_start", "line", "printed_line")
+
+
+def _numbered(record: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for key in ("results", "evaluations", "spot_checks", "searches", "baselines",
+                          "printed_lines")
+            for e in record.get(key) or [] if isinstance(e, dict)]
+
+
+def roots_of_printed_mse(results: list[dict[str, Any]]) -> None:
     """``print('Test Score: %.2f RMSE' % math.sqrt(mean_squared_error(...)))``: the hook
     saw an MSE, the reader was shown its root. The root becomes a result of its own, on
-    the same data and model, so the page speaks the script's units."""
-    changed = False
+    the same data and model, so the page speaks the script's units: a finisher run once
+    the project's results are chosen and split, as the root is one of them when the MSE is."""
     for result in list(results):
         if result.get("printed_name") != "rmse" or canonical(str(result.get("name"))) != "mse" \
                 or not isinstance(result.get("value"), int | float):
@@ -291,22 +365,17 @@ def _roots_of_printed_mse(results: list[dict[str, Any]], metrics: dict[str, floa
                 "source": f"square root of {result.get('source')} (printed as RMSE)"}
         root.pop("printed_name", None)
         results.insert(results.index(result) + 1, root)
-        if result.get("judged"):
-            metrics["rmse"] = root["value"]
-            changed = True
-    return changed
 
 
 def _sort_printed(record: dict[str, Any], found: list[Printed]
-                  ) -> tuple[list[Printed], list[dict[str, Any]], set[str]]:
+                  ) -> tuple[list[Printed], list[dict[str, Any]]]:
     """Mark the hooked results the script printed again; return the printed results that
-    are new (the last per name and split), the printed text naming no metric (one entry
-    per line), and the names of hooked results a train or validation label placed."""
+    are new (the last per name and split) and the printed text naming no metric (one
+    entry per line)."""
     results = record.setdefault("results", [])
     windows = _cv_windows(record)
     kept: dict[tuple[str, str], Printed] = {}
     texts: dict[int, dict[str, Any]] = {}
-    placed: set[str] = set()
     for printed in found:
         hooked = (_hooked_match(results, printed) if printed.name and printed.split != "cv"
                   else None)
@@ -316,7 +385,6 @@ def _sort_printed(record: dict[str, Any], found: list[Printed]
                 hooked.setdefault("printed_name", printed.name)  # the author reported RMSE
             if printed.split in ("train", "validation") and hooked.get("split") == "unknown":
                 hooked["split"] = printed.split  # "Train Score: ..." places an unknown one
-                placed.add(str(hooked["name"]))
             if printed.baseline and hooked.get("split") not in ("train", "validation"):
                 _add_baseline(record, printed)
             continue
@@ -328,15 +396,22 @@ def _sort_printed(record: dict[str, Any], found: list[Printed]
         elif printed.split != "cv":  # a search's per-candidate "score=" lines are noise
             texts.setdefault(printed.line, {"line": printed.line, "text": printed.text,
                                             "value": printed.value, "split": printed.split})
-    return list(kept.values()), list(texts.values()), placed
+    return list(kept.values()), list(texts.values())
 
 
-def _realign(record: dict[str, Any], lines: list[str]) -> None:
-    """Move each stamp to the log line it really follows. The child counts the lines that
-    went through Python; those written below it (TensorFlow's C++ start-up lines) only
-    push the real line further down. So each count's last line (``log_anchors``) is looked
-    for at or after it, in order, and the offset found carries over to the next count."""
+def place_in_log(record: dict[str, Any], out: Path) -> None:
+    """In the parent, once the child has ended: write ``log-clean.txt`` and move every line
+    number of ``record`` (counted by the child through Python) to the log line it really
+    is. Lines written below Python (TensorFlow's C++ start-up lines) only push the real
+    line further down, so each count's last line (``log_anchors``) is looked for at or
+    after it, in order, and the offset found carries over to the next count."""
     anchors = record.pop("log_anchors", None) or {}
+    log = out / "log.txt"
+    if not log.is_file():
+        return
+    cleaned = clean(_read_capped(log))
+    (out / "log-clean.txt").write_text(cleaned, encoding="utf-8")
+    lines = cleaned.splitlines()
     moved, offset = {}, 0
     for count in sorted(int(key) for key in anchors):
         want = str(anchors[str(count)])[-40:]
@@ -345,30 +420,10 @@ def _realign(record: dict[str, Any], lines: list[str]) -> None:
             at = next((n for n in range(at, min(len(lines), at + _REALIGN_LINES) + 1)
                        if lines[n - 1].strip().endswith(want)), at)
         moved[count], offset = at, max(offset, at - count)
-    for entry in [*record.get("results", []), *record.get("evaluations", []),
-                  *record.get("spot_checks", []), *record.get("searches", [])]:
-        for key in ("log_line", "log_line_start"):
+    for entry in _numbered(record):
+        for key in _LINE_KEYS:
             if entry.get(key) in moved:
                 entry[key] = moved[entry[key]]
-
-
-def _drop_placed(metrics: dict[str, Any], names: set[str], results: list[dict[str, Any]],
-                 logged: dict[str, Any]) -> bool:
-    """Take out of ``metrics.json`` the values now known to be train or validation scores,
-    falling back on another hooked result of that name (the later wins, as in the child)."""
-    changed = False
-    for name in names & set(metrics):
-        if name in logged:
-            continue
-        others = [r["value"] for r in results if r.get("name") == name
-                  and r.get("source") != "output" and r.get("split") in ("test", "unknown")]
-        if others:
-            changed |= metrics[name] != others[-1]
-            metrics[name] = others[-1]
-        else:
-            del metrics[name]
-            changed = True
-    return changed
 
 
 def _read_capped(path: Path, limit: int = 8_000_000) -> str:

@@ -14,13 +14,12 @@ import math
 import re
 import shutil
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from portfolio.metricnames import canonical
-from portfolio.printed import clean
+from portfolio.printed import OutputLines, clean, lines_named, read_printed_results
 from portfolio.provenance import Ledger
 
 _active: Recorder | None = None
@@ -90,9 +89,9 @@ class Recorder:
     ledger: Ledger = field(default_factory=Ledger)  # the data each score was measured on
     trivial_baselines: list[dict[str, Any]] = field(default_factory=list)  # one per split
     judged: dict[str, Any] = field(default_factory=dict)  # which results are the project's
-    # The child's count of output lines and the last of them; log_line() keeps each
-    # count's line in log_anchors, for the parent to realign the stamps with the log.
-    lines_written: Callable[[], tuple[int, str]] | None = None
+    # What the script wrote through Python: log_line() keeps each count's line in
+    # log_anchors, for the parent to realign the stamps with the log.
+    output: OutputLines | None = None
     log_anchors: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -106,9 +105,9 @@ class Recorder:
         """How many lines the script has written to its log so far (0 when not counted):
         an event stamped ``n`` happened after line ``n`` of ``log.txt`` and before ``n + 1``
         (once the parent has realigned ``n`` with the lines Python did not see)."""
-        if self.lines_written is None:
+        if self.output is None:
             return 0
-        count, last = self.lines_written()
+        count, last = self.output.snapshot()
         if count not in self.log_anchors:
             self.log_anchors[count] = clean(last).strip()[-_ANCHOR_CHARS:]
         return count
@@ -197,6 +196,24 @@ class Recorder:
     def history_rows(self) -> list[dict[str, Any]]:
         """Epoch logs of the final model, as Keras' CSVLogger would have written them."""
         return [row for segment in self.final_segments() for row in segment["epochs"]]
+
+    def read_printed_results(self) -> None:
+        """The results the script printed (a finisher: after the ledger placed the hooked
+        results, before :meth:`judge`), and an anchor at every log line the record names,
+        for the parent to find them in ``log.txt``."""
+        if self.output is None:
+            return
+        lines = self.output.lines()
+        view = {"results": self.results, "evaluations": self.evaluations,
+                "spot_checks": self.spot_checks, "searches": self.searches,
+                "baselines": self.baselines}
+        read_printed_results(view, lines)
+        self.extra.update(printed_metrics=view["printed_metrics"],
+                          printed_lines=view["printed_lines"])
+        text = dict(lines)
+        for number in lines_named({**view, "printed_lines": view["printed_lines"]}):
+            if number not in self.log_anchors and number in text:
+                self.log_anchors[number] = text[number].strip()[-_ANCHOR_CHARS:]
 
     def judge(self) -> None:
         """Decide which held-out results are the project's own: those of the Keras model

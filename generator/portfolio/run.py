@@ -407,7 +407,7 @@ def store_run(workspace: Workspace, decision: Decision, job: Job, outcome: Outco
     out.mkdir(parents=True, exist_ok=True)  # the record of a run whose folder went
     project = decision.state.project
     record = _read_json(out / "run.json")
-    printed.read_printed_results(record, out)
+    printed.place_in_log(record, out)
     _drop_ignored_script(workspace, project, out / SCRIPT_COPY)
     # The script is never an output of its own run, whatever the run did to it.
     outputs = sorted({*record.get("outputs", []),
