@@ -19,7 +19,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from portfolio import printed as reader
-from portfolio.capture import ERRORS_FILE
+from portfolio.results import CAPTURE_ERRORS as ERRORS_FILE
 
 from tests.conftest import copy_portfolio, make_project, portfolio_cli, run_child, run_record
 

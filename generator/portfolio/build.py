@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from portfolio import discover, plan, preview, render, run, site, warm
+from portfolio import discover, plan, preview, render, results, run, site, warm
 from portfolio.domain import Project, Workspace
 from portfolio.plan import Decision
 from portfolio.progress import Reporter
@@ -103,7 +103,7 @@ def run_stale(ws: Workspace, decisions: list[Decision], todo: list[Decision],
               options: Options, worker: warm.Worker | None) -> list[run.Outcome]:
     """Run ``todo`` with live progress; the fresh ones are listed as such."""
     if todo:  # before anything starts: a run that cannot be kept must not begin
-        discover.check_writable([ws.results_dir, *(ws.results_for(d.state.project.slug)
+        discover.check_writable([ws.results_dir, *(results.good(ws, d.state.project.slug).path
                                                    for d in todo)])
     reporter = Reporter()
     for decision in decisions:

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from portfolio import build as pipeline
-from portfolio import discover, plan, preview, process, render, run, site, warm
+from portfolio import discover, plan, preview, process, render, results, run, site, warm
 from portfolio.domain import Workspace
 from portfolio.errors import EXIT_OK, BuildLocked, PortfolioError, ProjectsFailed
 
@@ -69,7 +69,7 @@ def _exclusive(ws: Workspace) -> Iterator[None]:
         fh.truncate()
         fh.write(str(os.getpid()))
         fh.flush()
-        run.tidy(ws)  # what a build killed outright left half-done
+        results.tidy(ws)  # what a build killed outright left half-done
         site.tidy(ws.site_dir)
         # A closed terminal (SIGHUP) and SIGTERM stop a build the way Ctrl-C does.
         previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM,
@@ -150,7 +150,7 @@ def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: boo
 
 def _smoke_note(ws: Workspace, smoke: bool) -> None:
     if smoke:
-        click.echo(f"smoke run: results in {ws.scratch_dir} (never published)", err=True)
+        click.echo(f"smoke run: results in {results.scratch_dir(ws)} (never published)", err=True)
 
 
 @cli.command()

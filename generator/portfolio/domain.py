@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from portfolio import results
 from portfolio.metricnames import canonical, known_metric, lower_is_better
 from portfolio.schema import ProjectMeta
 
 RESULTS_FORMAT = 8  # bump when capture writes results differently: every project re-runs
-SCRIPT_COPY = "script"  # in a run's folder: the script as it was when the run started
 
 
 
@@ -40,11 +40,6 @@ class Workspace:
         return self.root / ".build"
 
     @property
-    def scratch_dir(self) -> Path:
-        """Smoke runs land here: never published, never taken for real results."""
-        return self.results_dir / ".scratch"
-
-    @property
     def site_dir(self) -> Path:
         return self.root / "site"
 
@@ -56,8 +51,6 @@ class Workspace:
     def mkdocs_yml(self) -> Path:
         return self.root / "mkdocs.yml"
 
-    def results_for(self, slug: str) -> Path:
-        return self.results_dir / slug
 
 
 @dataclass(frozen=True)
@@ -116,18 +109,9 @@ class RunResult:
         return self.status == "ok"
 
     def file(self, relative: object) -> Path | None:
-        """``folder/relative`` when it is a file inside this run's folder, else ``None``.
-        Paths come from ``run.json``, which may be hand-edited or crafted: an absolute path,
-        ``..`` or a symlink that leads out of the folder (to a git-ignored secret, say) is
-        never read, so never copied into the site."""
-        if not isinstance(relative, str) or not relative:
-            return None
-        path = self.folder / relative
-        try:
-            inside = path.resolve().is_relative_to(self.folder.resolve())
-        except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte
-            return None
-        return path if inside and path.is_file() else None
+        """``folder/relative`` when it is a file inside this run's folder, else ``None``
+        (never one a crafted ``run.json`` points outside it)."""
+        return results.RunFolder(self.folder).inside(relative)
 
     @property
     def figures(self) -> list[dict[str, Any]]:
@@ -145,11 +129,11 @@ class RunResult:
     def script_file(self) -> Path | None:
         """The copy of the script this run ran (``script/<script>``), when it kept one."""
         script = self.run.get("script")
-        return self.file(f"{SCRIPT_COPY}/{script}") if isinstance(script, str) else None
+        return self.file(f"{results.SCRIPT_COPY}/{script}") if isinstance(script, str) else None
 
     @property
     def log_file(self) -> Path:
-        return self.folder / "log.txt"
+        return results.RunFolder(self.folder).log
 
     @property
     def judged(self) -> dict[str, Any]:
@@ -207,17 +191,18 @@ class RunResult:
     @classmethod
     def load(cls, folder: Path) -> RunResult | None:
         """Read a results folder; ``None`` when it holds no run record."""
-        run_file = folder / "run.json"
+        files = results.RunFolder(folder)
+        run_file = files.run_record
         if not run_file.is_file():
             return None
         run = json.loads(run_file.read_text(encoding="utf-8"))
-        metrics_file = folder / "metrics.json"
+        metrics_file = files.metrics
         metrics = {}
         if metrics_file.is_file():
             raw = json.loads(metrics_file.read_text(encoding="utf-8"))
             metrics = {k: float(v) for k, v in raw.items() if isinstance(v, int | float)}
         history = []
-        history_file = folder / "history.csv"
+        history_file = files.history
         if history_file.is_file():
             import csv
 

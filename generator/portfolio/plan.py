@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from portfolio import caches
+from portfolio import caches, results
 from portfolio.domain import RESULTS_FORMAT, Project, ProjectState, RunResult, Workspace
 from portfolio.errors import ResultsError, display
 
@@ -213,8 +213,8 @@ def state_of(workspace: Workspace, project: Project) -> ProjectState:
     """The project's last good run and its failure, as ``results/<slug>/`` holds them; raise
     :class:`ResultsError`, naming the file, when they cannot be read (results are committed,
     so a merge can leave conflict markers in them)."""
-    folder = workspace.results_for(project.slug)
-    return ProjectState(project, _load(folder), _load(folder / "failed"))
+    return ProjectState(project, _load(results.good(workspace, project.slug).path),
+                        _load(results.failed(workspace, project.slug).path))
 
 
 def _load(folder: Path) -> RunResult | None:
@@ -231,7 +231,7 @@ def _unreadable(folder: Path, error: Exception) -> str:
     """Which file of a results folder is unreadable, where, and what to do about it."""
     remedy = (f"fix it, or delete {display(folder)}/ to run the project again "
               "(its other results are kept until then)")
-    for name in ("run.json", "metrics.json"):
+    for name in (results.RUN_RECORD, results.METRICS):
         path = folder / name
         try:
             text = path.read_text(encoding="utf-8")

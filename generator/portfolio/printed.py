@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from portfolio.metricnames import canonical, is_fraction_metric
+from portfolio.results import CLEAN_LOG, LOG
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -406,11 +407,11 @@ def place_in_log(record: dict[str, Any], out: Path) -> None:
     line further down, so each count's last line (``log_anchors``) is looked for at or
     after it, in order, and the offset found carries over to the next count."""
     anchors = record.pop("log_anchors", None) or {}
-    log = out / "log.txt"
+    log = out / LOG
     if not log.is_file():
         return
     cleaned = clean(_read_capped(log))
-    (out / "log-clean.txt").write_text(cleaned, encoding="utf-8")
+    (out / CLEAN_LOG).write_text(cleaned, encoding="utf-8")
     lines = cleaned.splitlines()
     moved, offset = {}, 0
     for count in sorted(int(key) for key in anchors):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from portfolio import results
 from portfolio.metricnames import canonical
 from portfolio.printed import OutputLines, clean, lines_named, read_printed_results
 from portfolio.provenance import Ledger
@@ -95,7 +96,7 @@ class Recorder:
     log_anchors: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        (self.out / "figures").mkdir(parents=True, exist_ok=True)
+        (self.out / results.FIGURES).mkdir(parents=True, exist_ok=True)
 
     # -- what capturers and the public API call -------------------------------------------
     def warn(self, message: str) -> None:
@@ -114,7 +115,7 @@ class Recorder:
 
     def progress(self, **event: Any) -> None:
         """Stream an event to the parent, which shows it live (one JSON object per line)."""
-        with (self.out / "progress.jsonl").open("a", encoding="utf-8") as fh:
+        with (self.out / results.PROGRESS).open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(_finite(event), default=str) + "\n")
 
     def begin_fit(self, params: dict[str, Any], model_id: int, model_name: str) -> dict[str, Any]:
@@ -275,13 +276,13 @@ class Recorder:
         rows = self.history_rows()
         if rows:
             columns = ["epoch", *sorted({k for row in rows for k in row} - {"epoch"})]
-            with (self.out / "history.csv").open("w", newline="", encoding="utf-8") as fh:
+            with (self.out / results.HISTORY).open("w", newline="", encoding="utf-8") as fh:
                 writer = csv.DictWriter(fh, fieldnames=columns)
                 writer.writeheader()
                 writer.writerows(rows)
         metrics = {k: v for k, v in self.test_metrics().items() if math.isfinite(v)}
-        _dump(self.out / "metrics.json", metrics)
-        _dump(self.out / "run.json", {
+        _dump(self.out / results.METRICS, metrics)
+        _dump(self.out / results.RUN_RECORD, {
             "schema_version": RUN_SCHEMA_VERSION,
             "status": status,
             "error": error,

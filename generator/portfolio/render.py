@@ -19,7 +19,7 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from portfolio import caches, gitignore, narrative, views
+from portfolio import caches, gitignore, narrative, results, views
 from portfolio.config import Profile, load_mkdocs_yml, profile_of
 from portfolio.domain import Project, ProjectState, Workspace
 from portfolio.errors import ConfigError
@@ -384,7 +384,7 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, docs: Tree, page:
                 docs.copy(run.folder / figure.full_path, f"{page}/{figure.full_path}")
         if run.model_file is not None and state.project.meta.publish_model:
             docs.copy(run.model_file, f"{page}/{run.model_file.name}")
-        for name in ("log.txt", "metrics.json"):
+        for name in (results.LOG, results.METRICS):
             if run.file(name):  # not a symlink the script left to a file outside
                 docs.copy(run.folder / name, f"{page}/{name}")
     script = state.project.script
@@ -393,7 +393,7 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, docs: Tree, page:
         # from, not the file as it is now.
         ran = run.script_file if run is not None and view.script_href != view.script else None
         docs.copy(ran or script, f"{page}/{view.script_href}")
-    if state.failure is not None and state.failure.file("log.txt"):
+    if state.failure is not None and state.failure.file(results.LOG):
         docs.copy(state.failure.log_file, f"{page}/failed-log.txt")
 
 

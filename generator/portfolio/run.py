@@ -19,7 +19,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -30,8 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from portfolio import childenv, gitignore, leftovers, printed, swap, trespass, warm
-from portfolio.domain import SCRIPT_COPY, Project, RunResult, Workspace
+from portfolio import childenv, gitignore, leftovers, printed, results, trespass, warm
+from portfolio.domain import Project, RunResult, Workspace
 from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
 from portfolio.progress import Reporter, describe_epoch
 
@@ -65,7 +64,7 @@ def project_folder(workspace: Workspace, job: Job) -> Path:
 
 def run_folder(workspace: Workspace, job: Job) -> Path:
     """Where ``job`` writes, in this checkout: a temporary folder in ``results/``."""
-    return workspace.results_dir / job.out
+    return results.in_progress(workspace, job.out).path
 
 
 @dataclass(frozen=True)
@@ -197,8 +196,8 @@ def run_child(workspace: Workspace, job: Job, stop: threading.Event | None = Non
     peak_mb = returncode = None
     marker, left = uuid.uuid4().hex, []
     folder, out = project_folder(workspace, job), run_folder(workspace, job)
-    keep_script(folder / job.script, out / SCRIPT_COPY / job.script)
-    with _log_file(out / "log.txt") as log:
+    keep_script(folder / job.script, results.RunFolder(out).script_copy(job.script))
+    with _log_file(out / results.LOG) as log:
         env = {**child_env(job, out, workspace.root), leftovers.MARKER: marker}
         child = _start(job.script, folder, env, job.threads, worker, expired)
         if child is None:  # stopped or timed out while the worker was still importing
@@ -372,7 +371,7 @@ def stop_group(child: _Child) -> int | None:
 
 
 def _status_from_child(out: Path, returncode: int) -> tuple[str, str | None]:
-    record = _read_json(out / "run.json")
+    record = _read_json(out / results.RUN_RECORD)
     if returncode < 0:
         name = signal.Signals(-returncode).name
         return "killed", f"killed by {name}" + (" (out of memory?)" if name == "SIGKILL" else "")
@@ -406,9 +405,9 @@ def store_run(workspace: Workspace, decision: Decision, job: Job, outcome: Outco
     outcome = _without_run_folder(out, outcome)
     out.mkdir(parents=True, exist_ok=True)  # the record of a run whose folder went
     project = decision.state.project
-    record = _read_json(out / "run.json")
+    record = _read_json(out / results.RUN_RECORD)
     printed.place_in_log(record, out)
-    _drop_ignored_script(workspace, project, out / SCRIPT_COPY)
+    _drop_ignored_script(workspace, project, out / results.SCRIPT_COPY)
     # The script is never an output of its own run, whatever the run did to it.
     outputs = sorted({*record.get("outputs", []),
                       *written_by_run(project, workspace.root, decision.inputs)}
@@ -439,17 +438,9 @@ def store_run(workspace: Workspace, decision: Decision, job: Job, outcome: Outco
         "versions": library_versions(),
         "hardware": hardware(),
     })
-    (out / "run.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    if job.smoke:
-        target = workspace.scratch_dir / project.slug
-        target.parent.mkdir(parents=True, exist_ok=True)
-    elif outcome.status == "ok":
-        target = workspace.results_for(project.slug)
-    else:
-        workspace.results_for(project.slug).mkdir(parents=True, exist_ok=True)
-        target = workspace.results_for(project.slug) / "failed"
-    swap.replace(out, target)  # a Ctrl-C keeps the old results or the new, whole
-    return target
+    (out / results.RUN_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return results.keep(workspace, results.RunFolder(out), project.slug,
+                        ok=outcome.status == "ok", smoke=job.smoke).path
 
 
 def _drop_ignored_script(workspace: Workspace, project: Project, copy: Path) -> None:
@@ -469,22 +460,6 @@ def _without_run_folder(out: Path, outcome: Outcome) -> Outcome:
     return replace(outcome, status="failed", error=(
         f"the script deleted its run folder ({out.parent.name}/{out.name}) while it "
         "ran: nothing it produced was kept"))
-
-
-def tidy(workspace: Workspace) -> None:
-    """Clear what a build killed outright (SIGKILL, a power cut) left in ``results/``:
-    its runs' temporary ``.run-*`` folders, and the ``.old-*`` folders of a swap it never
-    finished (put back when their results had not been replaced yet). Call it holding the
-    build lock: another build's folders are not stale."""
-    results = workspace.results_dir
-    if not results.is_dir():
-        return
-    for stale in results.glob(".run-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    swap.finish(results)  # first: it may put a project's folder back
-    for folder in results.iterdir():
-        if folder.is_dir() and not folder.is_symlink():
-            swap.finish(folder)  # a project's failed/, or the scratch folder
 
 
 def run_projects(workspace: Workspace, decisions: list[Decision], jobs: int, smoke: bool,
@@ -592,7 +567,7 @@ def _outside_writes(workspace: Workspace, item: _Running, before: trespass.Snaps
     if message is None:
         return None
     also = [other.slug for other in running if other is not item and other.slug not in done
-            and (other.out / "log.txt").exists()]
+            and (other.out / results.LOG).exists()]
     if also:
         message += f"; {', '.join(also)} ran at the same time and may have done it instead"
     return {"message": message, **found, "also_running": also}
@@ -614,9 +589,9 @@ class _Running:
 
     def follow(self, reporter: Reporter) -> None:
         """Report the child's new progress events; a log file means it has started."""
-        if not (self.out / "log.txt").exists():
+        if not (self.out / results.LOG).exists():
             return
-        stream = self.out / "progress.jsonl"
+        stream = self.out / results.PROGRESS
         detail = ""
         if stream.exists():
             with stream.open("rb") as fh:
@@ -643,12 +618,12 @@ def _score(decision: Decision, folder: Path | None) -> str:
 
 
 def _capture_warnings(folder: Path | None) -> list[str]:
-    run = _read_json(folder / "run.json") if folder is not None else {}
+    run = _read_json(folder / results.RUN_RECORD) if folder is not None else {}
     return [str(w) for w in run.get("capture_warnings") or []]
 
 
 def _job(workspace: Workspace, project: Project, threads: int, smoke: bool) -> Job:
-    out = Path(tempfile.mkdtemp(prefix=f".run-{project.slug}-", dir=workspace.results_dir))
+    out = results.new_run_folder(workspace, project.slug).path
     return Job(slug=project.slug, project=os.path.relpath(project.folder, workspace.root),
                script=project.meta.script, out=out.name, timeout=project.meta.timeout,
                seed=project.meta.seed, threads=threads, smoke=smoke,

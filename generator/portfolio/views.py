@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from portfolio import narrative
-from portfolio.domain import SCRIPT_COPY, Headline, ProjectState, RunResult
+from portfolio.domain import Headline, ProjectState, RunResult
 from portfolio.metricnames import canonical, is_fraction_metric
 from portfolio.printed import clean
 from portfolio.recorder import slugify
+from portfolio.results import SCRIPT_COPY
 from portfolio.schema import Dataset
 
 _LOG_TAIL_LINES = 40

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Protocol
 
 from portfolio.recorder import Recorder
+from portfolio.results import CAPTURE_ERRORS
 
 
 class Capturer(Protocol):
@@ -51,7 +52,7 @@ def all_capturers() -> list[Capturer]:
             SklearnSelectionCapture(), SklearnMetricsCapture(), SklearnInspectionCapture()]
 
 
-ERRORS_FILE = "capture-errors.txt"  # beside run.json; never published
+
 
 
 def guarded(rec: Recorder, what: str, action: Callable[[], object]) -> None:
@@ -67,7 +68,7 @@ def guarded(rec: Recorder, what: str, action: Callable[[], object]) -> None:
             action()
     except Exception as exc:
         rec.warn(f"{what}: {type(exc).__name__}: {exc}")
-        with (rec.out / ERRORS_FILE).open("a", encoding="utf-8") as fh:
+        with (rec.out / CAPTURE_ERRORS).open("a", encoding="utf-8") as fh:
             fh.write(f"{what}\n{traceback.format_exc()}\n")
 
 

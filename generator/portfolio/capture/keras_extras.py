@@ -23,6 +23,7 @@ from typing import Any
 
 from portfolio.capture import guarded
 from portfolio.recorder import Recorder
+from portfolio.results import SAVED_MODEL
 
 ARCHITECTURE_CAPTION = "Model architecture (keras.utils.plot_model)"
 NO_GRAPHVIZ = ("keras.utils.plot_model: Graphviz (the `dot` program) or pydot is missing, so "
@@ -58,9 +59,9 @@ def publish_reloaded(rec: Recorder, save: Any) -> None:
         shutil.copyfile(path, rec.out / f"model{suffix}")
         rec.model_file = f"model{suffix}"
         return
-    save(_Reload.model, str(rec.out / "model.keras"))
-    if (rec.out / "model.keras").is_file():
-        rec.model_file = "model.keras"
+    save(_Reload.model, str(rec.out / SAVED_MODEL))
+    if (rec.out / SAVED_MODEL).is_file():
+        rec.model_file = SAVED_MODEL
 
 
 class KerasExtrasCapture:

@@ -21,6 +21,7 @@ from typing import Any
 
 from portfolio.capture import guarded, keras_extras
 from portfolio.recorder import Recorder, as_float
+from portfolio.results import SAVED_MODEL
 
 _SMOKE_STEPS = 2
 # The live progress line shows these, when the epoch logs have them.
@@ -150,9 +151,9 @@ class KerasCapture:
             rec.adopt_saved_model()
         if rec.model_file is None:  # the script saved none: publish the last fitted model
             guarded(rec, "saving the fitted model",
-                    lambda: self._original_save(model, str(rec.out / "model.keras")))
-            if (rec.out / "model.keras").is_file():
-                rec.model_file = "model.keras"
+                    lambda: self._original_save(model, str(rec.out / SAVED_MODEL)))
+            if (rec.out / SAVED_MODEL).is_file():
+                rec.model_file = SAVED_MODEL
 
     @staticmethod
     def _summary(rec: Recorder, model: Any) -> None:
