@@ -69,6 +69,17 @@ class ResultsError(InputError):
     is: named, with what to do, before anything runs, so the last good results stay."""
 
 
+class CorruptRecord(ResultsError):
+    """A run record (``run.json``) that is not one: not JSON, or a field of the wrong type.
+    The message names the file and where (line:column, or each field's dotted path);
+    ``problems`` lists the fields (``results.3.value: input should be a valid number``)."""
+
+    def __init__(self, path: Path, problems: list[str], message: str) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(message)
+
+
 class ProjectNotFound(InputError):
     """A slug given on the command line names no project."""
 
