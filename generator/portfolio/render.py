@@ -23,29 +23,10 @@ from portfolio import caches, gitignore, narrative, results, views
 from portfolio.config import Profile, load_mkdocs_yml, profile_of
 from portfolio.domain import Project, ProjectState, Workspace
 from portfolio.errors import ConfigError
+from portfolio.views import text  # every template value is escaped by it
 
 CSS = "assets/portfolio.css"
 JS = "assets/sortable.js"
-
-
-# Characters that mean something to Markdown (or to HTML). A value from project.yaml, a
-# log or a metric name is written with these as numeric entities: it reads the same in
-# Markdown text, in a table cell, inside raw HTML and in an attribute, and can never open a
-# link, an image, a tag or a table column.
-_ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+!|~:="}
-_LINE_START = "-+=>#0123456789"  # a list, heading or quote when they start a line
-
-
-
-def text(value: object) -> Markup:
-    """Any value as inert text, for both the Markdown and the HTML that carry it."""
-    if isinstance(value, Markup):
-        return value
-    raw = "" if value is None else str(value)
-    escaped = "".join(_ENTITIES.get(c, c) for c in raw)
-    if raw and raw[0] in _LINE_START and raw[0] not in _ENTITIES:
-        escaped = f"&#{ord(raw[0])};{escaped[1:]}"
-    return Markup(escaped)
 
 
 def markdown_only(value: object) -> Markup:

@@ -1,7 +1,10 @@
 """What the page templates see: projects and runs turned into display-ready values.
 
 Formatting rules live here, once: which metrics read as percentages, how a score is
-compared with a baseline, what a failure notice says. Templates only lay them out.
+compared with a baseline, what a failure notice says, every sentence and table cell.
+Templates only lay them out. A value the page shows is escaped by :func:`text`, as every
+template value is; a sentence that carries its own HTML or Markdown (``<code>``, a link)
+is built by :func:`markup`, which escapes each value in it the same way.
 """
 
 from __future__ import annotations
@@ -9,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 
 from portfolio import narrative
 from portfolio.domain import Headline, ProjectState, RunResult
@@ -21,6 +27,52 @@ from portfolio.schema import Dataset
 _LOG_TAIL_LINES = 40
 _ON_PAR_POINTS = 0.5  # percentage points within which two fractions are "on par"
 _ON_PAR_RELATIVE = 0.02  # relative difference within which two other scores are
+
+
+# Characters that mean something to Markdown (or to HTML). A value from project.yaml, a
+# log or a metric name is written with these as numeric entities: it reads the same in
+# Markdown text, in a table cell, inside raw HTML and in an attribute, and can never open a
+# link, an image, a tag or a table column.
+_ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+!|~:="}
+_LINE_START = "-+=>#0123456789"  # a list, heading or quote when they start a line
+
+
+def text(value: object) -> Markup:
+    """Any value as inert text, for both the Markdown and the HTML that carry it."""
+    if isinstance(value, Markup):
+        return value
+    raw = "" if value is None else str(value)
+    escaped = "".join(_ENTITIES.get(c, c) for c in raw)
+    if raw and raw[0] in _LINE_START and raw[0] not in _ENTITIES:
+        escaped = f"&#{ord(raw[0])};{escaped[1:]}"
+    return Markup(escaped)
+
+
+def markup(words: str, *values: object) -> Markup:
+    """A sentence whose own words may be HTML or Markdown, each ``{}`` a value escaped by
+    :func:`text` (a value that is already markup is kept): ``markup("<code>{}</code>
+    over {}", kind, count)``."""
+    return Markup(words.format(*(text(value) for value in values)))
+
+
+def joined(items: list[Markup], separator: str = ", ") -> Markup:
+    """Pieces of markup, one after the other: ``a, b, c``."""
+    return Markup(separator).join(items)
+
+
+def counted(number: int, noun: str, plural: str = "") -> str:
+    """'1 configuration', '6 configurations'; '3 processes' with ``plural``."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def three_places(value: float | None) -> str:
+    """A cross-validated score as scikit-learn users read it: '0.912'; '–' when missing."""
+    return "–" if value is None else f"{value:.3f}"
+
+
+def direction(goal: str) -> str:
+    """'higher' (is better) for a metric to maximise, else 'lower'."""
+    return "higher" if goal == "max" else "lower"
 
 
 def is_fraction(name: str, value: float) -> bool:
@@ -66,6 +118,16 @@ class BaselineView:
     trivial: bool = False
     on_par: bool = False
 
+    @property
+    def standing(self) -> str:
+        """How the model stands against this baseline: 'on par', 'better' or 'worse'."""
+        return "on par" if self.on_par else "better" if self.better else "worse"
+
+    @property
+    def verdict(self) -> Markup:
+        """'+31.6 pts, better': the difference and what it means."""
+        return markup("{}, {}", self.difference, self.standing)
+
 
 @dataclass
 class FigureView:
@@ -83,6 +145,74 @@ class ComparisonTable:
     caption: str
     columns: list[str]
     rows: list[tuple[str, list[str]]]  # (label, cells)
+
+
+@dataclass
+class Row:
+    """One labelled row of a two-column table (Reproduce): the value is plain text, or
+    markup whose values are already escaped."""
+
+    label: str
+    value: str
+
+
+@dataclass
+class BaselineRow:
+    """A row of the baselines table: the baseline, its score, how this model compares."""
+
+    name: str
+    score: str
+    versus: str
+    source: str
+
+
+@dataclass
+class SpotCheckRow:
+    """A row of the spot-check table: 'logistic regression — LogisticRegression (best)'."""
+
+    algorithm: str
+    mean: str
+    std: str
+    folds: str
+    scoring: str
+
+
+@dataclass
+class SearchRow:
+    """A configuration a hyperparameter search ranked: 'C=1, kernel=rbf'."""
+
+    rank: str
+    configuration: str
+    mean: str
+    std: str
+
+
+@dataclass
+class SearchView:
+    """One hyperparameter search as the page tells it: what was searched and the best
+    found, each scorer's best (a multi-metric search), its top configurations and the
+    space it searched (as JSON)."""
+
+    sentence: str
+    scorers_sentence: str
+    rows: list[SearchRow]
+    space: str
+
+
+@dataclass
+class ResultsPageRow:
+    """A project's row on the results page: each cell, and the number a column sorts by."""
+
+    dataset: str
+    metric: str
+    score: str
+    score_value: str
+    trivial: str
+    trivial_value: str
+    reference: str
+    reference_value: str
+    difference: str
+    difference_value: str
 
 
 @dataclass
@@ -159,6 +289,11 @@ class ProjectView:
         return ""
 
     @property
+    def card_rest(self) -> str:
+        """What follows the card's bold headline: ', +31.6 pts over majority class'."""
+        return markup(", {}", self.comparison) if self.card_text and self.comparison else ""
+
+    @property
     def preview_text(self) -> tuple[str, str]:
         """The link preview's big line and the smaller one under it: short enough for
         a 1200-pixel image, with what the number was measured on."""
@@ -173,7 +308,7 @@ class ProjectView:
     @property
     def key_facts(self) -> str:
         """'Image classification · Optical digits · CNN · 28,714 parameters'."""
-        parts = [self.task.replace("-", " ").capitalize() if self.task else "",
+        parts = [self.task_name.capitalize(),
                  self.dataset.name if self.dataset and self.dataset.name else "",
                  ", ".join(self.architectures),
                  f"{self.architecture['parameters']:,} parameters"
@@ -205,6 +340,40 @@ class ProjectView:
                     "script printed).")
         return None
 
+    @property
+    def no_metrics(self) -> str:
+        """Why a page of a run that ended well shows no result, when it has neither a
+        headline nor a comparison of models ('' otherwise)."""
+        if not self.run or self.headline or self.comparison_table:
+            return ""
+        return markup("The last run (on {}) finished without an error but recorded no held-out "
+                      "metric and no cross-validated score: the script never called "
+                      "<code>evaluate</code>, a scikit-learn score, <code>cross_val_score</code> "
+                      "or <code>portfolio.log_metric</code>, and printed no score.",
+                      self.run_date)
+
+    @property
+    def run_date(self) -> str:
+        """The day the shown run started: '2026-11-28'."""
+        return str(self.run.get("started", ""))[:10]
+
+    @property
+    def task_name(self) -> str:
+        """'binary classification' for ``binary-classification``."""
+        return self.task.replace("-", " ") if self.task else ""
+
+    @property
+    def judged_by(self) -> str:
+        """'accuracy on held-out data, higher is better'."""
+        if self.headline is None:
+            return ""
+        return markup("{} on {}, {} is better", self.headline.name, self.headline.measured_on,
+                      direction(self.headline.goal))
+
+    @property
+    def dataset_name(self) -> str:
+        return self.dataset.name if self.dataset and self.dataset.name else "–"
+
     # -- figures --------------------------------------------------------------------------
     def figures_of(self, kind: str) -> list[FigureView]:
         return [f for f in self.figures if f.kind == kind]
@@ -212,6 +381,10 @@ class ProjectView:
     @property
     def learning_curve(self) -> FigureView | None:
         return next(iter(self.figures_of("learning-curve")), None)
+
+    @property
+    def spot_check_figures(self) -> list[FigureView]:
+        return self.figures_of("spot-check")
 
     @property
     def own_figures(self) -> list[FigureView]:
@@ -227,6 +400,14 @@ class ProjectView:
         """The project's own first figure (a forecast, a confusion matrix) says more on a
         card than a learning curve, which is the fallback."""
         return next(iter(self.own_figures), None) or self.learning_curve
+
+    @property
+    def thumbnail_alt(self) -> str:
+        return (self.thumbnail.caption if self.thumbnail else "") or self.title
+
+    def figure_alt(self, figure: FigureView) -> str:
+        """A figure's text for those who cannot see it: its caption, else whose it is."""
+        return figure.caption or f"Figure from {self.title}"
 
     # -- baselines ------------------------------------------------------------------------
     @property
@@ -248,6 +429,54 @@ class ProjectView:
             return None
         pick = max if self.headline.goal == "max" else min
         return pick(self.baselines, key=lambda b: b.raw)
+
+    @property
+    def baselines_caption(self) -> str:
+        """'Compared with its baselines on accuracy:'."""
+        words = "Compared with its baseline" + ("" if len(self.baselines) == 1 else "s")
+        if self.headline is None:
+            return Markup(f"{words}:")
+        return markup(words + " on {}:", self.headline.name)
+
+    @property
+    def baseline_rows(self) -> list[BaselineRow]:
+        """The baselines table; with no headline there is nothing to compare them with."""
+        return [BaselineRow(markup("{} (trivial)", b.name) if b.trivial else b.name, b.value,
+                            b.verdict if self.headline else "–", b.source or "–")
+                for b in self.baselines]
+
+    @property
+    def trivial_beats(self) -> str:
+        """The warning when the trivial baseline scores better than the model ('' when it
+        does not)."""
+        baseline = self.trivial_baseline
+        if baseline is None or baseline.better or self.headline is None:
+            return ""
+        return markup("{} scores {} {} on the test part of the same split; this model "
+                      "scores {}.", baseline.name, baseline.value, self.headline.name,
+                      self.score_text)
+
+    @property
+    def results_page_row(self) -> ResultsPageRow:
+        """This project on the results page: its score beside the trivial baseline and
+        the reference, each cell with the raw number the column sorts by."""
+        headline, trivial, reference = self.headline, self.trivial_baseline, self.reference
+        score = self.score_text
+        if headline and headline.measured_on != Headline.measured_on:
+            score = markup("{} <small>({})</small>", score, headline.measured_on)
+        return ResultsPageRow(
+            dataset=self.dataset_name,
+            metric=markup("{} ({} is better)", headline.name, direction(headline.goal))
+            if headline else "–",
+            score=score,
+            score_value=str(headline.value) if headline else "",
+            trivial=markup("{} ({})", trivial.value, trivial.name) if trivial else "–",
+            trivial_value=str(trivial.raw) if trivial else "",
+            reference=markup("{} ({})", reference.value, reference.name) if reference else "–",
+            reference_value=str(reference.raw) if reference else "",
+            difference=reference.verdict if reference else "–",
+            difference_value=str(headline.value - reference.raw)
+            if reference and headline else "")
 
     @property
     def comparison(self) -> str:
@@ -321,8 +550,16 @@ class ProjectView:
         return sorted(checks, key=lambda c: -c["mean"])
 
     @property
+    def spot_check_rows(self) -> list[SpotCheckRow]:
+        return [spot_check_row(check, best=i == 0) for i, check in enumerate(self.spot_checks)]
+
+    @property
     def searches(self) -> list[dict[str, Any]]:
         return list(self.run.get("searches", []))
+
+    @property
+    def search_views(self) -> list[SearchView]:
+        return [search_view(search) for search in self.searches]
 
     @property
     def final_fits(self) -> list[dict[str, Any]]:
@@ -347,7 +584,9 @@ class ProjectView:
             return None
         where = _SPLIT_WORDS.get(matrix.get("split"), "data not verified as held-out")
         return {**matrix, "caption": f"Confusion matrix on {where} (rows: true class, "
-                                     "columns: predicted)"}
+                                     "columns: predicted)",
+                "rows": list(zip(matrix.get("labels", []), matrix.get("matrix", []),
+                                 strict=False))}
 
     @property
     def report(self) -> str | None:
@@ -399,6 +638,57 @@ class ProjectView:
             loaded.get("monitor") else ""
         return (f"The published model is the checkpoint of epoch {loaded['epoch'] + 1}{why}, "
                 f"reloaded before evaluation.")
+
+    @property
+    def printed_text(self) -> str:
+        """The printed lines that name no metric, as they were printed."""
+        return "\n".join(self.printed_lines)
+
+    @property
+    def architecture_line(self) -> str:
+        """'Sequential, 641 parameters'."""
+        architecture = self.architecture or {}
+        parameters = architecture.get("parameters")
+        if parameters is None:
+            return str(architecture.get("class", ""))
+        return markup("{}, {} parameters", architecture.get("class"), f"{parameters:,}")
+
+    @property
+    def reproduce_rows(self) -> list[Row]:
+        """What the run was, under the Reproduce heading: seed, when, how long, the library
+        versions, the machine, the inputs' hash and the files beside the page."""
+        run = self.run
+        hardware = run.get("hardware") or {}
+        files = [Markup("[log](log.txt)")]
+        if self.model_file:
+            files.append(markup("[model ({})]({})", self.model_size, self.model_file))
+        files += [Markup("[metrics.json](metrics.json)"),
+                  Markup("[model-index.yaml](model-index.yaml)")]
+        return [
+            Row("Seed", text(run.get("seed"))),
+            Row("Started", text(run.get("started"))),
+            Row("Duration", f"{run.get('duration_s', 0):.1f} s"),
+            Row("Versions", joined([markup("{} {}", library, version)
+                                    for library, version in (run.get("versions") or {}).items()])),
+            Row("Hardware", markup("{} × {} ({})", hardware.get("cpus"),
+                                   hardware.get("processor"), hardware.get("system"))),
+            Row("Input hash", markup("<code>{}</code>", str(run.get("input_hash", ""))[:16])),
+            Row("Files", joined(files, " · ")),
+        ]
+
+    @property
+    def left_running_sentence(self) -> str:
+        """'The script left 2 processes running when it ended, stopped by portfolio: …'."""
+        if not self.left_running:
+            return ""
+        return markup("The script left {} running when it ended, stopped by portfolio: {}.",
+                      counted(len(self.left_running), "process", "processes"),
+                      joined([markup("<code>{}</code>", p) for p in self.left_running]))
+
+    @property
+    def hosted_model_url(self) -> str | None:
+        """The owner's link to the trained model, when the site does not carry it."""
+        return self.model_url if not self.model_file else None
 
     @property
     def architectures(self) -> list[str]:
@@ -523,6 +813,57 @@ def training_sentence(fit: dict[str, Any], first: bool = True) -> str:
             sentence += f"; the weights of epoch {best + 1} were kept"
         sentence += "."
     return sentence
+
+
+def spot_check_row(check: dict[str, Any], best: bool = False) -> SpotCheckRow:
+    """A spot-check as the table shows it: the script's label, the class it names when
+    that says more, '(best)' on the first row; mean and spread to three places."""
+    algorithm = text(check.get("name"))
+    if "description" in check and check["description"] != check.get("name"):
+        algorithm = markup("{} — {}", algorithm, check["description"])
+    if best:
+        algorithm = markup("{} (best)", algorithm)
+    return SpotCheckRow(algorithm, three_places(check.get("mean")),
+                        three_places(check.get("std")), str(len(check.get("scores") or [])),
+                        check.get("scoring") or "")
+
+
+def search_view(search: dict[str, Any]) -> SearchView:
+    """A hyperparameter search as the page tells it: '<code>GridSearchCV</code> over 12
+    configurations of SVC, scored by f1. Best: <code>C=1</code>, <code>gamma=0.1</code>
+    (0.912).', and for a multi-metric search which scorer chose the final model."""
+    sentence = markup("<code>{}</code> over {} of {}", search.get("kind"),
+                      counted(search.get("candidates", 0), "configuration"),
+                      search.get("estimator"))
+    if search.get("scoring") != "default":
+        sentence = markup("{}, scored by {}", sentence, search.get("scoring"))
+    sentence = markup("{}.", sentence)
+    params, score = search.get("best_params") or {}, search.get("best_score")
+    if params or score is not None:  # a search with no refit has no best configuration
+        best = _configuration(params, code=True)
+        if score is not None:
+            best = markup("{} ({})", best, three_places(score))
+        sentence = markup("{} Best: {}.", sentence, best)
+    scorers = ""
+    if "scorers" in search:
+        chosen = markup("by {}", search["refit"]) if search.get("refit") \
+            else Markup("by none (no refit)")
+        scorers = markup("Best mean per scorer: {}. The final model was chosen {}; the table "
+                         "ranks by {}.",
+                         joined([markup("{} {}", s.get("name"), three_places(s.get("best_mean")))
+                                 for s in search["scorers"]]),
+                         chosen, search.get("ranked_by"))
+    rows = [SearchRow(str(t.get("rank")), _configuration(t.get("params") or {}),
+                      three_places(t.get("mean")), three_places(t.get("std")))
+            for t in search.get("top", [])]
+    space = htmlsafe_json_dumps(search.get("space"), indent=2, sort_keys=True)
+    return SearchView(sentence, scorers, rows, space)
+
+
+def _configuration(params: dict[str, Any], code: bool = False) -> Markup:
+    """'C=1, kernel=rbf'; each setting as code in a sentence."""
+    return joined([markup("<code>{}={}</code>" if code else "{}={}", k, v)
+                   for k, v in params.items()])
 
 
 def comparison_table(run: dict[str, Any]) -> ComparisonTable | None:
@@ -672,8 +1013,9 @@ def _same_baseline(item: dict[str, Any], computed: dict[str, Any]) -> bool:
 
 
 def _failure(run: RunResult) -> dict[str, Any]:
+    started = run.run.get("started", "")
     return {"status": run.status, "error": run.run.get("error") or run.status,
-            "started": run.run.get("started", ""), "log_tail": log_tail(run.log_file)}
+            "started": started, "date": str(started)[:10], "log_tail": log_tail(run.log_file)}
 
 
 def log_tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
@@ -700,7 +1042,7 @@ def skills(views: list[ProjectView]) -> list[str]:
     """The home page's line of skills: architectures, task types, libraries, in that order."""
     found: list[str] = []
     for group in ([a for v in views for a in v.architectures],
-                  [v.task.replace("-", " ") for v in views if v.task],
+                  [v.task_name for v in views if v.task],
                   [lib for v in views for lib in v.libraries]):
         for item in group:
             if item not in found:
