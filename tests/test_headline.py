@@ -7,17 +7,20 @@ from pathlib import Path
 
 import pytest
 from portfolio.domain import RunResult
+from portfolio.record import RunRecord
 from portfolio.schema import ProjectMeta
 
 from tests.conftest import make_project, portfolio_cli
 
 
 def result(metrics: dict[str, float], checks: list[dict]) -> RunResult:
-    return RunResult(Path(), {"spot_checks": checks}, metrics)
+    record = RunRecord.model_validate({"status": "ok", "spot_checks": checks})
+    return RunResult(Path(), record, metrics)
 
 
 def check(metric: str | None, scores: list[float]) -> dict:
-    return {"metric": metric, "scores": scores, "mean": sum(scores) / len(scores)}
+    return {"name": f"model {len(scores)}", "metric": metric, "scores": scores,
+            "mean": sum(scores) / len(scores)}
 
 
 def test_a_held_out_metric_wins_over_cross_validation() -> None:

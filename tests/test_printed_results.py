@@ -19,6 +19,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from portfolio import printed as reader
+from portfolio.record import RunRecord
 from portfolio.results import CAPTURE_ERRORS as ERRORS_FILE
 
 from tests.conftest import copy_portfolio, make_project, portfolio_cli, run_child, run_record
@@ -77,12 +78,18 @@ MULTI_METRIC = textwrap.dedent('''
 ''')
 
 
+def placed(out: Path) -> dict:
+    """The child's record once the parent has placed its line numbers in ``log.txt``."""
+    record = RunRecord.read(out / "run.json")
+    reader.place_in_log(record, out)
+    return json.loads(record.to_json())
+
+
 @pytest.fixture(scope="module")
 def multi_metric(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, Path]:
     project = tmp_path_factory.mktemp("multi") / "project"
     out = run_child(MULTI_METRIC, project)
-    record = run_record(out)
-    reader.place_in_log(record, out)  # what the parent does when it keeps the run
+    record = placed(out)  # what the parent does when it keeps the run
     return record, json.loads((project / "truth.json").read_text()), out
 
 
@@ -340,7 +347,7 @@ def test_keras_progress_bars_still_draw_and_events_land_on_their_log_line(
     fit_bar = lines.index("Epoch 2/2") + 2
     test_line = next(n for n, line in enumerate(lines, 1) if line.startswith("Test accuracy"))
     assert record["evaluations"][0]["log_line"] < fit_bar  # counted through Python only
-    reader.place_in_log(record, out)
+    record = placed(out)
     [evaluation] = record["evaluations"]
     assert evaluation["log_line"] == fit_bar and re.match(r"\s*3/3 ", lines[fit_bar - 1])
     [accuracy] = [r for r in record["results"] if r["name"] == "accuracy"]
@@ -380,7 +387,7 @@ def test_the_child_reads_printed_results_and_the_parent_never_rewrites_metrics_j
     assert set(json.loads(written)) == {"mse", "rmse"}
     record = run_record(out)
     assert "printed_metrics" in record and "log_anchors" in record
-    reader.place_in_log(record, out)
+    record = placed(out)
     assert (out / "metrics.json").read_bytes() == written
     [test_root] = [r for r in record["results"] if r["name"] == "rmse" and r["split"] == "test"]
     lines = (out / "log-clean.txt").read_text().splitlines()

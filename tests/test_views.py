@@ -8,18 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from portfolio.domain import Project, ProjectState, RunResult
+from portfolio.record import Fit, RunRecord, Search, SpotCheck
 from portfolio.schema import ProjectMeta
 from portfolio.views import (
     FigureView,
     ProjectView,
+    SearchView,
     comparison_table,
     markup,
     project_view,
-    search_view,
     spot_check_row,
     text,
     training_sentence,
 )
+from portfolio.views import search_view as view_of_search
 
 
 def shown(value: object) -> str:
@@ -27,12 +29,28 @@ def shown(value: object) -> str:
     return html.unescape(str(value))
 
 
+def record(run: dict[str, Any]) -> RunRecord:
+    """A run record from the parts a test gives: status ok, and a source for each result
+    that names none."""
+    run = {"status": "ok", **run}
+    run["results"] = [{"source": "sklearn.metrics.x", **r} for r in run.get("results", [])]
+    return RunRecord.model_validate(run)
+
+
+def fit_of(fit: dict[str, Any]) -> Fit:
+    return Fit.model_validate({"index": 0, "model_index": 0, **fit})
+
+
+def search_view(search: dict[str, Any]) -> SearchView:
+    return view_of_search(Search.model_validate(search))
+
+
 def view_of(tmp_path: Path, run: dict[str, Any], metrics: dict[str, float] | None = None,
             failure: dict[str, Any] | None = None, **meta: Any) -> ProjectView:
     """The view of a project whose last good run is ``run``."""
     state = ProjectState(Project("t", tmp_path, ProjectMeta(title="t", **meta)),
-                         RunResult(tmp_path, {"status": "ok", **run}, metrics or {}),
-                         RunResult(tmp_path, failure) if failure else None)
+                         RunResult(tmp_path, record(run), metrics or {}),
+                         RunResult(tmp_path, record(failure)) if failure else None)
     return project_view(state)
 
 
@@ -40,22 +58,22 @@ HELD_OUT = {"results": [{"name": "accuracy", "value": 0.9, "split": "test", "jud
 
 
 def test_a_fit_reads_as_a_sentence_with_early_stopping() -> None:
-    fit = {"params": {"epochs": 40, "batch_size": 32}, "epochs": [{}] * 31,
+    fit = {"params": {"epochs": 40, "batch_size": 32}, "epochs": [{"epoch": n} for n in range(31)],
            "optimizer": {"class": "Adam", "config": {"learning_rate": 0.001}},
            "trainable_parameters": 28714,
            "early_stopping": {"monitor": "val_loss", "patience": 5, "stopped_epoch": 30,
                               "best_epoch": 25, "restore_best_weights": True}}
-    assert training_sentence(fit) == (
+    assert training_sentence(fit_of(fit)) == (
         "Training: 31 of 40 epochs, batch size 32, Adam (learning rate 0.001), 28,714 "
         "trainable parameters. Early stopping on val_loss (patience 5) stopped at epoch 31; "
         "the weights of epoch 26 were kept.")
 
 
 def test_a_second_fit_is_fine_tuning_and_missing_details_are_left_out() -> None:
-    fit = {"params": {}, "epochs": [{}, {}],
+    fit = {"params": {}, "epochs": [{"epoch": 0}, {"epoch": 1}],
            "early_stopping": {"monitor": "loss", "patience": 2, "stopped_epoch": None,
                               "best_epoch": None, "restore_best_weights": False}}
-    assert training_sentence(fit, first=False) == (
+    assert training_sentence(fit_of(fit), first=False) == (
         "Fine-tuning: 2 of ? epochs. Early stopping on loss (patience 2) never triggered.")
 
 
@@ -70,20 +88,20 @@ def test_models_by_splits_with_each_splits_own_baseline() -> None:
                        result("A", 0, "accuracy", 0.1, split="train")],
            "splits": [{"index": 0, "test_size": 40}, {"index": 1, "test_size": 30}],
            "trivial_baselines": [{"kind": "majority", "split_index": 0, "name": "x",
-                                  "metrics": {"accuracy": 0.5}},
+                                  "estimator": "e", "metrics": {"accuracy": 0.5}},
                                  {"kind": "majority", "split_index": 1, "name": "y",
-                                  "metrics": {"accuracy": 0.6}}]}
-    table = comparison_table(run)
+                                  "estimator": "e", "metrics": {"accuracy": 0.6}}]}
+    table = comparison_table(record(run))
     assert table.columns == ["split 1, 40 test samples", "split 2, 30 test samples"]
     assert table.rows == [("A", ["90.0%", "70.0%"]), ("B", ["80.0%", "75.0%"]),
                           ("Trivial baseline of each split", ["50.0%", "60.0%"])]
 
 
 def test_one_model_alone_is_no_comparison_and_mse_gains_its_root() -> None:
-    assert comparison_table({"results": [result("A", 0, "mse", 4.0)]}) is None
-    table = comparison_table({"results": [
+    assert comparison_table(record({"results": [result("A", 0, "mse", 4.0)]})) is None
+    table = comparison_table(record({"results": [
         result("lstm", 0, "rmse", 1.5, judged=True),
-        result(None, 0, "mse", 9.0, where="train.py:40: mean_squared_error(y, x[:, -1])")]})
+        result(None, 0, "mse", 9.0, where="train.py:40: mean_squared_error(y, x[:, -1])")]}))
     assert table.columns == ["rmse", "mse"]
     assert table.rows == [("lstm (this project's model)", ["1.5", "–"]),
                           ("train.py:40: mean_squared_error(y, x[:, -1])", ["3", "9"])]
@@ -97,11 +115,12 @@ def test_a_declared_baseline_equal_to_the_computed_one_is_shown_once(tmp_path: P
                "metric": "rmse"}]
     run = {"status": "ok", "results": [{"name": "rmse", "value": 17.7, "split": "test",
                                         "judged": True}],
-           "trivial_baseline": {"name": "Persistence forecast", "estimator": "last value",
+           "trivial_baseline": {"kind": "persistence", "name": "Persistence forecast",
+                                "estimator": "last value",
                                 "source": "computed", "metrics": {"rmse": 32.898}},
            "baselines": logged}
     state = ProjectState(Project("t", tmp_path, meta),
-                         RunResult(tmp_path, run, {"rmse": 17.7}), None)
+                         RunResult(tmp_path, record(run), {"rmse": 17.7}), None)
     view = project_view(state)
     assert [(b.name, b.trivial) for b in view.baselines] == [
         ("Persistence forecast", True), ("Linear model", False)]
@@ -178,10 +197,11 @@ def test_a_search_space_is_sorted_json_that_cannot_open_a_tag() -> None:
 def test_a_spot_check_row_names_the_class_when_it_says_more_and_marks_the_best() -> None:
     check = {"name": "logistic regression", "description": "LogisticRegression",
              "scores": [0.9, 0.95, 1.0], "mean": 0.95, "std": 0.04082, "scoring": "accuracy"}
-    row = spot_check_row(check, best=True)
+    row = spot_check_row(SpotCheck.model_validate(check), best=True)
     assert shown(row.algorithm) == "logistic regression — LogisticRegression (best)"
     assert (row.mean, row.std, row.folds, row.scoring) == ("0.950", "0.041", "3", "accuracy")
-    assert shown(spot_check_row({**check, "description": "logistic regression"}).algorithm) \
+    same = SpotCheck.model_validate({**check, "description": "logistic regression"})
+    assert shown(spot_check_row(same).algorithm) \
         == "logistic regression"
 
 
@@ -210,8 +230,8 @@ def test_baselines_without_a_headline_have_nothing_to_be_compared_with(tmp_path:
 
 
 def test_the_trivial_baseline_row_says_so_and_warns_only_when_it_wins(tmp_path: Path) -> None:
-    trivial = {"name": "majority class", "estimator": "DummyClassifier", "source": "computed",
-               "metrics": {"accuracy": 0.95}}
+    trivial = {"kind": "majority", "name": "majority class", "estimator": "DummyClassifier",
+               "source": "computed", "metrics": {"accuracy": 0.95}}
     losing = view_of(tmp_path, {**HELD_OUT, "trivial_baseline": trivial}, {"accuracy": 0.9})
     assert shown(losing.baseline_rows[0].name) == "majority class (trivial)"
     assert shown(losing.trivial_beats) == ("majority class scores 95.0% accuracy on the test "
@@ -302,7 +322,8 @@ def test_the_architecture_summary_counts_parameters_with_thousands_separators(
 
 
 def test_printed_lines_are_shown_one_per_line(tmp_path: Path) -> None:
-    view = view_of(tmp_path, {**HELD_OUT, "printed_lines": [{"text": "a"}, {"text": "b"}]})
+    view = view_of(tmp_path, {**HELD_OUT, "printed_lines": [
+        {"line": 3, "text": "a", "value": 1.0}, {"line": 4, "text": "b", "value": 2.0}]})
     assert view.printed_text == "a\nb"
 
 

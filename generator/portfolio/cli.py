@@ -173,10 +173,11 @@ def status(root: str | None) -> None:
         table.add_row(
             project.slug, decision.staleness,
             headline.brief() if headline else "–",
-            str(latest.run.get("started", "–")).replace("T", " ")[:16] if latest else "–",
-            f"{latest.run['duration_s']:.1f} s" if latest and "duration_s" in latest.run else "–",
+            (latest.run.started or "–").replace("T", " ")[:16] if latest else "–",
+            f"{latest.run.duration_s:.1f} s" if latest and latest.run.duration_s is not None
+            else "–",
             ", ".join(decision.reasons) or "–")
-        written = plan.outputs_to_handle(ws.root, project, latest.run.get("outputs", [])
+        written = plan.outputs_to_handle(ws.root, project, latest.run.outputs
                                          if latest else [])
         if written:
             folder = project.folder.relative_to(ws.root).as_posix() \

@@ -10,14 +10,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from portfolio import results
 from portfolio.metricnames import canonical, known_metric, lower_is_better
+from portfolio.record import Figure, Judged, RunRecord
 from portfolio.schema import ProjectMeta
-
-RESULTS_FORMAT = 8  # bump when capture writes results differently: every project re-runs
-
 
 
 @dataclass(frozen=True)
@@ -96,13 +93,13 @@ class RunResult:
     """What one run left in ``results/<slug>/`` (or in its ``failed/`` folder)."""
 
     folder: Path
-    run: dict[str, Any]
+    run: RunRecord
     metrics: dict[str, float] = field(default_factory=dict)
     history: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
-        return str(self.run.get("status", "unknown"))
+        return self.run.status
 
     @property
     def ok(self) -> bool:
@@ -114,35 +111,35 @@ class RunResult:
         return results.RunFolder(self.folder).inside(relative)
 
     @property
-    def figures(self) -> list[dict[str, Any]]:
+    def figures(self) -> list[Figure]:
         """The recorded figures whose files are in the run's folder (``full_path`` dropped
         when its file is not)."""
-        return [{**f, "full_path": f.get("full_path") if self.file(f.get("full_path")) else None}
-                for f in self.run.get("figures", [])
-                if isinstance(f, dict) and self.file(f.get("path"))]
+        return [f.model_copy(update={"full_path": f.full_path if self.file(f.full_path)
+                                     else None})
+                for f in self.run.figures if self.file(f.path)]
 
     @property
     def model_file(self) -> Path | None:
-        return self.file(self.run.get("model"))
+        return self.file(self.run.model)
 
     @property
     def script_file(self) -> Path | None:
         """The copy of the script this run ran (``script/<script>``), when it kept one."""
-        script = self.run.get("script")
-        return self.file(f"{results.SCRIPT_COPY}/{script}") if isinstance(script, str) else None
+        script = self.run.script
+        return self.file(f"{results.SCRIPT_COPY}/{script}") if script else None
 
     @property
     def log_file(self) -> Path:
         return results.RunFolder(self.folder).log
 
     @property
-    def judged(self) -> dict[str, Any]:
-        return self.run.get("judged") or {}
+    def judged(self) -> Judged | None:
+        return self.run.judged
 
     def results_on(self, *splits: str) -> dict[str, float]:
         """Recorded results measured on ``splits`` (later wins), by canonical name."""
-        return {r["name"]: float(r["value"]) for r in self.run.get("results", [])
-                if r.get("split") in splits and isinstance(r.get("value"), int | float)}
+        return {r.name: r.value for r in self.run.results
+                if r.split in splits and r.value is not None}
 
     def headline(self, meta: ProjectMeta) -> Headline | None:
         """The declared metric if it was measured, else the most telling one we have.
@@ -154,7 +151,7 @@ class RunResult:
         data and none is the project's, there is no headline: the page shows them all."""
         if self.metrics:
             return _pick(self.metrics, meta, "held-out data", "held-out")
-        if self.judged.get("basis") == "ambiguous":
+        if self.judged and self.judged.basis == "ambiguous":
             return None
         cross_validated = self._cross_validated(meta)
         if cross_validated:
@@ -172,19 +169,18 @@ class RunResult:
         return None
 
     def _cross_validated(self, meta: ProjectMeta) -> Headline | None:
-        checks = [c for c in self.run.get("spot_checks", [])
-                  if c.get("metric") and c.get("mean") is not None]
+        checks = [c for c in self.run.spot_checks if c.metric and c.mean is not None]
         if meta.metric:  # the declared metric when it was cross-validated
             declared = canonical(meta.metric.name)
             checks = [c for c in checks
-                      if canonical(c["metric"].removeprefix("neg_")) == declared] or checks
+                      if canonical(str(c.metric).removeprefix("neg_")) == declared] or checks
         if not checks:
             return None
-        best = max(checks, key=lambda c: c["mean"])  # scikit-learn scorers: higher is better
-        name, value = best["metric"], best["mean"]
+        best = max(checks, key=lambda c: c.mean or 0.0)  # scikit-learn scorers: higher is better
+        name, value = str(best.metric), float(best.mean or 0.0)
         if name.startswith("neg_"):  # neg_mean_squared_error → mse, as a positive number
             name, value = canonical(name.removeprefix("neg_")), -value
-        folds = len(best.get("scores", []))
+        folds = len(best.scores)
         return Headline(canonical(name), value, "min" if lower_is_better(canonical(name))
                         else "max", f"{folds}-fold cross-validation", "cv")
 
@@ -195,7 +191,7 @@ class RunResult:
         run_file = files.run_record
         if not run_file.is_file():
             return None
-        run = json.loads(run_file.read_text(encoding="utf-8"))
+        run = RunRecord.read(run_file)
         metrics_file = files.metrics
         metrics = {}
         if metrics_file.is_file():

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from portfolio import caches, results
-from portfolio.domain import RESULTS_FORMAT, Project, ProjectState, RunResult, Workspace
+from portfolio.domain import Project, ProjectState, RunResult, Workspace
 from portfolio.errors import ResultsError, display
+from portfolio.record import RESULTS_FORMAT
 
 # The libraries whose versions change numbers; tensorflow may be installed as tensorflow-cpu.
 LIBRARIES = {
@@ -175,9 +176,8 @@ def local_module_hashes(root: Path, modules: list[str]) -> dict[str, str]:
 
 
 def inputs_of(project: Project, root: Path, previous: RunResult | None = None) -> Inputs:
-    run = previous.run if previous else {}
-    files = file_hashes(project, root, list(run.get("outputs", [])))
-    files.update(local_module_hashes(root, run.get("local_modules", [])))
+    files = file_hashes(project, root, previous.run.outputs if previous else [])
+    files.update(local_module_hashes(root, previous.run.local_modules if previous else []))
     return Inputs(files, project.meta.training_fields(), library_versions())
 
 
@@ -222,17 +222,17 @@ def _load(folder: Path) -> RunResult | None:
         raise ResultsError(f"{display(folder)}: is a file, but portfolio keeps a project's "
                            "results in a folder of that name; move or delete the file")
     try:
-        return RunResult.load(folder)
+        return RunResult.load(folder)  # a run.json it cannot read: CorruptRecord says why
     except (OSError, ValueError) as exc:
         raise ResultsError(_unreadable(folder, exc)) from None
 
 
 def _unreadable(folder: Path, error: Exception) -> str:
-    """Which file of a results folder is unreadable, where, and what to do about it."""
+    """Which file of a results folder is unreadable (``metrics.json``: ``run.json`` says
+    so itself), where, and what to do about it."""
     remedy = (f"fix it, or delete {display(folder)}/ to run the project again "
               "(its other results are kept until then)")
-    for name in (results.RUN_RECORD, results.METRICS):
-        path = folder / name
+    for path in (folder / results.METRICS,):
         try:
             text = path.read_text(encoding="utf-8")
             json.loads(text)
@@ -272,8 +272,8 @@ def decide(workspace: Workspace, project: Project) -> Decision:
         return Decision(state, inputs, "failed", [f"last run {state.failure.status}"])
     if state.good is None:
         return Decision(state, inputs, "never run", ["never run"])
-    recorded = state.good.run.get("inputs") or {}
-    if state.good.run.get("input_hash") == inputs.digest:
+    recorded = state.good.run.inputs.model_dump() if state.good.run.inputs else {}
+    if state.good.run.input_hash == inputs.digest:
         return Decision(state, inputs, "fresh", [])
     return Decision(state, inputs, "stale", why_changed(recorded, inputs.as_dict()))
 

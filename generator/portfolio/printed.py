@@ -23,10 +23,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portfolio.metricnames import canonical, is_fraction_metric
 from portfolio.results import CLEAN_LOG, LOG
+
+if TYPE_CHECKING:
+    from portfolio.record import RunRecord
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -400,13 +403,15 @@ def _sort_printed(record: dict[str, Any], found: list[Printed]
     return list(kept.values()), list(texts.values())
 
 
-def place_in_log(record: dict[str, Any], out: Path) -> None:
+def place_in_log(record: RunRecord, out: Path) -> None:
     """In the parent, once the child has ended: write ``log-clean.txt`` and move every line
     number of ``record`` (counted by the child through Python) to the log line it really
     is. Lines written below Python (TensorFlow's C++ start-up lines) only push the real
     line further down, so each count's last line (``log_anchors``) is looked for at or
     after it, in order, and the offset found carries over to the next count."""
-    anchors = record.pop("log_anchors", None) or {}
+    anchors = record.log_anchors or {}
+    record.log_anchors = None  # used up: not written again
+    record.model_fields_set.discard("log_anchors")
     log = out / LOG
     if not log.is_file():
         return
@@ -421,10 +426,12 @@ def place_in_log(record: dict[str, Any], out: Path) -> None:
             at = next((n for n in range(at, min(len(lines), at + _REALIGN_LINES) + 1)
                        if lines[n - 1].strip().endswith(want)), at)
         moved[count], offset = at, max(offset, at - count)
-    for entry in _numbered(record):
+    for entry in [*record.results, *record.evaluations, *record.spot_checks,
+                  *record.searches, *record.baselines, *record.printed_lines]:
         for key in _LINE_KEYS:
-            if entry.get(key) in moved:
-                entry[key] = moved[entry[key]]
+            number = getattr(entry, key, None)
+            if number in moved:
+                setattr(entry, key, moved[number])
 
 
 def _read_capped(path: Path, limit: int = 8_000_000) -> str:

@@ -1,8 +1,9 @@
 """The run record, ``results/<slug>/run.json``, as typed models: what one run produced.
 
 The child (``portfolio.child``, through ``portfolio.recorder``) writes the capture
-fields; the parent (``portfolio.run.store_run``) reads that record, adds what only it
-knows (timing, inputs, versions, the printed results) and writes it again. Readers
+fields, the results it printed included; the parent (``portfolio.run.store_run``) reads
+that record, adds what only it knows (timing, inputs, versions, where each line number
+really is in ``log.txt``) and writes it again. Readers
 (``domain``, ``views``, ``plan``, the CLI) load it with :meth:`RunRecord.read`.
 
 ``run.schema.json`` beside this module is generated from :class:`RunRecord`: the field
@@ -61,7 +62,7 @@ SCHEMA_ID = "https://portfolio.invalid/run.schema.json"
 SCHEMA_TITLE = "portfolio run record (results/<slug>/run.json)"
 SCHEMA_DESCRIPTION = (
     "What one run of a project's script produced. Written by the child (capture) and "
-    "completed by the parent (timing, inputs, versions, printed results). Generated from "
+    "completed by the parent (timing, inputs, versions, log line numbers). Generated from "
     "portfolio.record.RunRecord; regenerate with `python -m portfolio.record > "
     "generator/portfolio/run.schema.json`. Readers ignore keys they do not know; "
     "schema_version is the results format (RESULTS_FORMAT), bumped when the layout changes.")
@@ -105,8 +106,8 @@ class _Placed(_Model):
 
 class Result(_Placed):
     """One measured score, under its canonical name. Hooked results come from Keras'
-    `evaluate`, scikit-learn metrics and `score` methods; the parent adds the scores
-    the script printed (`source: output`)."""
+    `evaluate`, scikit-learn metrics and `score` methods; the scores the script printed
+    are read from its output at the end of the run (`source: output`)."""
 
     name: str = Field(description="canonical metric name (accuracy, rmse, f1...)")
     raw_name: str | None = Field(
@@ -384,6 +385,7 @@ class Baseline(_Model):
     source: str | None = Field(None, description="where it comes from")
     metric: str | None = Field(
         None, description="the metric it was measured by (printed baselines); null: any")
+    line: int | None = Field(None, description="printed baselines: the log line")
 
 
 class TrivialBaseline(_Model):

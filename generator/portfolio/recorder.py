@@ -16,12 +16,15 @@ import shutil
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portfolio import results
 from portfolio.metricnames import canonical
 from portfolio.printed import OutputLines, clean, lines_named, read_printed_results
 from portfolio.provenance import Ledger
+
+if TYPE_CHECKING:
+    from portfolio.record import RunRecord
 
 _active: Recorder | None = None
 
@@ -50,7 +53,6 @@ def slugify(text: str, fallback: str) -> str:
 
 
 _ANCHOR_CHARS = 80  # of a stamp's last line, enough to find it again in the log
-RUN_SCHEMA_VERSION = 2  # the version of run.json's layout; run.schema.json describes it
 
 
 @dataclass
@@ -273,6 +275,8 @@ class Recorder:
         return fits
 
     def write(self, status: str, error: str | None) -> None:
+        """Write the run's files once: ``history.csv``, ``metrics.json`` and ``run.json``,
+        the last through its typed model (:class:`portfolio.record.RunRecord`)."""
         rows = self.history_rows()
         if rows:
             columns = ["epoch", *sorted({k for row in rows for k in row} - {"epoch"})]
@@ -282,11 +286,18 @@ class Recorder:
                 writer.writerows(rows)
         metrics = {k: v for k, v in self.test_metrics().items() if math.isfinite(v)}
         _dump(self.out / results.METRICS, metrics)
-        _dump(self.out / results.RUN_RECORD, {
-            "schema_version": RUN_SCHEMA_VERSION,
+        self.record(status, error).write(self.out / results.RUN_RECORD)
+
+    def record(self, status: str, error: str | None) -> RunRecord:
+        """What capture saw, as a run record. A field capture filled wrongly (a bug of
+        ours, never the script's) is left out with a capture warning: the run is kept."""
+        from portfolio.record import RunRecord  # pydantic's import: paid at the end only
+
+        fields = _finite({
             "status": status,
             "error": error,
             "seed": self.seed,
+            "smoke": self.smoke,
             "splits": self.splits,
             "spot_checks": self.spot_checks,
             "searches": self.searches,
@@ -309,8 +320,20 @@ class Recorder:
             "capture_warnings": self.warnings,
             "diverged": self.diverged,
             "log_anchors": {str(count): line for count, line in self.log_anchors.items()},
-            **self.extra,
+            **{k: v for k, v in self.extra.items() if not k.startswith("_")},
         })
+        while True:
+            try:
+                return RunRecord.model_validate(json.loads(json.dumps(fields, default=str)))
+            except ValueError as exc:  # pydantic's ValidationError
+                wrong = {str(e["loc"][0]) for e in getattr(exc, "errors", list)()
+                         if e.get("loc")} - {"status"}
+                if not wrong:
+                    raise
+                for name in sorted(wrong):
+                    fields.pop(name, None)
+                    self.warn(f"run record: {name} was not recorded ({exc.__class__.__name__})")
+                fields["capture_warnings"] = self.warnings
 
 
 def _finite(data: Any) -> Any:

@@ -31,8 +31,10 @@ from typing import Any, Protocol
 
 from portfolio import childenv, gitignore, leftovers, printed, results, trespass, warm
 from portfolio.domain import Project, RunResult, Workspace
+from portfolio.errors import PortfolioError
 from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
 from portfolio.progress import Reporter, describe_epoch
+from portfolio.record import Hardware, Inputs, LeftRunning, OutsideWrites, Process, RunRecord
 
 _GRACE_S = 5.0  # between SIGTERM and SIGKILL when a run is stopped
 _SETTLE_S = 1.0  # for what a run started to leave by itself once the run has ended
@@ -371,21 +373,28 @@ def stop_group(child: _Child) -> int | None:
 
 
 def _status_from_child(out: Path, returncode: int) -> tuple[str, str | None]:
-    record = _read_json(out / results.RUN_RECORD)
+    record, problem = child_record(out)
     if returncode < 0:
         name = signal.Signals(-returncode).name
         return "killed", f"killed by {name}" + (" (out of memory?)" if name == "SIGKILL" else "")
-    if returncode == 0 and record.get("status") == "ok":
+    if problem:
+        return "failed", problem
+    if returncode == 0 and record.status == "ok":
         return "ok", None
-    status = "diverged" if record.get("status") == "diverged" else "failed"
-    return status, record.get("error") or f"the child exited with code {returncode}"
+    status = "diverged" if record.status == "diverged" else "failed"
+    return status, record.error or f"the child exited with code {returncode}"
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def child_record(out: Path) -> tuple[RunRecord, str | None]:
+    """The record the child wrote, and what is wrong with it: none written (the child was
+    killed, or never started), or one that cannot be read (the script wrote over it)."""
+    path = out / results.RUN_RECORD
+    if not path.is_file():
+        return RunRecord(status="failed"), None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+        return RunRecord.read(path), None
+    except PortfolioError as exc:
+        return RunRecord(status="failed"), f"the run record it wrote is unreadable: {exc}"
 
 
 def hardware() -> dict[str, Any]:
@@ -405,17 +414,15 @@ def store_run(workspace: Workspace, decision: Decision, job: Job, outcome: Outco
     outcome = _without_run_folder(out, outcome)
     out.mkdir(parents=True, exist_ok=True)  # the record of a run whose folder went
     project = decision.state.project
-    record = _read_json(out / results.RUN_RECORD)
+    record, _ = child_record(out)
     printed.place_in_log(record, out)
     _drop_ignored_script(workspace, project, out / results.SCRIPT_COPY)
     # The script is never an output of its own run, whatever the run did to it.
-    outputs = sorted({*record.get("outputs", []),
-                      *written_by_run(project, workspace.root, decision.inputs)}
+    outputs = sorted({*record.outputs, *written_by_run(project, workspace.root, decision.inputs)}
                      - {project.meta.script})
     inputs = decision.inputs.after_run(
-        outputs, local_module_hashes(workspace.root, record.get("local_modules", [])))
-    record.update({
-        "format": decision.inputs.format,
+        outputs, local_module_hashes(workspace.root, record.local_modules))
+    for name, value in {
         "slug": project.slug,
         "title": project.meta.title,
         "status": outcome.status,
@@ -428,17 +435,20 @@ def store_run(workspace: Workspace, decision: Decision, job: Job, outcome: Outco
         "started": outcome.started.isoformat(timespec="seconds"),
         "duration_s": round(outcome.duration_s, 2),
         "peak_memory_mb": round(outcome.peak_mb, 1) if outcome.peak_mb else None,
-        "process": outcome.process,
-        "left_running": [p.as_dict() for p in outcome.left_running],
-        **({"outside_writes": outside_writes} if outside_writes else {}),
-        **({"log_incomplete": outcome.log_incomplete} if outcome.log_incomplete else {}),
+        "process": Process.model_validate(outcome.process) if outcome.process else None,
+        "left_running": [LeftRunning.model_validate(p.as_dict()) for p in outcome.left_running],
+        "outside_writes": OutsideWrites.model_validate(outside_writes) if outside_writes
+        else None,
+        "log_incomplete": outcome.log_incomplete,
         "input_hash": inputs.digest,
-        "inputs": inputs.as_dict(),
+        "inputs": Inputs.model_validate(inputs.as_dict()),
         "outputs": outputs,
         "versions": library_versions(),
-        "hardware": hardware(),
-    })
-    (out / results.RUN_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        "hardware": Hardware.model_validate(hardware()),
+    }.items():
+        if value is not None or name in ("error", "returncode", "peak_memory_mb"):
+            setattr(record, name, value)
+    record.write(out / results.RUN_RECORD)
     return results.keep(workspace, results.RunFolder(out), project.slug,
                         ok=outcome.status == "ok", smoke=job.smoke).path
 
@@ -608,7 +618,8 @@ class _Running:
 
 def _last_duration(decision: Decision) -> float:
     last = decision.state.latest
-    return float(last.run.get("duration_s", float("inf"))) if last else float("inf")
+    duration = last.run.duration_s if last else None
+    return float("inf") if duration is None else duration
 
 
 def _score(decision: Decision, folder: Path | None) -> str:
@@ -618,8 +629,7 @@ def _score(decision: Decision, folder: Path | None) -> str:
 
 
 def _capture_warnings(folder: Path | None) -> list[str]:
-    run = _read_json(folder / results.RUN_RECORD) if folder is not None else {}
-    return [str(w) for w in run.get("capture_warnings") or []]
+    return child_record(folder)[0].capture_warnings if folder is not None else []
 
 
 def _job(workspace: Workspace, project: Project, threads: int, smoke: bool) -> Job:

@@ -20,6 +20,18 @@ from portfolio import narrative
 from portfolio.domain import Headline, ProjectState, RunResult
 from portfolio.metricnames import canonical, is_fraction_metric
 from portfolio.printed import clean
+from portfolio.record import (
+    Architecture,
+    Baseline,
+    Fit,
+    Hardware,
+    Judged,
+    Result,
+    RunRecord,
+    Search,
+    Split,
+    SpotCheck,
+)
 from portfolio.recorder import slugify
 from portfolio.results import SCRIPT_COPY
 from portfolio.schema import Dataset
@@ -233,8 +245,8 @@ class ProjectView:
     model_file: str | None
     model_url: str | None
     model_size: str | None
-    architecture: dict[str, Any] | None
-    run: dict[str, Any]
+    architecture: Architecture | None
+    run: RunRecord | None  # the good run's record; None when there is none
     failure: dict[str, Any] | None
     script: str
     script_href: str  # the copy of the script that ran, beside the page (else the project's)
@@ -243,7 +255,7 @@ class ProjectView:
     notes: list[str] = field(default_factory=list)
     raw_metrics: dict[str, float] = field(default_factory=dict)
     libraries: list[str] = field(default_factory=list)
-    judged: dict[str, Any] = field(default_factory=dict)
+    judged: Judged | None = None
     capture_warnings: list[str] = field(default_factory=list)
     printed_lines: list[str] = field(default_factory=list)  # printed values naming no metric
     left_running: list[str] = field(default_factory=list)  # "command (pid N)", stopped
@@ -280,10 +292,10 @@ class ProjectView:
         """What a home card says about the result: the headline, or why there is none."""
         if self.headline:
             return self.headline_text
-        if self.judged.get("basis") == "ambiguous":
-            tested = [r for r in self.run.get("results", []) if r.get("split") == "test"]
-            models = len({r.get("model") for r in tested})
-            splits = len({r.get("split_index") for r in tested})
+        if self.ambiguous and self.run:
+            tested = [r for r in self.run.results if r.split == "test"]
+            models = len({r.model for r in tested})
+            splits = len({r.split_index for r in tested})
             where = f" on {splits} splits" if splits > 1 else ""
             return f"{models} models compared{where}; no single headline"
         return ""
@@ -311,23 +323,27 @@ class ProjectView:
         parts = [self.task_name.capitalize(),
                  self.dataset.name if self.dataset and self.dataset.name else "",
                  ", ".join(self.architectures),
-                 f"{self.architecture['parameters']:,} parameters"
-                 if self.architecture and self.architecture.get("parameters") is not None
+                 f"{self.architecture.parameters:,} parameters"
+                 if self.architecture and self.architecture.parameters is not None
                  else ""]
         return " · ".join(part for part in parts if part)
 
     @property
+    def ambiguous(self) -> bool:
+        """Several models were scored on test data and none is the project's."""
+        return self.judged is not None and self.judged.basis == "ambiguous"
+
+    @property
     def no_held_out_title(self) -> str:
-        return "No single headline" if self.judged.get("basis") == "ambiguous" \
-            else "No held-out result"
+        return "No single headline" if self.ambiguous else "No held-out result"
 
     @property
     def no_held_out(self) -> str | None:
         """Why the page has no held-out result, when it has none (None when it has one)."""
         if self.headline and self.headline.basis == "held-out":
             return None
-        if self.judged.get("basis") == "ambiguous":
-            return (f"No single result is this project's: {self.judged.get('why')}, and none "
+        if self.ambiguous and self.judged:
+            return (f"No single result is this project's: {self.judged.why}, and none "
                     "of them is the final model. They are compared in the Results section.")
         if self.headline and self.headline.basis == "train":
             return ("This project has no held-out result: the script scored its model on the "
@@ -355,7 +371,7 @@ class ProjectView:
     @property
     def run_date(self) -> str:
         """The day the shown run started: '2026-11-28'."""
-        return str(self.run.get("started", ""))[:10]
+        return (self.run.started or "")[:10] if self.run else ""
 
     @property
     def task_name(self) -> str:
@@ -496,12 +512,13 @@ class ProjectView:
 
     # -- the five steps -------------------------------------------------------------------
     @property
-    def split(self) -> dict[str, Any] | None:
+    def split(self) -> Split | None:
         """The split the project's results were measured on; else the script's first."""
-        splits = self.run.get("splits") or []
-        judged = [r.get("split_index") for r in self.run.get("results", []) if r.get("judged")]
+        if not self.run:
+            return None
+        judged = [r.split_index for r in self.run.results if r.judged]
         index = judged[-1] if judged and judged[-1] is not None else 0
-        return next((s for s in splits if s.get("index") == index), None)
+        return next((s for s in self.run.splits if s.index == index), None)
 
     @property
     def split_sentence(self) -> str:
@@ -509,62 +526,61 @@ class ProjectView:
         split = self.split
         if not split:
             return ""
-        shapes = split.get("shapes") or [{}]
-        features = shapes[0].get("train") if shapes else None
+        features = split.shapes[0].train if split.shapes else None
         shape = f" (inputs {'×'.join(str(n) for n in features)})" if features else ""
-        if split.get("kind") == "arrays":
+        if split.kind == "arrays":
             text = (f"The script split the data itself (by index, by file or by time): "
-                    f"{split['train_size']} training and {split['test_size']} test "
+                    f"{split.train_size} training and {split.test_size} test "
                     f"samples were given to fit and evaluate{shape}.")
         else:
-            stratified = ", stratified by class" if split.get("stratified") else ""
-            text = (f"Split with train_test_split: {split['train_size']} training and "
-                    f"{split['test_size']} test samples{stratified}{shape}.")
-        splits = self.run.get("splits") or []
-        if len(splits) > 1 and self.judged.get("basis") == "ambiguous":
+            stratified = ", stratified by class" if split.stratified else ""
+            text = (f"Split with train_test_split: {split.train_size} training and "
+                    f"{split.test_size} test samples{stratified}{shape}.")
+        splits = self.run.splits if self.run else []
+        if len(splits) > 1 and self.ambiguous:
             text = (f"The script split its data {len(splits)} times; the comparison under "
                     f"Results has a column for each. The first: {text[0].lower()}{text[1:]}")
-        if split.get("validation_split"):
-            size = split.get("validation_size")
+        if split.validation_split:
+            size = split.validation_size
             count = f" ({size} samples)" if size else ""
-            text += (f" fit kept the last {split['validation_split']:.0%} of the training "
+            text += (f" fit kept the last {split.validation_split:.0%} of the training "
                      f"samples{count} apart for validation.")
         return text
 
     @property
     def class_balance(self) -> list[tuple[str, str, str]]:
-        balance = (self.split or {}).get("class_balance")
+        balance = self.split.class_balance if self.split else None
         if not balance:
             return []
         rows = []
-        for part in ("train", "test"):
-            total = sum(balance[part].values()) or 1
+        for part, counts in (("train", balance.train), ("test", balance.test)):
+            total = sum(counts.values()) or 1
             rows.append((part, ", ".join(f"{label}: {count} ({count / total:.0%})"
-                                         for label, count in balance[part].items()), str(total)))
+                                         for label, count in counts.items()), str(total)))
         return rows
 
     @property
-    def spot_checks(self) -> list[dict[str, Any]]:
+    def spot_checks(self) -> list[SpotCheck]:
         """Spot-checks, best mean first (scikit-learn scorers are all higher-is-better)."""
-        checks = [c for c in self.run.get("spot_checks", []) if c.get("mean") is not None]
-        return sorted(checks, key=lambda c: -c["mean"])
+        checks = [c for c in (self.run.spot_checks if self.run else []) if c.mean is not None]
+        return sorted(checks, key=lambda c: -(c.mean or 0.0))
 
     @property
     def spot_check_rows(self) -> list[SpotCheckRow]:
         return [spot_check_row(check, best=i == 0) for i, check in enumerate(self.spot_checks)]
 
     @property
-    def searches(self) -> list[dict[str, Any]]:
-        return list(self.run.get("searches", []))
+    def searches(self) -> list[Search]:
+        return list(self.run.searches) if self.run else []
 
     @property
     def search_views(self) -> list[SearchView]:
         return [search_view(search) for search in self.searches]
 
     @property
-    def final_fits(self) -> list[dict[str, Any]]:
-        fits = self.run.get("fits", [])
-        return [f for f in fits if f.get("model_index") == fits[-1].get("model_index")]
+    def final_fits(self) -> list[Fit]:
+        fits = self.run.fits if self.run else []
+        return [f for f in fits if f.model_index == fits[-1].model_index]
 
     @property
     def training_sentences(self) -> list[str]:
@@ -577,26 +593,25 @@ class ProjectView:
     def confusion(self) -> dict[str, Any] | None:
         """The last confusion matrix on held-out data, else the last one, with a caption
         that says which data it was drawn on."""
-        matrices = self.run.get("confusion_matrices", [])
-        held_out = [m for m in matrices if m.get("split") == "test"]
+        matrices = self.run.confusion_matrices if self.run else []
+        held_out = [m for m in matrices if m.split == "test"]
         matrix = (held_out or matrices or [None])[-1]
         if matrix is None:
             return None
-        where = _SPLIT_WORDS.get(matrix.get("split"), "data not verified as held-out")
-        return {**matrix, "caption": f"Confusion matrix on {where} (rows: true class, "
-                                     "columns: predicted)",
-                "rows": list(zip(matrix.get("labels", []), matrix.get("matrix", []),
-                                 strict=False))}
+        where = _SPLIT_WORDS.get(matrix.split, "data not verified as held-out")
+        return {"labels": matrix.labels,
+                "caption": f"Confusion matrix on {where} (rows: true class, columns: predicted)",
+                "rows": list(zip(matrix.labels, matrix.matrix, strict=False))}
 
     @property
     def report(self) -> str | None:
-        reports = self.run.get("reports", [])
-        held_out = [r for r in reports if r.get("split") == "test"]
+        reports = self.run.reports if self.run else []
+        held_out = [r for r in reports if r.split == "test"]
         report = (held_out or reports or [None])[-1]
-        if report is None or not report.get("text"):
+        if report is None or not report.text:
             return None
-        where = _SPLIT_WORDS.get(report.get("split"), "data not verified as held-out")
-        return f"On {where}:\n\n{report['text']}"
+        where = _SPLIT_WORDS.get(report.split, "data not verified as held-out")
+        return f"On {where}:\n\n{report.text}"
 
     @property
     def result_caption(self) -> str:
@@ -610,33 +625,32 @@ class ProjectView:
     def result_rows(self) -> list[tuple[str, str, str]]:
         """(metric, score, how it was measured) for the results table: the project's
         held-out results, else its training or unverified ones; printed values say so."""
-        results = self.run.get("results", [])
+        results = self.run.results if self.run else []
         if self.raw_metrics:
-            sources = {r["name"]: r for r in results if r.get("judged")}
+            sources = {r.name: r for r in results if r.judged}
             return [(name, fmt(name, value), _how(sources.get(name)))
                     for name, value in self.raw_metrics.items()]
         basis = self.headline.basis if self.headline else None
         splits = {"train": ("train",), "unverified": ("unknown", "printed")}.get(basis, ())
-        latest = {r["name"]: r for r in results if r.get("split") in splits}
-        return [(name, fmt(name, r["value"]), _how(r)) for name, r in latest.items()]
+        latest = {r.name: r for r in results if r.split in splits and r.value is not None}
+        return [(name, fmt(name, float(r.value or 0.0)), _how(r)) for name, r in latest.items()]
 
     @property
     def comparison_table(self) -> ComparisonTable | None:
-        return comparison_table(self.run)
+        return comparison_table(self.run) if self.run else None
 
     @property
     def reloaded_checkpoint(self) -> str:
         """Which checkpoint the published (and evaluated) model is, as a sentence; '' when
         the script evaluated the model it had just trained."""
-        loaded = self.run.get("loaded_checkpoint")
-        if not loaded or not loaded.get("published"):
+        loaded = self.run.loaded_checkpoint if self.run else None
+        if not loaded or not loaded.published:
             return ""
-        if loaded.get("epoch") is None:
-            return (f"The published model is {loaded['path']}, reloaded before evaluation "
-                    f"(with {loaded.get('how', 'load_model')}).")
-        why = f" (best {loaded['monitor']})" if loaded.get("save_best_only") and \
-            loaded.get("monitor") else ""
-        return (f"The published model is the checkpoint of epoch {loaded['epoch'] + 1}{why}, "
+        if loaded.epoch is None:
+            return (f"The published model is {loaded.path}, reloaded before evaluation "
+                    f"(with {loaded.how or 'load_model'}).")
+        why = f" (best {loaded.monitor})" if loaded.save_best_only and loaded.monitor else ""
+        return (f"The published model is the checkpoint of epoch {loaded.epoch + 1}{why}, "
                 f"reloaded before evaluation.")
 
     @property
@@ -647,32 +661,35 @@ class ProjectView:
     @property
     def architecture_line(self) -> str:
         """'Sequential, 641 parameters'."""
-        architecture = self.architecture or {}
-        parameters = architecture.get("parameters")
-        if parameters is None:
-            return str(architecture.get("class", ""))
-        return markup("{}, {} parameters", architecture.get("class"), f"{parameters:,}")
+        architecture = self.architecture
+        if architecture is None:
+            return ""
+        if architecture.parameters is None:
+            return architecture.class_ or ""
+        return markup("{}, {} parameters", architecture.class_, f"{architecture.parameters:,}")
 
     @property
     def reproduce_rows(self) -> list[Row]:
         """What the run was, under the Reproduce heading: seed, when, how long, the library
         versions, the machine, the inputs' hash and the files beside the page."""
         run = self.run
-        hardware = run.get("hardware") or {}
+        if run is None:
+            return []
+        hardware = run.hardware or Hardware()
         files = [Markup("[log](log.txt)")]
         if self.model_file:
             files.append(markup("[model ({})]({})", self.model_size, self.model_file))
         files += [Markup("[metrics.json](metrics.json)"),
                   Markup("[model-index.yaml](model-index.yaml)")]
         return [
-            Row("Seed", text(run.get("seed"))),
-            Row("Started", text(run.get("started"))),
-            Row("Duration", f"{run.get('duration_s', 0):.1f} s"),
+            Row("Seed", text(run.seed)),
+            Row("Started", text(run.started)),
+            Row("Duration", f"{run.duration_s or 0:.1f} s"),
             Row("Versions", joined([markup("{} {}", library, version)
-                                    for library, version in (run.get("versions") or {}).items()])),
-            Row("Hardware", markup("{} × {} ({})", hardware.get("cpus"),
-                                   hardware.get("processor"), hardware.get("system"))),
-            Row("Input hash", markup("<code>{}</code>", str(run.get("input_hash", ""))[:16])),
+                                    for library, version in run.versions.items()])),
+            Row("Hardware", markup("{} × {} ({})", hardware.cpus, hardware.processor,
+                                   hardware.system)),
+            Row("Input hash", markup("<code>{}</code>", (run.input_hash or "")[:16])),
             Row("Files", joined(files, " · ")),
         ]
 
@@ -692,7 +709,7 @@ class ProjectView:
 
     @property
     def architectures(self) -> list[str]:
-        return architecture_labels((self.architecture or {}).get("layers", []))
+        return architecture_labels(self.architecture.layers if self.architecture else [])
 
     def model_index(self) -> dict[str, Any]:
         """A Hugging Face style ``model-index`` block for machines that read model cards."""
@@ -758,17 +775,14 @@ _SPLIT_WORDS = {"test": "the test data", "train": "the training data",
                 "cv": "cross-validation folds"}
 
 
-def _how(result: dict[str, Any] | None) -> str:
+def _how(result: Result | None) -> str:
     """How a result was measured, as the results table says it."""
     if result is None:
         return "logged with portfolio.log_metric"
-    source = result.get("source", "")
-    if source == "output":
-        return f"from output (line {result['line']} of the log)" if result.get("line") \
-            else "from output"
-    where = "" if not result.get("printed_line") else \
-        f"; printed on line {result['printed_line']} of the log"
-    return f"{source}{where}"
+    if result.source == "output":
+        return f"from output (line {result.line} of the log)" if result.line else "from output"
+    where = f"; printed on line {result.printed_line} of the log" if result.printed_line else ""
+    return f"{result.source}{where}"
 
 
 def _headline_text(headline: Headline | None) -> str:
@@ -786,77 +800,75 @@ def _headline_text(headline: Headline | None) -> str:
     return text
 
 
-def training_sentence(fit: dict[str, Any], first: bool = True) -> str:
+def training_sentence(fit: Fit, first: bool = True) -> str:
     """How one ``fit`` call trained, as a reader says it."""
-    params = fit.get("params") or {}
+    params = fit.params
     planned = params.get("epochs", "?")
-    parts = [f"{len(fit.get('epochs', []))} of {planned} epochs"]
+    parts = [f"{len(fit.epochs)} of {planned} epochs"]
     if params.get("batch_size"):
         parts.append(f"batch size {params['batch_size']}")
-    optimizer = fit.get("optimizer")
+    optimizer = fit.optimizer
     if optimizer:
-        rate = (optimizer.get("config") or {}).get("learning_rate")
+        rate = optimizer.config.get("learning_rate")
         rate_text = f" (learning rate {rate:.3g})" if isinstance(rate, int | float) \
             and not isinstance(rate, bool) else ""
-        parts.append(f"{optimizer['class']}{rate_text}")
-    if fit.get("trainable_parameters") is not None:
-        parts.append(f"{fit['trainable_parameters']:,} trainable parameters")
+        parts.append(f"{optimizer.class_}{rate_text}")
+    if fit.trainable_parameters is not None:
+        parts.append(f"{fit.trainable_parameters:,} trainable parameters")
     sentence = f"{'Training' if first else 'Fine-tuning'}: {', '.join(parts)}."
-    stopping = fit.get("early_stopping")
+    stopping = fit.early_stopping
     if stopping:
-        sentence += f" Early stopping on {stopping['monitor']} (patience {stopping['patience']})"
-        stopped = stopping.get("stopped_epoch")
+        sentence += f" Early stopping on {stopping.monitor} (patience {stopping.patience})"
+        stopped = stopping.stopped_epoch
         sentence += f" stopped at epoch {stopped + 1}" if stopped is not None \
             else " never triggered"
-        best = stopping.get("best_epoch")
-        if stopping.get("restore_best_weights") and best is not None:
+        best = stopping.best_epoch
+        if stopping.restore_best_weights and best is not None:
             sentence += f"; the weights of epoch {best + 1} were kept"
         sentence += "."
     return sentence
 
 
-def spot_check_row(check: dict[str, Any], best: bool = False) -> SpotCheckRow:
+def spot_check_row(check: SpotCheck, best: bool = False) -> SpotCheckRow:
     """A spot-check as the table shows it: the script's label, the class it names when
     that says more, '(best)' on the first row; mean and spread to three places."""
-    algorithm = text(check.get("name"))
-    if "description" in check and check["description"] != check.get("name"):
-        algorithm = markup("{} — {}", algorithm, check["description"])
+    algorithm = text(check.name)
+    if check.description is not None and check.description != check.name:
+        algorithm = markup("{} — {}", algorithm, check.description)
     if best:
         algorithm = markup("{} (best)", algorithm)
-    return SpotCheckRow(algorithm, three_places(check.get("mean")),
-                        three_places(check.get("std")), str(len(check.get("scores") or [])),
-                        check.get("scoring") or "")
+    return SpotCheckRow(algorithm, three_places(check.mean), three_places(check.std),
+                        str(len(check.scores)), check.scoring or "")
 
 
-def search_view(search: dict[str, Any]) -> SearchView:
+def search_view(search: Search) -> SearchView:
     """A hyperparameter search as the page tells it: '<code>GridSearchCV</code> over 12
     configurations of SVC, scored by f1. Best: <code>C=1</code>, <code>gamma=0.1</code>
     (0.912).', and for a multi-metric search which scorer chose the final model."""
-    sentence = markup("<code>{}</code> over {} of {}", search.get("kind"),
-                      counted(search.get("candidates", 0), "configuration"),
-                      search.get("estimator"))
-    if search.get("scoring") != "default":
-        sentence = markup("{}, scored by {}", sentence, search.get("scoring"))
+    sentence = markup("<code>{}</code> over {} of {}", search.kind,
+                      counted(search.candidates or 0, "configuration"), search.estimator)
+    if search.scoring != "default":
+        sentence = markup("{}, scored by {}", sentence, search.scoring)
     sentence = markup("{}.", sentence)
-    params, score = search.get("best_params") or {}, search.get("best_score")
+    params, score = search.best_params, search.best_score
     if params or score is not None:  # a search with no refit has no best configuration
         best = _configuration(params, code=True)
         if score is not None:
             best = markup("{} ({})", best, three_places(score))
         sentence = markup("{} Best: {}.", sentence, best)
     scorers = ""
-    if "scorers" in search:
-        chosen = markup("by {}", search["refit"]) if search.get("refit") \
+    if search.scorers is not None:
+        chosen = markup("by {}", search.refit) if search.refit \
             else Markup("by none (no refit)")
         scorers = markup("Best mean per scorer: {}. The final model was chosen {}; the table "
                          "ranks by {}.",
-                         joined([markup("{} {}", s.get("name"), three_places(s.get("best_mean")))
-                                 for s in search["scorers"]]),
-                         chosen, search.get("ranked_by"))
-    rows = [SearchRow(str(t.get("rank")), _configuration(t.get("params") or {}),
-                      three_places(t.get("mean")), three_places(t.get("std")))
-            for t in search.get("top", [])]
-    space = htmlsafe_json_dumps(search.get("space"), indent=2, sort_keys=True)
+                         joined([markup("{} {}", s.name, three_places(s.best_mean))
+                                 for s in search.scorers]),
+                         chosen, search.ranked_by)
+    rows = [SearchRow(str(t.rank), _configuration(t.params), three_places(t.mean),
+                      three_places(t.std))
+            for t in search.top]
+    space = htmlsafe_json_dumps(search.space, indent=2, sort_keys=True)
     return SearchView(sentence, scorers, rows, space)
 
 
@@ -866,19 +878,18 @@ def _configuration(params: dict[str, Any], code: bool = False) -> Markup:
                    for k, v in params.items()])
 
 
-def comparison_table(run: dict[str, Any]) -> ComparisonTable | None:
+def comparison_table(run: RunRecord) -> ComparisonTable | None:
     """Every (model, split) scored on test data, when there is more than one: the
     script compared them, and the page shows the comparison it made. Each split's
     trivial baseline is a row of its own, so a score is only set beside the baseline of
     its own split."""
-    results = [r for r in run.get("results", []) if r.get("split") == "test"]
+    results = [r for r in run.results if r.split == "test" and r.value is not None]
     groups: dict[tuple[str, Any], dict[str, float]] = {}
     for result in results:
-        label = result.get("model") or result.get("where") or "unnamed predictions"
-        if result.get("judged"):
+        label = result.model or result.where or "unnamed predictions"
+        if result.judged:
             label += " (this project's model)"
-        groups.setdefault((label, result.get("split_index")), {})[result["name"]] = \
-            float(result["value"])
+        groups.setdefault((label, result.split_index), {})[result.name] = float(result.value or 0)
     if len(groups) < 2:
         return None
     if any("rmse" in scores for scores in groups.values()):
@@ -887,16 +898,16 @@ def comparison_table(run: dict[str, Any]) -> ComparisonTable | None:
                 scores["rmse"] = scores["mse"] ** 0.5
     splits = list(dict.fromkeys(index for _, index in groups))
     metrics = list(dict.fromkeys(name for scores in groups.values() for name in scores))
-    sizes = {s.get("index"): s.get("test_size") for s in run.get("splits", [])}
+    sizes = {s.index: s.test_size for s in run.splits}
     # Each split's constant baselines (the majority class, the training mean, or both for
     # whole-number targets), and the persistence forecasts.
-    constants = [b for b in run.get("trivial_baselines", []) if b.get("kind") != "persistence"]
-    persistence = [b for b in run.get("trivial_baselines", []) if b.get("kind") == "persistence"]
+    constants = [b for b in run.trivial_baselines if b.kind != "persistence"]
+    persistence = [b for b in run.trivial_baselines if b.kind == "persistence"]
 
     def constant(index: Any, metric: str) -> str:
-        found = [b for b in constants if b.get("split_index") == index
-                 and metric in b["metrics"]]
-        return fmt(metric, found[0]["metrics"][metric]) if found else "–"
+        found = [b.metrics[metric] for b in constants if b.split_index == index
+                 and b.metrics.get(metric) is not None]
+        return fmt(metric, float(found[0] or 0)) if found else "–"
 
     def split_name(index: Any) -> str:
         if index is None:
@@ -918,12 +929,12 @@ def comparison_table(run: dict[str, Any]) -> ComparisonTable | None:
     for (label, index), scores in groups.items():
         where = f" — {split_name(index)}" if len(splits) > 1 else ""
         rows.append((label + where, [fmt(m, scores[m]) if m in scores else "–" for m in metrics]))
-    for baseline in [b for b in [*constants, *persistence] if b.get("split_index") in splits]:
-        cells = [fmt(m, baseline["metrics"][m]) if m in baseline["metrics"] else "–"
-                 for m in metrics]
+    for baseline in [b for b in [*constants, *persistence] if b.split_index in splits]:
+        cells = [fmt(m, float(baseline.metrics[m] or 0)) if baseline.metrics.get(m) is not None
+                 else "–" for m in metrics]
         if any(cell != "–" for cell in cells):
-            where = f" — {split_name(baseline['split_index'])}" if len(splits) > 1 else ""
-            rows.append((f"{baseline['name']} (trivial){where}", cells))
+            where = f" — {split_name(baseline.split_index)}" if len(splits) > 1 else ""
+            rows.append((f"{baseline.name} (trivial){where}", cells))
     return ComparisonTable("Every model the script scored on test data", metrics, rows)
 
 
@@ -943,30 +954,28 @@ def project_view(state: ProjectState) -> ProjectView:
         headline_text=_headline_text(headline),
         metrics=[(k, fmt(k, v)) for k, v in good.metrics.items()] if good else [],
         baselines=_baselines(state, headline),
-        figures=[FigureView(f["path"], f.get("caption") or "", f.get("kind", "figure"),
-                            f.get("full_path"))
+        figures=[FigureView(f.path, f.caption, f.kind, f.full_path)
                  for f in good.figures] if good else [],
         model_file=good.model_file.name if good and good.model_file and meta.publish_model
         else None,
         model_url=meta.model_url,
         model_size=_size(good.model_file) if good and good.model_file else None,
-        architecture=good.run.get("architecture") if good else None,
-        run=good.run if good else {},
+        architecture=good.run.architecture if good else None,
+        run=good.run if good else None,
         failure=_failure(state.failure) if state.failure else None,
         script=meta.script,
         script_href=f"{SCRIPT_COPY}/{meta.script}" if good and good.script_file
-        and good.run.get("script") == meta.script else meta.script,
+        and good.run.script == meta.script else meta.script,
         story=narrative.read(state.project.folder),
         limitations=list(meta.limitations),
-        notes=list(good.run.get("notes", [])) if good else [],
+        notes=list(good.run.notes) if good else [],
         raw_metrics=dict(good.metrics) if good else {},
         libraries=libraries_of(state.project.folder),
-        judged=dict(good.run.get("judged") or {}) if good else {},
-        capture_warnings=[str(w) for w in good.run.get("capture_warnings") or []] if good else [],
-        printed_lines=[str(e["text"]) for e in good.run.get("printed_lines") or []] if good
-        else [],
-        left_running=[f"{p['command']} (pid {p['pid']})"
-                      for p in good.run.get("left_running", [])] if good else [],
+        judged=good.run.judged if good else None,
+        capture_warnings=list(good.run.capture_warnings) if good else [],
+        printed_lines=[e.text for e in good.run.printed_lines] if good else [],
+        left_running=[f"{p.command} (pid {p.pid})" for p in good.run.left_running]
+        if good else [],
     )
 
 
@@ -974,15 +983,16 @@ def _baselines(state: ProjectState, headline: Headline | None) -> list[BaselineV
     """The computed trivial baseline first, then declared ones, then those the run logged.
     A baseline measured on another metric than the headline cannot be compared: left out."""
     items: list[dict[str, Any]] = []
-    run = state.good.run if state.good else {}
-    trivial = run.get("trivial_baseline")
+    run = state.good.run if state.good else None
+    trivial = run.trivial_baseline if run else None
     metric = canonical(headline.name) if headline else None
-    if trivial and metric in trivial["metrics"]:
-        items.append({"name": trivial["name"], "value": trivial["metrics"][metric],
-                      "source": f"{trivial['estimator']}, {trivial['source']}", "trivial": True})
+    if trivial and metric and trivial.metrics.get(metric) is not None:
+        items.append({"name": trivial.name, "value": trivial.metrics[metric],
+                      "source": f"{trivial.estimator}, {trivial.source}", "trivial": True})
     others = [b.model_dump() for b in state.project.meta.baselines]
-    others += [b for b in run.get("baselines", []) if not headline or
-               canonical(b.get("metric") or headline.name) == metric]
+    others += [{"name": b.name, "value": b.value, "source": _baseline_source(b)}
+               for b in (run.baselines if run else [])
+               if not headline or canonical(b.metric or headline.name) == metric]
     computed = items[0] if items else None
     for item in others:
         # The owner declared (or the script printed) the very baseline capture computed:
@@ -1012,9 +1022,17 @@ def _same_baseline(item: dict[str, Any], computed: dict[str, Any]) -> bool:
     return close and first == canonical(computed["name"]).split("_")[0]
 
 
+def _baseline_source(baseline: Baseline) -> str | None:
+    """Where a baseline the run recorded comes from: 'printed by the script, line 12 of
+    the log'."""
+    if baseline.line is None:
+        return baseline.source
+    return f"{baseline.source or 'printed by the script'}, line {baseline.line} of the log"
+
+
 def _failure(run: RunResult) -> dict[str, Any]:
-    started = run.run.get("started", "")
-    return {"status": run.status, "error": run.run.get("error") or run.status,
+    started = run.run.started or ""
+    return {"status": run.status, "error": run.run.error or run.status,
             "started": started, "date": str(started)[:10], "log_tail": log_tail(run.log_file)}
 
 

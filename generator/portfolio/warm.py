@@ -390,7 +390,8 @@ class _Server:
 
     def _preload(self) -> None:
         started = time.monotonic()
-        for name in ["threadpoolctl", *self.preload]:
+        # portfolio.record too: every run writes its record through pydantic's models.
+        for name in ["threadpoolctl", "portfolio.record", *self.preload]:
             try:
                 importlib.import_module(name)
             except Exception as exc:  # the script will meet the same error, in its own log
