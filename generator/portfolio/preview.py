@@ -13,37 +13,35 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from portfolio import childenv, warm
+from portfolio import childenv, children, warm
 
 WIDTH, HEIGHT, DPI = 1200, 630, 100
+_DRAWING_S = 300  # more than enough for a few images; a hung drawing is stopped
 
 
 @dataclass
 class Pending:
     """Preview images being drawn in a child while the site engine runs on the other core."""
 
-    proc: subprocess.Popen[bytes] | warm.Run | None
+    child: children.Child | None
     copies: list[tuple[Path, str]] = field(default_factory=list)  # (image, path in site)
-    output: Any = None  # a forked child's stdout and stderr
 
     def finish(self, *targets: Path) -> None:
         """Wait for the drawing, then put each image at its place under every target."""
-        if isinstance(self.proc, subprocess.Popen):
-            _, err = self.proc.communicate(timeout=300)
-            if self.proc.returncode != 0:
-                raise RuntimeError(f"drawing the preview images failed:\n{err.decode()}")
-        elif self.proc is not None:
-            with self.output:
-                err = self.output.read()
-            ended = self.proc.wait(300)
+        if self.child is not None:
+            with self.child.output:
+                said = children.read_to_end(self.child, _DRAWING_S)
+            ended = self.child.wait(children.GRACE_S)  # its output closed: it is ending
+            if ended is None:
+                children.stop_group(self.child)
             if ended is None or ended[0] != 0:
-                raise RuntimeError(f"drawing the preview images failed:\n{err.decode()}")
+                raise RuntimeError("drawing the preview images failed:\n"
+                                   + said.decode(errors="replace"))
         for image, relative in self.copies:
             for target in targets:
                 destination = target / relative
@@ -69,18 +67,8 @@ def start(specs: list[tuple[dict[str, Any], str]], cache: Path,
         return pending
     todo = cache / f"todo-{os.getpid()}.json"
     todo.write_text(json.dumps(missing), encoding="utf-8")
-    if worker is not None:
-        read, write = os.pipe()
-        env = {**childenv.child_environment(), "MPLBACKEND": "Agg"}
-        pending.proc = worker.start("portfolio.preview", [str(todo)], cache, env, 1, write)
-        os.close(write)
-        if pending.proc is not None:
-            pending.output = os.fdopen(read, "rb")
-            return pending
-        os.close(read)
-    pending.proc = subprocess.Popen([sys.executable, "-m", "portfolio.preview", str(todo)],
-                                    env={**childenv.child_environment(), "MPLBACKEND": "Agg"},
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {**childenv.child_environment(), "MPLBACKEND": "Agg"}
+    pending.child = children.start("portfolio.preview", [str(todo)], cache, env, 1, worker)
     return pending
 
 

@@ -17,8 +17,6 @@ import queue
 import select
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -29,14 +27,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from portfolio import childenv, gitignore, leftovers, printed, results, trespass, warm
+from portfolio import childenv, children, gitignore, leftovers, printed, results, trespass, warm
 from portfolio.domain import Project, RunResult, Workspace
 from portfolio.errors import PortfolioError
 from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
 from portfolio.progress import Reporter, describe_epoch
 from portfolio.record import Hardware, Inputs, LeftRunning, OutsideWrites, Process, RunRecord
 
-_GRACE_S = 5.0  # between SIGTERM and SIGKILL when a run is stopped
+_GRACE_S = children.GRACE_S  # between SIGTERM and SIGKILL when a run is stopped
 _SETTLE_S = 1.0  # for what a run started to leave by itself once the run has ended
 _POLL_S = 0.1
 LOG_CAP_BYTES = 20_000_000
@@ -201,9 +199,8 @@ def run_child(workspace: Workspace, job: Job, stop: threading.Event | None = Non
     keep_script(folder / job.script, results.RunFolder(out).script_copy(job.script))
     with _log_file(out / results.LOG) as log:
         env = {**child_env(job, out, workspace.root), leftovers.MARKER: marker}
-        child = _start(job.script, folder, env, job.threads, worker, expired)
-        if child is None:  # stopped or timed out while the worker was still importing
-            child = _Unstarted()
+        child = children.start("portfolio.child", [job.script], folder, env, job.threads,
+                               worker, expired)
         abandon = threading.Event()
         log_problem: list[str | None] = []
         pump = threading.Thread(target=lambda: log_problem.append(
@@ -219,15 +216,15 @@ def run_child(workspace: Workspace, job: Job, stop: threading.Event | None = Non
                         status, error = "killed", child.lost
                     break
                 if stop.is_set():
-                    returncode = stop_group(child)
+                    returncode = children.stop_group(child)
                     status, error = "interrupted", "the build was interrupted"
                     break
                 if time.monotonic() - started > job.timeout:
-                    returncode = stop_group(child)
+                    returncode = children.stop_group(child)
                     status, error = "timeout", f"timed out after {job.timeout:g} s; stopped"
                     break
         except BaseException:
-            stop_group(child)
+            children.stop_group(child)
             raise
         finally:
             if child.pid:  # what it started and left: named on its page, and stopped
@@ -261,115 +258,6 @@ def keep_script(script: Path, copy: Path) -> None:
     with contextlib.suppress(OSError):  # unreadable: the child meets the same error
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(script, copy)
-
-
-class _Child(Protocol):
-    pid: int
-    output: Any  # the read end of the child's stdout and stderr
-    process: dict[str, Any] | None  # how it was started, for run.json
-    lost: str | None  # why the run ended for a reason outside it (its warm worker stopped)
-
-    def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
-        """(returncode, peak MB) once the child has ended; None if ``timeout`` passed."""
-
-
-def _start(script: str, folder: Path, env: dict[str, str], threads: int,
-           worker: warm.Worker | None, expired: Any) -> _Child | None:
-    if worker is not None:
-        read, write = os.pipe()
-        forked = worker.start("portfolio.child", [script], folder, env, threads, write,
-                              expired)
-        os.close(write)
-        if forked is not None:
-            return _Forked(forked, os.fdopen(read, "rb"))
-        os.close(read)
-        if expired():
-            return None
-    return _Fresh(script, folder, env)
-
-
-class _Fresh:
-    """``python -m portfolio.child SCRIPT`` in the project folder, in its own session."""
-
-    def __init__(self, script: str, folder: Path, env: dict[str, str]) -> None:
-        env = {**env, "PORTFOLIO_PARENT": str(os.getpid())}  # it dies with us: child.py
-        self.proc = subprocess.Popen([sys.executable, "-m", "portfolio.child", script],
-                                     cwd=folder, env=env, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        self.pid = self.proc.pid
-        self.output = self.proc.stdout
-        self.process = {"kind": "fresh interpreter"}
-        self.lost = None
-        self._ended = os.pidfd_open(self.pid) if hasattr(os, "pidfd_open") else None
-
-    def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            pid, wait_status, usage = os.wait4(self.pid, os.WNOHANG)
-            if pid:
-                self.proc.returncode = os.waitstatus_to_exitcode(wait_status)
-                if self._ended is not None:
-                    os.close(self._ended)
-                return self.proc.returncode, usage.ru_maxrss / 1024  # kilobytes on Linux
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                return None
-            if self._ended is not None:  # woken the moment it exits, no polling delay
-                select.select([self._ended], [], [], left)
-            else:
-                time.sleep(min(_POLL_S, left if left is not None else _POLL_S))
-
-
-class _Forked:
-    """A child forked by the warm worker; the worker reaps it and reports back."""
-
-    def __init__(self, run: warm.Run, output: Any) -> None:
-        self._run = run
-        self.pid = run.pid
-        self.output = output
-        self.process = {"kind": "forked from the warm worker", "worker_pid": run.worker_pid}
-        self._ended: tuple[int, float | None] | None = None
-
-    @property
-    def lost(self) -> str | None:
-        if not self._run.worker_lost:
-            return None
-        return (f"the warm worker (pid {self._run.worker_pid}) that ran this project stopped "
-                "before the run ended; run again (a new worker starts), or use --no-warm")
-
-    def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
-        if self._ended is None:
-            self._ended = self._run.wait(timeout)
-        return self._ended
-
-
-class _Unstarted:
-    """Stand-in for a run that never started: nothing to read, nothing to stop."""
-
-    pid = 0
-    process = None
-    lost = None
-
-    def __init__(self) -> None:
-        self.output = Path(os.devnull).open("rb")  # noqa: SIM115 - run_child closes it
-
-    def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
-        return None
-
-
-def stop_group(child: _Child) -> int | None:
-    """Stop the child and everything it started: SIGTERM to the group, then SIGKILL.
-    Returns its exit code."""
-    if not child.pid:
-        return None
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(child.pid, signal.SIGTERM)
-    ended = child.wait(_GRACE_S)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(child.pid, signal.SIGKILL)  # what is left of the group: grandchildren too
-    ended = ended or child.wait(60.0)  # bounded: a build must end even if this one won't
-    return ended[0] if ended else None
 
 
 def _status_from_child(out: Path, returncode: int) -> tuple[str, str | None]:
