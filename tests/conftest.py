@@ -94,7 +94,12 @@ def yaml_problems(tmp_path: Path, content: str | bytes) -> list[str]:
 
 
 def run_record(out: Path) -> dict:
-    return json.loads((out / "run.json").read_text())
+    """The record a child wrote; every test that reads one also checks that capture wrote
+    nothing the typed record leaves out (``portfolio.record`` models every key)."""
+    record = json.loads((out / "run.json").read_text())
+    lost = [w for w in record.get("capture_warnings", []) if "run record:" in w]
+    assert not lost, lost
+    return record
 
 
 @dataclass

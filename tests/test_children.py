@@ -52,3 +52,26 @@ def test_a_failed_drawing_says_what_the_child_said(tmp_path: Path) -> None:
     pending = preview.start([({"no": "title"}, "x.png")], tmp_path / "cache")
     with pytest.raises(RuntimeError, match="KeyError: 'title'"):
         pending.finish(tmp_path)
+
+
+def test_a_drawing_still_going_when_the_site_build_fails_is_stopped(tmp_path: Path) -> None:
+    (tmp_path / "hang.py").write_text("import time\nprint('drawing', flush=True)\n"
+                                      "time.sleep(600)\n")
+    env = {**childenv.child_environment(), "PYTHONPATH": str(tmp_path)}
+    pending = preview.Pending(children.start("hang", [], tmp_path, env, 1, worker=None))
+    child = pending.child
+    assert child.output.readline() == b"drawing\n"  # it is running
+    pending.stop()
+    assert pending.child is None
+    returncode, _ = child.wait(60)
+    assert returncode < 0  # stopped by a signal, not ended by itself
+
+
+def test_a_record_the_script_wrote_over_fails_the_run_and_names_the_file(
+        tmp_path: Path) -> None:
+    from portfolio import run
+
+    (tmp_path / "run.json").write_text("{not json")
+    status, error = run._status_from_child(tmp_path, 0)
+    assert status == "failed"
+    assert "run.json:1:2" in error and "unreadable" in error

@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 from portfolio import metricnames
 from portfolio import printed as reader
+from portfolio.child import finish
+from portfolio.domain import RunResult
 from portfolio.recorder import Recorder
+from portfolio.schema import ProjectMeta
 
 
 def test_clean_collapses_progress_bar_redraws() -> None:
@@ -140,9 +143,7 @@ def finished(out: Path, log: str, results: list[dict]) -> Recorder:
     rec.output = reader.OutputLines()
     rec.output.add(log)
     rec.results = results
-    rec.read_printed_results()
-    rec.judge()
-    reader.roots_of_printed_mse(rec.results)
+    finish(rec, [])  # the child's finishers, in the child's order
     return rec
 
 
@@ -185,11 +186,13 @@ def test_a_printed_rmse_matches_the_root_of_a_hooked_mse(tmp_path: Path) -> None
     assert rec.test_metrics() == {"mse": 10.0, "rmse": pytest.approx(10.0 ** 0.5)}
 
 
-def test_a_train_label_placing_the_only_hooked_value_takes_it_out_of_the_metrics(
+def test_a_train_label_makes_a_hooked_score_of_unknown_data_a_training_score(
         tmp_path: Path) -> None:
     rec = finished(tmp_path, "Train RMSE: 2.00\n", [hooked("mse", 4.0, "unknown", 0)])
     assert rec.results[0]["split"] == "train"
-    assert rec.test_metrics() == {}
+    run = RunResult(tmp_path, rec.record("ok", None), rec.test_metrics())
+    headline = run.headline(ProjectMeta(title="t"))
+    assert (headline.name, headline.basis) == ("rmse", "train")  # unlabelled: "unverified"
 
 
 def test_a_train_label_never_matches_a_held_out_result(tmp_path: Path) -> None:

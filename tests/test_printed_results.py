@@ -404,3 +404,15 @@ def test_the_child_keeps_the_head_and_tail_of_a_huge_output_with_true_line_numbe
     assert kept[0] == (1, "line 1") and kept[-1] == (1001, "")
     assert all(text == f"line {number}" for number, text in kept[:-1])
     assert len(kept) < 100 and lines.count == 1000
+
+
+def test_a_stamp_whose_line_is_not_in_the_log_keeps_the_childs_count(tmp_path: Path) -> None:
+    (tmp_path / "log.txt").write_text("C++ start-up line\nfirst\nsecond\n")
+    record = RunRecord.model_validate({
+        "status": "ok", "log_anchors": {"1": "first", "2": "a line that is not there"},
+        "results": [{"name": "mse", "value": 1.0, "source": "x", "log_line": 1},
+                    {"name": "mae", "value": 1.0, "source": "x", "log_line": 2}]})
+    reader.place_in_log(record, tmp_path)
+    # One line below Python pushed "first" down by one; the other count moves as much.
+    assert [r.log_line for r in record.results] == [2, 3]
+    assert record.log_anchors is None and "log_anchors" not in record.to_json()

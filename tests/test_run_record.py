@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from portfolio.domain import RunResult
 from portfolio.errors import CorruptRecord, ResultsError
 from portfolio.record import (
     RESULTS_FORMAT,
@@ -20,6 +21,7 @@ from portfolio.record import (
     TrivialBaseline,
     schema_text,
 )
+from portfolio.recorder import Recorder
 
 from tests.conftest import REPO, run_child
 
@@ -253,3 +255,60 @@ def test_a_record_written_by_capture_loads_whole(tmp_path: Path) -> None:
     assert record.log_anchors  # the child's, for the parent to realign the stamps
     assert record.slug is None and record.input_hash is None  # the parent's, not yet there
     assert math.isclose(record.params["C"], search.best_params["C"])
+
+
+# -- the child writes it: what does not fit is left out, never the whole run ---------------
+
+def recorder_with(tmp_path: Path) -> Recorder:
+    rec = Recorder(out=tmp_path, seed=1, project_dir=tmp_path)
+    rec.results.append({"name": "accuracy", "raw_name": "accuracy", "value": 0.9,
+                        "source": "keras.evaluate", "split": "test", "judged": True})
+    return rec
+
+
+def test_an_entry_that_does_not_fit_the_record_is_left_out_with_a_warning(
+        tmp_path: Path) -> None:
+    rec = recorder_with(tmp_path)
+    rec.baselines += [{"name": "good", "value": 0.5}, {"name": "bad", "value": "high"}]
+    record = rec.record("ok", None)
+    assert [b.name for b in record.baselines] == ["good"]  # the other entries stay
+    assert [r.name for r in record.results] == ["accuracy"]
+    assert any("left out baselines.1" in w for w in record.capture_warnings)
+    assert "baselines.1" in (tmp_path / "capture-errors.txt").read_text()
+
+
+def test_a_key_the_record_does_not_model_is_named_in_a_warning(tmp_path: Path) -> None:
+    rec = recorder_with(tmp_path)
+    rec.extra["mystery"] = {"a": 1}
+    rec.results[0]["unexpected"] = 3
+    record = rec.record("ok", None)
+    [warning] = [w for w in record.capture_warnings if "not modelled" in w]
+    assert "mystery" in warning and "results.0.unexpected" in warning
+
+
+def test_log_baseline_refuses_a_value_that_is_not_finite(tmp_path: Path) -> None:
+    import portfolio
+    from portfolio import recorder
+
+    rec = recorder_with(tmp_path)
+    recorder.activate(rec)
+    try:
+        portfolio.log_baseline("persistence", float("nan"))
+        portfolio.log_baseline("mean", 2.5, source=2019)
+    finally:
+        recorder.activate(None)
+    record = rec.record("ok", None)
+    assert [(b.name, b.source) for b in record.baselines] == [("mean", "2019")]
+    assert any("persistence" in w and "not a finite number" in w
+               for w in record.capture_warnings)
+
+
+def test_a_record_of_an_older_format_it_cannot_read_makes_the_project_run_again(
+        tmp_path: Path) -> None:
+    (tmp_path / "run.json").write_text(json.dumps(
+        {"schema_version": 2, "status": "ok", "spot_checks": [{"mean": 0.9}]}))
+    assert RunResult.load(tmp_path) is None
+    (tmp_path / "run.json").write_text(json.dumps(
+        {"schema_version": RESULTS_FORMAT, "status": "ok", "spot_checks": [{"mean": 0.9}]}))
+    with pytest.raises(CorruptRecord, match=r"spot_checks\.0\.name"):
+        RunResult.load(tmp_path)

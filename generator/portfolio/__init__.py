@@ -15,6 +15,7 @@ Importing this module is cheap: it imports no Keras, TensorFlow or matplotlib.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from portfolio import recorder
@@ -38,8 +39,14 @@ def log_param(name: str, value: Any) -> None:
 
 def log_baseline(name: str, value: float, source: str | None = None) -> None:
     """Record a score to compare against, for example a persistence forecast's RMSE."""
-    if (rec := recorder.active()) is not None and (number := recorder.as_float(value)) is not None:
-        rec.baselines.append({"name": str(name), "value": number, "source": source})
+    if (rec := recorder.active()) is None:
+        return
+    number = recorder.as_float(value)
+    if number is None or not math.isfinite(number):
+        rec.warn(f"log_baseline({name!r}): {value!r} is not a finite number")
+        return
+    rec.baselines.append({"name": str(name), "value": number,
+                          "source": None if source is None else str(source)})
 
 
 def figure(fig: Any, caption: str = "") -> None:

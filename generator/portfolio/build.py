@@ -57,9 +57,12 @@ def build(ws: Workspace, options: Options) -> Report:
               else plan.state_of(ws, p) for p in projects]
     rendered = render.render(ws, states)
     previews = preview.start(rendered.previews, ws.build_dir / "previews", worker)
-    built = site.build_if_changed(rendered.config, ws.site_dir,
-                                  [ws.templates_dir, ws.mkdocs_yml],
-                                  then=previews.finish)  # into the finished site
+    try:
+        built = site.build_if_changed(rendered.config, ws.site_dir,
+                                      [ws.templates_dir, ws.mkdocs_yml],
+                                      then=previews.finish)  # into the finished site
+    finally:
+        previews.stop()  # a drawing still going when the site build failed
     return Report(outcomes, built)
 
 

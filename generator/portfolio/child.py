@@ -144,6 +144,24 @@ def _record_local_modules(rec: recorder.Recorder) -> None:
     rec.extra["local_modules"] = sorted(found)
 
 
+def finish(rec: recorder.Recorder, capturers: list[Any]) -> None:
+    """Everything decided once the script has ended, in order, each step guarded: the
+    capturers' own finishing, then what each score was measured on, the scores the script
+    printed (before the project's own are chosen: "Train RMSE: ..." makes a hooked score a
+    training one), which results are the project's, what they must beat, a printed RMSE
+    that is the root of the project's MSE (one of its results too), and the plots."""
+    for capturer in capturers:
+        guarded(rec, f"{capturer.name} finish", lambda c=capturer: c.finish(rec))
+    guarded(rec, "placing scores", rec.ledger.resolve)
+    guarded(rec, "printed results", rec.read_printed_results)
+    guarded(rec, "choosing the project's results", rec.judge)
+    guarded(rec, "trivial baselines", lambda: baseline.trivial_baselines(rec))
+    guarded(rec, "printed RMSE", lambda: printed.roots_of_printed_mse(rec.results))
+    guarded(rec, "learning curve", lambda: plots.learning_curve(rec))
+    guarded(rec, "spot-check box plot", lambda: plots.spot_check_boxplot(rec))
+    guarded(rec, "local modules", lambda: _record_local_modules(rec))
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m portfolio.child SCRIPT", file=sys.stderr)
@@ -178,18 +196,7 @@ def main(argv: list[str]) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
 
-    for capturer in capturers:
-        guarded(rec, f"{capturer.name} finish", lambda c=capturer: c.finish(rec))
-    # What each score was measured on, which are the project's, and what they must beat:
-    # decided once everything the script did is known.
-    guarded(rec, "placing scores", rec.ledger.resolve)
-    guarded(rec, "printed results", rec.read_printed_results)
-    guarded(rec, "choosing the project's results", rec.judge)
-    guarded(rec, "trivial baselines", lambda: baseline.trivial_baselines(rec))
-    guarded(rec, "printed RMSE", lambda: printed.roots_of_printed_mse(rec.results))
-    guarded(rec, "learning curve", lambda: plots.learning_curve(rec))
-    guarded(rec, "spot-check box plot", lambda: plots.spot_check_boxplot(rec))
-    guarded(rec, "local modules", lambda: _record_local_modules(rec))
+    finish(rec, capturers)
     if status == "ok" and rec.diverged:
         status = "diverged"
         error = (f"the {rec.diverged['metric']} became {rec.diverged['value']} at epoch "

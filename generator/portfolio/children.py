@@ -67,9 +67,14 @@ class _Fresh:
         self.output = self.proc.stdout
         self.process = {"kind": "fresh interpreter"}
         self.lost = None
-        self._ended = os.pidfd_open(self.pid) if hasattr(os, "pidfd_open") else None
+        self._ended = None
+        with contextlib.suppress(AttributeError, OSError):  # not Linux, or out of fds: poll
+            self._ended = os.pidfd_open(self.pid)
+        self._result: tuple[int, float | None] | None = None
 
     def wait(self, timeout: float | None) -> tuple[int, float | None] | None:
+        if self._result is not None:  # reaped already (by stop_group, say)
+            return self._result
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             pid, wait_status, usage = os.wait4(self.pid, os.WNOHANG)
@@ -77,7 +82,8 @@ class _Fresh:
                 self.proc.returncode = os.waitstatus_to_exitcode(wait_status)
                 if self._ended is not None:
                     os.close(self._ended)
-                return self.proc.returncode, usage.ru_maxrss / 1024  # kilobytes on Linux
+                self._result = self.proc.returncode, usage.ru_maxrss / 1024  # kB on Linux
+                return self._result
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 return None

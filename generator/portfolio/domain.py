@@ -7,13 +7,15 @@ stages, except the small loaders that turn a results folder into a ``RunResult``
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from portfolio import results
+from portfolio.errors import CorruptRecord
 from portfolio.metricnames import canonical, known_metric, lower_is_better
-from portfolio.record import Figure, Judged, RunRecord
+from portfolio.record import RESULTS_FORMAT, Figure, Judged, RunRecord
 from portfolio.schema import ProjectMeta
 
 
@@ -108,7 +110,11 @@ class RunResult:
     def file(self, relative: object) -> Path | None:
         """``folder/relative`` when it is a file inside this run's folder, else ``None``
         (never one a crafted ``run.json`` points outside it)."""
-        return results.RunFolder(self.folder).inside(relative)
+        return self.files.inside(relative)
+
+    @functools.cached_property
+    def files(self) -> results.RunFolder:
+        return results.RunFolder(self.folder)
 
     @property
     def figures(self) -> list[Figure]:
@@ -130,7 +136,7 @@ class RunResult:
 
     @property
     def log_file(self) -> Path:
-        return results.RunFolder(self.folder).log
+        return self.files.log
 
     @property
     def judged(self) -> Judged | None:
@@ -191,7 +197,12 @@ class RunResult:
         run_file = files.run_record
         if not run_file.is_file():
             return None
-        run = RunRecord.read(run_file)
+        try:
+            run = RunRecord.read(run_file)
+        except CorruptRecord:
+            if _older_format(run_file):  # results of an older portfolio: run again
+                return None
+            raise
         metrics_file = files.metrics
         metrics = {}
         if metrics_file.is_file():
@@ -205,6 +216,18 @@ class RunResult:
             with history_file.open(newline="", encoding="utf-8") as fh:
                 history = list(csv.DictReader(fh))
         return cls(folder, run, metrics, history)
+
+
+def _older_format(path: Path) -> bool:
+    """A record written in an older results format than this portfolio's: every project
+    re-runs anyway (the format is one of its inputs), so one this version cannot read is
+    no error."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    return isinstance(version, int) and version < RESULTS_FORMAT
 
 
 def _pick(metrics: dict[str, float], meta: ProjectMeta, measured_on: str,

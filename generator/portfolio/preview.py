@@ -39,6 +39,7 @@ class Pending:
             ended = self.child.wait(children.GRACE_S)  # its output closed: it is ending
             if ended is None:
                 children.stop_group(self.child)
+            self.child = None
             if ended is None or ended[0] != 0:
                 raise RuntimeError("drawing the preview images failed:\n"
                                    + said.decode(errors="replace"))
@@ -49,6 +50,13 @@ class Pending:
                         not destination.is_file() or destination.stat().st_size !=
                         image.stat().st_size or destination.read_bytes() != image.read_bytes()):
                     shutil.copyfile(image, destination)
+
+    def stop(self) -> None:
+        """Stop the drawing if it is still going (nothing once :meth:`finish` ran)."""
+        if self.child is not None:
+            children.stop_group(self.child)
+            self.child.output.close()
+            self.child = None
 
 
 def start(specs: list[tuple[dict[str, Any], str]], cache: Path,

@@ -299,6 +299,8 @@ def _cv_windows(record: dict[str, Any]) -> list[tuple[int, float]]:
 def _add_baseline(record: dict[str, Any], printed: Printed) -> None:
     assert printed.baseline is not None
     name, value = printed.baseline
+    if not math.isfinite(value):  # "(persistence inf)": nothing to compare with
+        return
     known = {canonical(b["name"]) for b in record.get("baselines", [])}
     if canonical(name) not in known:
         record.setdefault("baselines", []).append(
@@ -323,6 +325,7 @@ def read_printed_results(record: dict[str, Any], lines: list[tuple[int, str]]) -
     results = record.setdefault("results", [])
     new, texts = _sort_printed(record, _read_lines(lines))
     captured = {canonical(str(r.get("name"))) for r in results if r.get("split") == "test"}
+    captured |= {canonical(name) for name in record.get("logged_metrics") or {}}
     added = {}
     for printed in new:
         results.append({"name": printed.name, "raw_name": printed.raw_name,
@@ -349,10 +352,12 @@ def lines_named(record: dict[str, Any]) -> set[int]:
 _LINE_KEYS = ("log_line", "log_line_start", "line", "printed_line")
 
 
+# The parts of a record whose entries carry log line numbers (in _LINE_KEYS).
+_NUMBERED = ("results", "evaluations", "spot_checks", "searches", "baselines", "printed_lines")
+
+
 def _numbered(record: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for key in ("results", "evaluations", "spot_checks", "searches", "baselines",
-                          "printed_lines")
-            for e in record.get(key) or [] if isinstance(e, dict)]
+    return [e for key in _NUMBERED for e in record.get(key) or [] if isinstance(e, dict)]
 
 
 def roots_of_printed_mse(results: list[dict[str, Any]]) -> None:
@@ -411,35 +416,38 @@ def place_in_log(record: RunRecord, out: Path) -> None:
     after it, in order, and the offset found carries over to the next count."""
     anchors = record.log_anchors or {}
     record.log_anchors = None  # used up: not written again
-    record.model_fields_set.discard("log_anchors")
     log = out / LOG
     if not log.is_file():
         return
-    cleaned = clean(_read_capped(log))
+    text, whole = _read_capped(log)
+    cleaned = clean(text)
     (out / CLEAN_LOG).write_text(cleaned, encoding="utf-8")
-    lines = cleaned.splitlines()
+    if not whole:  # its middle is cut from the clean log: the child's counts stand
+        return
+    lines = cleaned.split("\n")  # as the child counted: newlines only
     moved, offset = {}, 0
     for count in sorted(int(key) for key in anchors):
         want = str(anchors[str(count)])[-40:]
-        at = min(count + offset, len(lines))
-        if count and want:
-            at = next((n for n in range(at, min(len(lines), at + _REALIGN_LINES) + 1)
-                       if lines[n - 1].strip().endswith(want)), at)
+        start = count + offset
+        found = next((n for n in range(max(start, 1), min(len(lines), start + _REALIGN_LINES)
+                                       + 1) if lines[n - 1].strip().endswith(want)),
+                     None) if count and want else None
+        at = start if found is None else found  # not found: the count, as the child saw it
         moved[count], offset = at, max(offset, at - count)
-    for entry in [*record.results, *record.evaluations, *record.spot_checks,
-                  *record.searches, *record.baselines, *record.printed_lines]:
+    for entry in (e for name in _NUMBERED for e in getattr(record, name)):
         for key in _LINE_KEYS:
             number = getattr(entry, key, None)
             if number in moved:
                 setattr(entry, key, moved[number])
 
 
-def _read_capped(path: Path, limit: int = 8_000_000) -> str:
-    """The log's head and tail: enough for results, bounded for a script that printed GBs."""
+def _read_capped(path: Path, limit: int = 8_000_000) -> tuple[str, bool]:
+    """The log's head and tail: enough to read, bounded for a script that printed GBs;
+    and whether that is the whole log."""
     size = path.stat().st_size
     with path.open("rb") as fh:
         if size <= limit:
-            return fh.read().decode("utf-8", errors="replace")
+            return fh.read().decode("utf-8", errors="replace"), True
         head = fh.read(limit // 2)
         fh.seek(size - limit // 2)
-        return (head + b"\n[...]\n" + fh.read()).decode("utf-8", errors="replace")
+        return (head + b"\n[...]\n" + fh.read()).decode("utf-8", errors="replace"), False

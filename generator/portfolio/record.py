@@ -435,7 +435,7 @@ class PrintedLine(_Model):
 
     line: int = Field(description="the log line")
     text: str = Field(description="the whole line, as a terminal showed it")
-    value: float = Field(description="the value read from it")
+    value: float | None = Field(description="the value read from it (null: not finite)")
     split: Literal["printed", "train", "validation"] = Field(
         "printed", description="what its label says it was measured on")
 
@@ -668,7 +668,9 @@ class RunRecord(_Model):
 
     def to_json(self) -> str:
         """The text :meth:`write` writes."""
-        data = json.loads(self.model_dump_json(exclude_unset=True, by_alias=True))
+        # log_anchors is the child's message to the parent, which clears it once read.
+        gone = {"log_anchors"} if self.log_anchors is None else None
+        data = json.loads(self.model_dump_json(exclude_unset=True, by_alias=True, exclude=gone))
         data = {"schema_version": self.schema_version, **data}
         return json.dumps(_finite(data), indent=2, allow_nan=False) + "\n"
 

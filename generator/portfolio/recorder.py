@@ -209,12 +209,12 @@ class Recorder:
         lines = self.output.lines()
         view = {"results": self.results, "evaluations": self.evaluations,
                 "spot_checks": self.spot_checks, "searches": self.searches,
-                "baselines": self.baselines}
+                "baselines": self.baselines, "logged_metrics": self.logged_metrics}
         read_printed_results(view, lines)
         self.extra.update(printed_metrics=view["printed_metrics"],
                           printed_lines=view["printed_lines"])
         text = dict(lines)
-        for number in lines_named({**view, "printed_lines": view["printed_lines"]}):
+        for number in lines_named(view):
             if number not in self.log_anchors and number in text:
                 self.log_anchors[number] = text[number].strip()[-_ANCHOR_CHARS:]
 
@@ -289,11 +289,12 @@ class Recorder:
         self.record(status, error).write(self.out / results.RUN_RECORD)
 
     def record(self, status: str, error: str | None) -> RunRecord:
-        """What capture saw, as a run record. A field capture filled wrongly (a bug of
-        ours, never the script's) is left out with a capture warning: the run is kept."""
+        """What capture saw, as a run record. An entry that does not fit the record (a
+        capturer's bug, or an odd value from the script) is left out with a capture
+        warning, and so is a key no model holds: the run is always kept."""
         from portfolio.record import RunRecord  # pydantic's import: paid at the end only
 
-        fields = _finite({
+        fields = json.loads(json.dumps(_finite({
             "status": status,
             "error": error,
             "seed": self.seed,
@@ -321,19 +322,69 @@ class Recorder:
             "diverged": self.diverged,
             "log_anchors": {str(count): line for count, line in self.log_anchors.items()},
             **{k: v for k, v in self.extra.items() if not k.startswith("_")},
-        })
-        while True:
+        }), default=str))
+        for _ in range(_REPAIRS):
             try:
-                return RunRecord.model_validate(json.loads(json.dumps(fields, default=str)))
-            except ValueError as exc:  # pydantic's ValidationError
-                wrong = {str(e["loc"][0]) for e in getattr(exc, "errors", list)()
-                         if e.get("loc")} - {"status"}
-                if not wrong:
-                    raise
-                for name in sorted(wrong):
-                    fields.pop(name, None)
-                    self.warn(f"run record: {name} was not recorded ({exc.__class__.__name__})")
-                fields["capture_warnings"] = self.warnings
+                record = RunRecord.model_validate(fields)
+            except ValueError as exc:  # pydantic's ValidationError: drop what is wrong
+                if not self._drop_invalid(fields, exc):
+                    break
+                fields["capture_warnings"] = list(self.warnings)
+                continue
+            lost = unmodelled(fields, json.loads(record.to_json()))
+            if lost:  # a capturer wrote what the record has no field for: say so
+                self.warn(f"run record: not modelled, not kept: {', '.join(lost[:10])}")
+                record.capture_warnings = list(self.warnings)
+            return record
+        return RunRecord(status=status, error=error, seed=self.seed,  # type: ignore[arg-type]
+                         capture_warnings=[*self.warnings, "run record: capture's fields "
+                                           "could not be recorded"])
+
+    def _drop_invalid(self, fields: dict[str, Any], exc: Exception) -> bool:
+        """Drop each entry (``results.3``) or field (``judged``) the error names, with a
+        warning and the details in ``capture-errors.txt``; False when none can be."""
+        dropped = []
+        for error in sorted(getattr(exc, "errors", list)(), key=lambda e: e.get("loc", ()),
+                            reverse=True):  # the last entry of a list first: indexes hold
+            loc = tuple(error.get("loc", ()))
+            if not loc or loc[0] in ("status", "capture_warnings"):
+                continue
+            holder = fields.get(loc[0])
+            if len(loc) > 1 and isinstance(holder, list) and isinstance(loc[1], int) \
+                    and loc[1] < len(holder):
+                del holder[loc[1]]
+                dropped.append(f"{loc[0]}.{loc[1]}")
+            elif loc[0] in fields:
+                del fields[loc[0]]
+                dropped.append(str(loc[0]))
+        if dropped:
+            self.warn(f"run record: left out {', '.join(dict.fromkeys(dropped))}, which "
+                      f"capture filled wrongly (details in {results.CAPTURE_ERRORS})")
+            with (self.out / results.CAPTURE_ERRORS).open("a", encoding="utf-8") as fh:
+                fh.write(f"run record\n{exc}\n\n")
+        return bool(dropped)
+
+
+_REPAIRS = 5  # rounds of dropping what is invalid before a minimal record is written
+
+
+def unmodelled(given: Any, kept: Any, path: str = "") -> list[str]:
+    """The dotted paths of keys in ``given`` that are not in ``kept`` (the record as the
+    model wrote it): what the model would silently leave out."""
+    if isinstance(given, dict) and isinstance(kept, dict):
+        lost = []
+        for key, value in given.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key not in kept:
+                if value not in (None, [], {}):  # an empty value is no loss
+                    lost.append(here)
+            else:
+                lost += unmodelled(value, kept[key], here)
+        return lost
+    if isinstance(given, list) and isinstance(kept, list):
+        return [lost for index, (g, k) in enumerate(zip(given, kept, strict=False))
+                for lost in unmodelled(g, k, f"{path}.{index}")]
+    return []
 
 
 def _finite(data: Any) -> Any:

@@ -10,6 +10,7 @@ Ctrl-C finds the old run or the new, never half of either.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -30,10 +31,11 @@ PROGRESS = "progress.jsonl"  # events streamed to the parent while the run goes
 FIGURES = "figures"  # every figure the script drew
 SCRIPT_COPY = "script"  # the script as it was when the run started
 CAPTURE_ERRORS = "capture-errors.txt"  # tracebacks of capture's own failures; never published
+CORRUPT_RECORD = "run.corrupt.json"  # a run.json the script overwrote, kept as evidence
 SAVED_MODEL = "model.keras"  # the trained model, when the script trained a Keras one
 FAILED = "failed"  # inside results/<slug>/: the latest run, when it failed
 SCRATCH = ".scratch"  # inside results/: smoke runs, never published
-_RUNNING = ".run-"  # inside results/: a run's own folder while it goes
+RUNNING = ".run-"  # inside results/: a run's own folder while it goes
 
 
 @dataclass(frozen=True)
@@ -55,28 +57,8 @@ class RunFolder:
         return self.path / LOG
 
     @property
-    def clean_log(self) -> Path:
-        return self.path / CLEAN_LOG
-
-    @property
     def history(self) -> Path:
         return self.path / HISTORY
-
-    @property
-    def progress(self) -> Path:
-        return self.path / PROGRESS
-
-    @property
-    def figures(self) -> Path:
-        return self.path / FIGURES
-
-    @property
-    def capture_errors(self) -> Path:
-        return self.path / CAPTURE_ERRORS
-
-    @property
-    def saved_model(self) -> Path:
-        return self.path / SAVED_MODEL
 
     def script_copy(self, script: str) -> Path:
         return self.path / SCRIPT_COPY / script
@@ -90,10 +72,14 @@ class RunFolder:
             return None
         path = self.path / relative
         try:
-            inside = path.resolve().is_relative_to(self.path.resolve())
+            inside = path.resolve().is_relative_to(self._resolved)
         except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte
             return None
         return path if inside and path.is_file() else None
+
+    @functools.cached_property
+    def _resolved(self) -> Path:
+        return self.path.resolve()
 
 
 def good(workspace: Workspace, slug: str) -> RunFolder:
@@ -117,7 +103,7 @@ def scratch_dir(workspace: Workspace) -> Path:
 def new_run_folder(workspace: Workspace, slug: str) -> RunFolder:
     """A new, empty folder for a run of ``slug`` to write into, in ``results/`` (so the
     move into place is a rename on one file system)."""
-    return RunFolder(Path(tempfile.mkdtemp(prefix=f"{_RUNNING}{slug}-",
+    return RunFolder(Path(tempfile.mkdtemp(prefix=f"{RUNNING}{slug}-",
                                            dir=workspace.results_dir)))
 
 
@@ -149,7 +135,7 @@ def tidy(workspace: Workspace) -> None:
     results = workspace.results_dir
     if not results.is_dir():
         return
-    for stale in results.glob(f"{_RUNNING}*"):
+    for stale in results.glob(f"{RUNNING}*"):
         shutil.rmtree(stale, ignore_errors=True)
     swap.finish(results)  # first: it may put a project's folder back
     for folder in results.iterdir():

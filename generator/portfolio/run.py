@@ -302,7 +302,9 @@ def store_run(workspace: Workspace, decision: Decision, job: Job, outcome: Outco
     outcome = _without_run_folder(out, outcome)
     out.mkdir(parents=True, exist_ok=True)  # the record of a run whose folder went
     project = decision.state.project
-    record, _ = child_record(out)
+    record, problem = child_record(out)
+    if problem:  # the script wrote over it: kept beside the record that replaces it
+        (out / results.RUN_RECORD).replace(out / results.CORRUPT_RECORD)
     printed.place_in_log(record, out)
     _drop_ignored_script(workspace, project, out / results.SCRIPT_COPY)
     # The script is never an output of its own run, whatever the run did to it.

@@ -21,6 +21,7 @@ from pathlib import Path
 
 __all__ = ["finish", "replace"]
 
+OLD = ".old-"  # the prefix of a folder moved away, until the swap is finished
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 _HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
@@ -35,7 +36,7 @@ def replace(source: Path, target: Path) -> None:
         shutil.rmtree(source, ignore_errors=True)  # now the old folder
         return
     with _signals_held():
-        old = Path(tempfile.mkdtemp(prefix=f".old-{target.name}-", dir=target.parent))
+        old = Path(tempfile.mkdtemp(prefix=f"{OLD}{target.name}-", dir=target.parent))
         target.rename(old / "x")
         source.rename(target)
     shutil.rmtree(old, ignore_errors=True)
@@ -45,8 +46,8 @@ def finish(folder: Path, name: str = "*") -> None:
     """Complete the swaps in ``folder`` (of ``name`` only, if given) that a kill stopped: a
     moved-away folder whose place is empty goes back, the rest of ``.old-*`` is deleted.
     Call it where no swap runs."""
-    for stale in folder.glob(f".old-{name}-*"):
-        name = stale.name.removeprefix(".old-").rsplit("-", 1)[0]
+    for stale in folder.glob(f"{OLD}{name}-*"):
+        name = stale.name.removeprefix(OLD).rsplit("-", 1)[0]
         if (stale / "x").is_dir() and not (folder / name).exists():
             (stale / "x").rename(folder / name)
         shutil.rmtree(stale, ignore_errors=True)

@@ -12,12 +12,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from portfolio import swap
+from portfolio.results import RUNNING, SCRATCH
+
 __all__ = ["Snapshot", "changes", "describe", "take"]
 
 Snapshot = dict[str, tuple[int, int]]  # path under results/ → (size, mtime in ns)
 
 # Not anybody's results: runs' folders being written, swaps, smoke runs.
-_SKIPPED = (".run-", ".old-", ".scratch")
+_SKIPPED = (RUNNING, swap.OLD, SCRATCH)
 
 
 def take(results: Path) -> Snapshot:

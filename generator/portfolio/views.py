@@ -46,6 +46,7 @@ _ON_PAR_RELATIVE = 0.02  # relative difference within which two other scores are
 # Markdown text, in a table cell, inside raw HTML and in an attribute, and can never open a
 # link, an image, a tag or a table column.
 _ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+!|~:="}
+_ESCAPES = str.maketrans(_ENTITIES)  # str.translate: every page value goes through it
 _LINE_START = "-+=>#0123456789"  # a list, heading or quote when they start a line
 
 
@@ -54,7 +55,7 @@ def text(value: object) -> Markup:
     if isinstance(value, Markup):
         return value
     raw = "" if value is None else str(value)
-    escaped = "".join(_ENTITIES.get(c, c) for c in raw)
+    escaped = raw.translate(_ESCAPES)
     if raw and raw[0] in _LINE_START and raw[0] not in _ENTITIES:
         escaped = f"&#{ord(raw[0])};{escaped[1:]}"
     return Markup(escaped)
@@ -684,11 +685,11 @@ class ProjectView:
         return [
             Row("Seed", text(run.seed)),
             Row("Started", text(run.started)),
-            Row("Duration", f"{run.duration_s or 0:.1f} s"),
+            Row("Duration", "–" if run.duration_s is None else f"{run.duration_s:.1f} s"),
             Row("Versions", joined([markup("{} {}", library, version)
                                     for library, version in run.versions.items()])),
-            Row("Hardware", markup("{} × {} ({})", hardware.cpus, hardware.processor,
-                                   hardware.system)),
+            Row("Hardware", "–" if run.hardware is None else markup(
+                "{} × {} ({})", hardware.cpus, hardware.processor, hardware.system)),
             Row("Input hash", markup("<code>{}</code>", (run.input_hash or "")[:16])),
             Row("Files", joined(files, " · ")),
         ]
@@ -846,8 +847,10 @@ def search_view(search: Search) -> SearchView:
     configurations of SVC, scored by f1. Best: <code>C=1</code>, <code>gamma=0.1</code>
     (0.912).', and for a multi-metric search which scorer chose the final model."""
     sentence = markup("<code>{}</code> over {} of {}", search.kind,
-                      counted(search.candidates or 0, "configuration"), search.estimator)
-    if search.scoring != "default":
+                      counted(search.candidates, "configuration"), search.estimator) \
+        if search.candidates is not None else \
+        markup("<code>{}</code> over configurations of {}", search.kind, search.estimator)
+    if search.scoring not in ("default", None):
         sentence = markup("{}, scored by {}", sentence, search.scoring)
     sentence = markup("{}.", sentence)
     params, score = search.best_params, search.best_score
