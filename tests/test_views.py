@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from portfolio.domain import Project, ProjectState, RunResult
 from portfolio.record import Fit, RunRecord, Search, SpotCheck
 from portfolio.schema import ProjectMeta
@@ -370,3 +371,20 @@ def test_processes_left_running_are_counted_in_the_right_number(tmp_path: Path) 
     assert shown(two.left_running_sentence).startswith("The script left 2 processes running")
     assert "<code>a (pid 7)</code>, <code>b (pid 8)</code>." in shown(two.left_running_sentence)
     assert view_of(tmp_path, RUN).left_running_sentence == ""
+
+
+def test_a_projects_libraries_are_read_from_its_code_and_parsed_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from portfolio import caches
+    from portfolio.views import libraries_of
+
+    folder = tmp_path / "projects" / "p"
+    folder.mkdir(parents=True)
+    (folder / "train.py").write_text("import keras\nfrom sklearn.svm import SVC\nimport numpy\n"
+                                     "from . import helpers\n")
+    imports = caches.Imports(tmp_path / "imports.json")
+    assert libraries_of(folder, tmp_path, imports) == ["Keras", "scikit-learn"]
+    imports.save()
+    monkeypatch.setattr(caches, "_imported", lambda source: pytest.fail("parsed again"))
+    again = caches.Imports(tmp_path / "imports.json")
+    assert libraries_of(folder, tmp_path, again) == ["Keras", "scikit-learn"]

@@ -6,6 +6,7 @@ the folder costs speed, never correctness. ``PORTFOLIO_CACHE_DIR`` moves it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -110,3 +111,67 @@ class Digests:
 
 def _stat_key(st: os.stat_result) -> str:
     return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+class Imports:
+    """The modules each Python source imports (absolute imports, as written), remembered
+    by the SHA-256 of its content: hashing a script is cheaper than parsing it, and the
+    home page and tags read the libraries of every project on every build."""
+
+    MAX = 10_000
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or user_cache_dir() / "imports.json"
+        self._entries: dict[str, list[str]] | None = None
+        self._changed = False
+
+    def of(self, source: bytes) -> list[str]:
+        key = hashlib.sha256(source).hexdigest()
+        entries = self._loaded()
+        if key not in entries:
+            entries[key] = _imported(source)
+            self._changed = True
+        return entries[key]
+
+    def save(self) -> None:
+        """Write the newest :attr:`MAX` entries, atomically; failing costs speed only."""
+        if not self._changed or self._entries is None:
+            return
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".imports-", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump(dict(list(self._entries.items())[-self.MAX:]), fh)
+                Path(tmp).replace(self.path)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+            self._changed = False
+
+    def _loaded(self) -> dict[str, list[str]]:
+        if self._entries is None:
+            try:
+                raw = json.loads(self.path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                raw = {}
+            self._entries = {k: [str(n) for n in v] for k, v in raw.items()
+                             if isinstance(v, list)} if isinstance(raw, dict) else {}
+        return self._entries
+
+
+def _imported(source: bytes) -> list[str]:
+    """``import a.b`` and ``from c import d`` in ``source``: ``["a.b", "c"]``; none when
+    it is not Python this interpreter can parse."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):  # ValueError: a NUL byte
+        return []
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    return list(dict.fromkeys(names))

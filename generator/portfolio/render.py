@@ -174,8 +174,10 @@ def render(workspace: Workspace, states: list[ProjectState], out: Path | None = 
     out = out or workspace.build_dir
     docs = Tree(out / "docs")
     env = environment(workspace.templates_dir)
+    imports = caches.Imports()
     project_views = [dataclasses.replace(view, story=readme(view.story, user_config))
-                     for view in map(views.project_view, states)]
+                     for view in (views.project_view(state, imports) for state in states)]
+    imports.save()
     ignored = ignored_among(workspace.root, [*(s.project.script for s in states),
                                              *_local_files(workspace.root, profile)])
 

@@ -14,7 +14,7 @@ import functools
 import shutil
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from portfolio import swap
@@ -68,12 +68,19 @@ class RunFolder:
         come from ``run.json``, which may be hand-edited or crafted: an absolute path,
         ``..`` or a symlink that leads out of the folder (to a git-ignored secret, say) is
         never read, so never copied into the site."""
-        if not isinstance(relative, str) or not relative:
+        if not isinstance(relative, str) or not relative or "\0" in relative:
             return None
-        path = self.path / relative
+        parts = PurePosixPath(relative).parts
+        if parts[0] == "/" or ".." in parts:
+            return None
+        path = self.path.joinpath(*parts)
         try:
-            inside = path.resolve().is_relative_to(self._resolved)
-        except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte
+            # No symlink on the way: it is inside (a path of plain names cannot leave).
+            # Else the symlinks decide, as the file system follows them.
+            plain = not any(self.path.joinpath(*parts[:n]).is_symlink()
+                            for n in range(1, len(parts) + 1))
+            inside = plain or path.resolve().is_relative_to(self._resolved)
+        except (OSError, RuntimeError, ValueError):  # a symlink loop
             return None
         return path if inside and path.is_file() else None
 

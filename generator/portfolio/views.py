@@ -16,7 +16,7 @@ from typing import Any
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
-from portfolio import narrative
+from portfolio import caches, narrative
 from portfolio.domain import Headline, ProjectState, RunResult
 from portfolio.metricnames import canonical, is_fraction_metric
 from portfolio.printed import clean
@@ -732,29 +732,25 @@ _LIBRARIES = {"keras": "Keras", "tensorflow": "TensorFlow", "sklearn": "scikit-l
               "scipy": "SciPy", "transformers": "Transformers"}
 
 
-def libraries_of(folder: Path, root: Path | None = None) -> list[str]:
+def libraries_of(folder: Path, root: Path | None = None,
+                 imports: caches.Imports | None = None) -> list[str]:
     """The libraries a project's own code imports (read from its source, not from what
     happened to be loaded: scikit-learn loads SciPy, which no reader would credit). Its own
     code is what its inputs hash covers: never a ``.venv`` or git-ignored folder in it."""
-    import ast
-
     from portfolio.plan import source_files
 
+    imports = imports or caches.Imports()
     found: list[str] = []
     root = folder.parent.parent if root is None else root  # <root>/projects/<slug>
     for path in (p for p in source_files(folder, root) if p.suffix == ".py"):
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError):
+            names = imports.of(path.read_bytes())
+        except OSError:
             continue
-        for node in ast.walk(tree):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                     [node.module] if isinstance(node, ast.ImportFrom) and node.module
-                     and not node.level else [])
-            for name in names:
-                label = _LIBRARIES.get(name.split(".")[0])
-                if label and label not in found:
-                    found.append(label)
+        for name in names:
+            label = _LIBRARIES.get(name.split(".")[0])
+            if label and label not in found:
+                found.append(label)
     return found
 
 
@@ -941,7 +937,7 @@ def comparison_table(run: RunRecord) -> ComparisonTable | None:
     return ComparisonTable("Every model the script scored on test data", metrics, rows)
 
 
-def project_view(state: ProjectState) -> ProjectView:
+def project_view(state: ProjectState, imports: caches.Imports | None = None) -> ProjectView:
     meta, good = state.project.meta, state.good
     headline = good.headline(meta) if good else None
     return ProjectView(
@@ -973,7 +969,7 @@ def project_view(state: ProjectState) -> ProjectView:
         limitations=list(meta.limitations),
         notes=list(good.run.notes) if good else [],
         raw_metrics=dict(good.metrics) if good else {},
-        libraries=libraries_of(state.project.folder),
+        libraries=libraries_of(state.project.folder, imports=imports),
         judged=good.run.judged if good else None,
         capture_warnings=list(good.run.capture_warnings) if good else [],
         printed_lines=[e.text for e in good.run.printed_lines] if good else [],
