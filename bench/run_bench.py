@@ -226,14 +226,20 @@ def scaling_rows() -> list[tuple[int, str, float, float]]:
             theirs = gallery_project(scripts)
             cold = timed(["build"], ours, machine.env)[0]
             gallery_cold = gallery_build(theirs)
-            noop = timed(["build"], ours, machine.env)[0]
-            gallery_noop = gallery_build(theirs)
-            bare = bare_engine_build(ours)
-            edit(ours, "gen-00")
-            with (theirs / "examples" / "plot_gen_00.py").open("a") as fh:
-                fh.write(f"\n# edited by the benchmark at {time.time()}\n")
-            edited = timed(["build"], ours, machine.env)[0]
-            gallery_edited = gallery_build(theirs)
+            # The rest, median of ROUNDS: each a fraction of a second to a few seconds,
+            # where one sample is mostly the machine's noise.
+            noop, gallery_noop, bare, edited, gallery_edited = [], [], [], [], []
+            for _ in range(ROUNDS):
+                noop.append(timed(["build"], ours, machine.env)[0])
+                gallery_noop.append(gallery_build(theirs))
+                bare.append(bare_engine_build(ours))
+                edit(ours, "gen-00")
+                with (theirs / "examples" / "plot_gen_00.py").open("a") as fh:
+                    fh.write(f"\n# edited by the benchmark at {time.time()}\n")
+                edited.append(timed(["build"], ours, machine.env)[0])
+                gallery_edited.append(gallery_build(theirs))
+            noop, gallery_noop, bare, edited, gallery_edited = map(
+                statistics.median, (noop, gallery_noop, bare, edited, gallery_edited))
             rows += [(count, "cold build from nothing", cold, gallery_cold),
                      (count, "no-op rebuild", noop, gallery_noop),
                      (count, "rebuild after editing one script", edited, gallery_edited),
@@ -374,8 +380,10 @@ def report(rows, ratios, speedups, peak) -> str:
 def scaling_report(rows: list[tuple[int, str, float, float]]) -> str:
     lines = ["", "## Scaling: generated scikit-learn projects", "",
              "Each project: a split, a fit, a printed score and a figure. Both tools build",
-             "the same scripts in the same run; the last rows set portfolio's no-op beside",
-             "a bare `mkdocs build` of the pages it generated (target ≤ 0.5×).", "",
+             "the same scripts in the same run, in alternating rounds; the cold builds are",
+             f"measured once, the rest are medians of {ROUNDS}. The last rows set",
+             "portfolio's no-op beside a bare `mkdocs build` of the pages it generated",
+             "(target ≤ 0.5×).", "",
              "| projects | build | portfolio (s) | other (s) | ratio |",
              "| ---: | --- | ---: | ---: | ---: |"]
     for count, what, ours, theirs in rows:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import re
 import shutil
 import weakref
 from dataclasses import dataclass, field
@@ -45,11 +44,6 @@ def as_float(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return number
-
-
-def slugify(text: str, fallback: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
-    return slug or fallback
 
 
 _ANCHOR_CHARS = 80  # of a stamp's last line, enough to find it again in the log
@@ -153,6 +147,14 @@ class Recorder:
         self.results.append(entry)
         return entry
 
+    def log_baseline(self, name: str, value: Any, source: Any = None) -> None:
+        number = as_float(value)
+        if number is None or not math.isfinite(number):
+            self.warn(f"log_baseline({name!r}): {value!r} is not a finite number")
+            return
+        self.baselines.append({"name": str(name), "value": number,
+                               "source": None if source is None else str(source)})
+
     def log_metric(self, name: str, value: Any) -> None:
         number = as_float(value)
         if number is None:
@@ -162,7 +164,7 @@ class Recorder:
 
     def figure_path(self, title: str) -> Path:
         """A unique ``figures/<name>.png`` for a figure titled ``title``."""
-        stem = slugify(title, f"figure-{len(self.figures) + 1}")
+        stem = results.slugify(title, f"figure-{len(self.figures) + 1}")
         taken = {f["path"] for f in self.figures}
         name, n = f"figures/{stem}.png", 2
         while name in taken:

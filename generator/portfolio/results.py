@@ -11,6 +11,7 @@ Ctrl-C finds the old run or the new, never half of either.
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -36,6 +37,12 @@ SAVED_MODEL = "model.keras"  # the trained model, when the script trained a Kera
 FAILED = "failed"  # inside results/<slug>/: the latest run, when it failed
 SCRATCH = ".scratch"  # inside results/: smoke runs, never published
 RUNNING = ".run-"  # inside results/: a run's own folder while it goes
+
+
+def slugify(text: str, fallback: str) -> str:
+    """``text`` as a name safe in a file name and a URL: a figure's, a dataset's."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
+    return slug or fallback
 
 
 @dataclass(frozen=True)

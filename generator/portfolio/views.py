@@ -32,8 +32,7 @@ from portfolio.record import (
     Split,
     SpotCheck,
 )
-from portfolio.recorder import slugify
-from portfolio.results import SCRIPT_COPY
+from portfolio.results import SCRIPT_COPY, slugify
 from portfolio.schema import Dataset
 
 _LOG_TAIL_LINES = 40
