@@ -371,6 +371,9 @@ class _Server:
             "started": time.time()}), encoding="utf-8")
         try:
             self._preload()
+            # Idle from now: runs sent while it imported are waiting on the socket, and a
+            # slow import (a loaded machine) must not end it before it serves them.
+            self.last_work = time.monotonic()
             self.selector.register(self.listener, selectors.EVENT_READ, "accept")
             while not self._finished():
                 for key, _ in self.selector.select(timeout=1.0):
