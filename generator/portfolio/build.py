@@ -59,7 +59,7 @@ def build(ws: Workspace, options: Options) -> Report:
     previews = preview.start(rendered.previews, ws.build_dir / "previews", worker)
     try:
         built = site.build_if_changed(rendered.config, ws.site_dir,
-                                      [ws.templates_dir, ws.mkdocs_yml],
+                                      [*render.template_dirs(ws), ws.mkdocs_yml],
                                       then=previews.finish)  # into the finished site
     finally:
         previews.stop()  # a drawing still going when the site build failed
@@ -83,7 +83,7 @@ def validate(ws: Workspace, projects: list[Project]) -> None:
     the derived config. No page is rendered; bad input stops here, results untouched."""
     with private_build_dir(ws, "check") as out:
         config = render.check(ws, projects, out)
-        site.check_if_changed(config, _shown(ws.mkdocs_yml), [ws.templates_dir],
+        site.check_if_changed(config, _shown(ws.mkdocs_yml), render.template_dirs(ws),
                               ws.build_dir / "config-checked.sha256")
 
 

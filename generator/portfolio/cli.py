@@ -257,19 +257,35 @@ def _head(root: Path) -> str:
     return git(root, "rev-parse", "--short", "HEAD", check=False) or "an unborn branch"
 
 
+@cli.command(name="init")
+@click.argument("folder", default=".", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite the files that exist.")
+def init_command(folder: str, force: bool) -> None:
+    """Start a portfolio repository in FOLDER (default: here): mkdocs.yml, projects/,
+    results/, .gitignore, the publish workflow, a README; git init if needed."""
+    from portfolio import scaffold
+
+    target = Path(folder).resolve()
+    written, git_ran = scaffold.init(target, force)
+    click.echo(f"wrote {', '.join(written)} in {target}" + (" (git init)" if git_ran else ""))
+    where = "" if target == Path.cwd() else f"cd {folder}\n  "
+    click.echo("next: fill in your profile under extra.portfolio in mkdocs.yml, then\n  "
+               f"{where}portfolio new first --template mlp\n  portfolio build")
+
+
 @cli.command(name="init-ci")
 @root_option
 @click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
 def init_ci(root: str | None, force: bool) -> None:
     """Write .github/workflows/publish.yml: GitHub Actions renders results/ and deploys."""
-    from importlib import resources
+    from portfolio import scaffold
 
     ws = _workspace(root)
-    target = ws.root / ".github" / "workflows" / "publish.yml"
+    target = ws.root / scaffold.WORKFLOW
     if target.exists() and not force:
         raise click.UsageError(f"{target} exists: pass --force to overwrite it")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(resources.files("portfolio").joinpath("publish.yml").read_text())
+    target.write_text(scaffold.workflow_text())
     click.echo(f"wrote {target}: push to main, then enable Pages with source 'GitHub Actions'")
 
 

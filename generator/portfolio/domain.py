@@ -44,6 +44,8 @@ class Workspace:
 
     @property
     def templates_dir(self) -> Path:
+        """The portfolio's own templates, optional: each file replaces the packaged one of
+        that name (``render.template_dirs``)."""
         return self.root / "site_templates"
 
     @property

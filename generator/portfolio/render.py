@@ -2,7 +2,11 @@
 
 Everything goes to ``.build/`` (ignored by git): ``docs/`` with one page per project,
 the home and results pages and their assets, and ``mkdocs.yml``, which inherits the
-user's ``mkdocs.yml`` and adds the generated nav and ``site_templates/`` overrides.
+user's ``mkdocs.yml`` and adds the generated nav and the theme overrides.
+
+The templates ship inside the package (``portfolio/site_templates``, edited in this
+repository's top-level ``site_templates/``). A portfolio repository may have a
+``site_templates/`` of its own: each file in it replaces the packaged file of that name.
 Rendering never trains and never imports TensorFlow or matplotlib.
 """
 
@@ -27,6 +31,31 @@ from portfolio.views import text  # every template value is escaped by it
 
 CSS = "assets/portfolio.css"
 JS = "assets/sortable.js"
+
+
+def packaged_templates() -> Path:
+    """The templates that ship with portfolio: inside the installed package (a wheel), or
+    the top-level ``site_templates/`` beside ``generator/`` (a source checkout, an editable
+    install)."""
+    package = Path(__file__).resolve().parent
+    inside = package / "site_templates"
+    return inside if inside.is_dir() else package.parent.parent / "site_templates"
+
+
+def template_dirs(workspace: Workspace) -> list[Path]:
+    """Where templates are looked up, first match wins: the portfolio's own
+    ``site_templates/`` (when it has one), then the packaged ones."""
+    packaged = packaged_templates()
+    own = workspace.templates_dir
+    if own.is_dir() and own.resolve() != packaged.resolve():
+        return [own, packaged]
+    return [packaged]
+
+
+def _template_file(workspace: Workspace, relative: str) -> Path:
+    """The file a page uses: the portfolio's own copy if it has one, else the packaged."""
+    dirs = template_dirs(workspace)
+    return next((d / relative for d in dirs if (d / relative).is_file()), dirs[-1] / relative)
 
 
 def markdown_only(value: object) -> Markup:
@@ -135,7 +164,7 @@ def url(value: object) -> Markup:
     return text(safe_url(value))
 
 
-def environment(templates: Path) -> jinja2.Environment:
+def environment(templates: list[Path]) -> jinja2.Environment:
     """Our own Jinja2 environment: every value is escaped for Markdown and HTML by
     ``finalize``, and any undefined name is an error, not an empty string."""
     env = jinja2.Environment(
@@ -168,12 +197,12 @@ def render(workspace: Workspace, states: list[ProjectState], out: Path | None = 
     folder of its own, so a build's pages are never its to replace). Only files whose
     content changed are written, and files no page needs any more are removed: a no-op
     build leaves the pages, their times and the engine's inputs as they were."""
-    _require_templates(workspace.templates_dir)
+    _require_templates(template_dirs(workspace))
     user_config = load_mkdocs_yml(workspace.mkdocs_yml)
     profile = profile_of(user_config, workspace.mkdocs_yml)
     out = out or workspace.build_dir
     docs = Tree(out / "docs")
-    env = environment(workspace.templates_dir)
+    env = environment(template_dirs(workspace))
     imports = caches.Imports()
     project_views = [dataclasses.replace(view, story=readme(view.story, user_config))
                      for view in (views.project_view(state, imports) for state in states)]
@@ -200,7 +229,7 @@ def render(workspace: Workspace, states: list[ProjectState], out: Path | None = 
     if tags:
         docs.write("tags.md", env.get_template("tags.md.j2").render())
     for asset in (CSS, JS):
-        docs.copy(workspace.templates_dir / asset, asset)
+        docs.copy(_template_file(workspace, asset), asset)
     docs.finish()
 
     config = out / "mkdocs.yml"
@@ -215,8 +244,8 @@ def check(workspace: Workspace, projects: list[Project], out: Path) -> Path:
     ``mkdocs.yml`` and the profile load, every project's README reads. Returns the derived
     engine config, written into ``out`` with an empty pages folder, for the engine to
     validate (``site.check``)."""
-    _require_templates(workspace.templates_dir)
-    env = environment(workspace.templates_dir)
+    _require_templates(template_dirs(workspace))
+    env = environment(template_dirs(workspace))
     for name in _TEMPLATES:
         env.get_template(name)
     user_config = load_mkdocs_yml(workspace.mkdocs_yml)
@@ -278,13 +307,36 @@ class Tree:
 _TEMPLATES = ("home.md.j2", "project.md.j2", "results.md.j2", "tags.md.j2")
 
 
-def _require_templates(folder: Path) -> None:
-    missing = [name for name in _TEMPLATES if not (folder / name).is_file()]
+def _require_templates(folders: list[Path]) -> None:
+    """Every page template is found (the packaged ones are always there, unless the
+    installation is broken)."""
+    missing = [name for name in _TEMPLATES if not any((f / name).is_file() for f in folders)]
     if missing:
         raise ConfigError(
-            f"{folder.name}/ lacks {', '.join(missing)}: the site's page templates live in "
-            f"{folder.name}/ at the repository root; copy that folder from the portfolio "
-            "repository (and edit the copies to change the pages)")
+            f"{folders[-1]}/ lacks {', '.join(missing)}: the installed portfolio package is "
+            "incomplete; reinstall it")
+
+
+def _theme_dir(workspace: Workspace, out: Path) -> Path:
+    """Material's ``custom_dir``: the packaged overrides, or the portfolio's own
+    ``site_templates/overrides/`` when it replaces every packaged file; otherwise both,
+    merged into ``out/overrides`` (the portfolio's files win)."""
+    dirs = [d / "overrides" for d in template_dirs(workspace)]
+    merged = out / "overrides"
+    if len(dirs) == 1 or not dirs[0].is_dir():
+        shutil.rmtree(merged, ignore_errors=True)
+        return dirs[-1]
+    own, packaged = dirs
+    names = {p.relative_to(packaged).as_posix() for p in packaged.rglob("*") if p.is_file()}
+    mine = {p.relative_to(own).as_posix() for p in own.rglob("*") if p.is_file()}
+    if names <= mine:
+        shutil.rmtree(merged, ignore_errors=True)
+        return own
+    tree = Tree(merged)
+    for name in sorted(names | mine):
+        tree.copy((own if name in mine else packaged) / name, name)
+    tree.finish()
+    return merged
 
 
 def _previews(config: dict[str, Any], profile: Profile, project_views: list[views.ProjectView],
@@ -337,7 +389,7 @@ def _derived_config(workspace: Workspace, build: Path, user: dict[str, Any],
         "INHERIT": _relative(workspace.mkdocs_yml, build),
         "docs_dir": "docs",
         "site_dir": _relative(workspace.site_dir, build),
-        "theme": {"custom_dir": _relative(workspace.templates_dir / "overrides", build)},
+        "theme": {"custom_dir": _relative(_theme_dir(workspace, build), build)},
         # Lists replace, not merge, under INHERIT: keep the user's stylesheets and add ours.
         "extra_css": [*[c for c in user.get("extra_css", []) if c != CSS], CSS],
         "extra_javascript": [*[j for j in user.get("extra_javascript", []) if j != JS], JS],

@@ -1,0 +1,226 @@
+"""portfolio as an installed tool: a wheel that carries its templates, a core install
+without the training libraries, and ``portfolio init``.
+
+Nothing here touches the network: the wheel is built and installed with ``uv --offline``
+from uv's cache, which ``make`` filled when it installed the test environment.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, portfolio_cli
+
+UV = Path(sys.executable).parent / "uv"
+TRAINING = {"keras", "tensorflow", "sklearn", "pydot", "statsmodels"}
+INIT_FILES = ["mkdocs.yml", "README.md", ".gitignore", ".github/workflows/publish.yml",
+              "projects/.gitkeep", "results/.gitkeep"]
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment of a user's shell: no PYTHONPATH pointing at this checkout and no
+    active virtual environment, so only what the fresh venv installed is importable."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel built from a copy of the sources (the build leaves build/ and *.egg-info
+    behind, never in the repository). Build isolation fetches setuptools from uv's cache
+    (--offline): the test venv's own setuptools may be older than pyproject requires."""
+    src = tmp_path_factory.mktemp("src")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, src / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in ("generator", "site_templates"):
+        shutil.copytree(REPO / name, src / name, ignore=ignore)
+    dist = tmp_path_factory.mktemp("dist")
+    result = subprocess.run([str(UV), "build", "--wheel", "--offline", "-q", "-o", str(dist),
+                             str(src)], capture_output=True, text=True, env=_clean_env(),
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    (built,) = dist.glob("portfolio-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bool]:
+    """A fresh venv outside the repository with the wheel installed. The core dependencies
+    come from uv's cache (--offline, pinned by constraints.txt): a core install, no train
+    extra, so a build that needed TensorFlow would fail here. Should the cache lack one of
+    them, the wheel goes in alone and a .pth file makes this test venv's site-packages
+    visible (a path line in a .pth adds that folder, without running its own .pth files,
+    so the editable install of the checkout stays out of the way). Returns the venv and
+    whether it is a core-only install."""
+    venv = tmp_path_factory.mktemp("venv")
+    env = _clean_env()
+    subprocess.run([str(UV), "venv", "-q", "--python", sys.executable, str(venv)], env=env,
+                   check=True, timeout=120)
+    python = venv / "bin" / "python"
+    core = subprocess.run([str(UV), "pip", "install", "-q", "--offline", "--python",
+                           str(python), "-c", str(REPO / "constraints.txt"), str(wheel)],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    if core.returncode != 0:
+        subprocess.run([str(UV), "pip", "install", "-q", "--offline", "--no-deps", "--python",
+                        str(python), str(wheel)], env=env, check=True, timeout=300)
+        purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig."
+                                  "get_paths()['purelib'])"], capture_output=True, text=True,
+                                 env=env, check=True).stdout.strip()
+        (Path(purelib) / "test-venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return venv, core.returncode == 0
+
+
+def test_the_wheel_carries_the_templates_and_the_workflow(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {f"portfolio/site_templates/{p.relative_to(REPO / 'site_templates').as_posix()}"
+               for p in (REPO / "site_templates").rglob("*") if p.is_file()}
+    assert {"portfolio/site_templates/home.md.j2", "portfolio/site_templates/project.md.j2",
+            "portfolio/site_templates/assets/portfolio.css",
+            "portfolio/site_templates/overrides/main.html"} <= shipped
+    assert shipped <= names, shipped - names
+    assert {"portfolio/publish.yml", "portfolio/run.schema.json"} <= names
+
+
+def test_the_wheel_puts_the_training_libraries_in_the_train_extra(wheel: Path) -> None:
+    metadata = zipfile.ZipFile(wheel).read("portfolio-0.1.0.dist-info/METADATA").decode()
+    requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines()
+                if line.startswith("Requires-Dist:")]
+    core = [r for r in requires if "extra ==" not in r]
+    train = [r for r in requires if "extra == \"train\"" in r]
+    core_names = {_name(r) for r in core}
+    assert {"matplotlib", "pathspec", "mkdocs", "mkdocs-material", "jinja2", "nh3", "pyyaml",
+            "pydantic", "markdown-it-py", "rich", "click"} <= core_names
+    assert not core_names & {"keras", "tensorflow", "tensorflow-cpu", "scikit-learn", "pydot"}
+    assert {"keras", "tensorflow-cpu", "tensorflow", "scikit-learn", "pydot"} <= {
+        _name(r) for r in train}
+    for extra in ("examples", "test"):
+        assert f'portfolio[train]; extra == "{extra}"' in requires
+
+
+def _name(requirement: str) -> str:
+    match = re.match(r"[A-Za-z0-9._-]+", requirement)
+    assert match, requirement
+    return match.group()
+
+
+def test_the_parent_process_imports_no_training_library() -> None:
+    """Only the child (capture/, child.py) may import what the train extra installs."""
+    package = REPO / "generator" / "portfolio"
+    offenders = []
+    for path in package.rglob("*.py"):
+        if path.parent.name == "capture" or path.name == "child.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            modules = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                       [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}: {m}" for m in modules if m.split(".")[0] in TRAINING]
+    assert offenders == []
+
+
+def test_an_installed_wheel_inits_and_builds_an_empty_portfolio_outside_the_repository(
+        installed: tuple[Path, bool], tmp_path: Path) -> None:
+    venv, core_only = installed
+    env = _clean_env()
+    portfolio = venv / "bin" / "portfolio"
+    where = subprocess.run([str(venv / "bin" / "python"), "-c",
+                            "import portfolio; print(portfolio.__file__)"], env=env,
+                           capture_output=True, text=True, check=True).stdout
+    assert where.startswith(str(venv)), where
+    if core_only:  # the core alone renders: no training library is even installed
+        probe = subprocess.run([str(venv / "bin" / "python"), "-c",
+                                "import importlib.util as u; print([m for m in "
+                                "('keras', 'tensorflow', 'sklearn') if u.find_spec(m)])"],
+                               env=env, capture_output=True, text=True, check=True)
+        assert probe.stdout.strip() == "[]"
+
+    init = subprocess.run([str(portfolio), "init", "my-portfolio"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert init.returncode == 0, init.stderr
+    root = tmp_path / "my-portfolio"
+    assert "portfolio new first --template mlp" in init.stdout
+    assert all((root / name).is_file() for name in INIT_FILES)
+    assert (root / ".git").is_dir()
+    assert not (root / "site_templates").exists()
+
+    build = subprocess.run([str(portfolio), "build"], cwd=root, env=env, capture_output=True,
+                           text=True, timeout=300, check=False)
+    assert build.returncode == 0, build.stderr
+    assert "Traceback" not in build.stderr
+    home = (root / "site" / "index.html").read_text()
+    assert "No projects yet" in home
+    assert "portfolio new first --template mlp" in home
+    assert (root / "site" / "assets" / "portfolio.css").is_file()
+
+    again = subprocess.run([str(portfolio), "build"], cwd=root, env=env, capture_output=True,
+                           text=True, timeout=300, check=False)
+    assert again.returncode == 0 and "site unchanged" in again.stdout, again.stderr
+
+
+def test_init_refuses_to_overwrite_and_names_every_existing_file(tmp_path: Path) -> None:
+    (tmp_path / "mkdocs.yml").write_text("site_name: mine\n")
+    (tmp_path / "README.md").write_text("mine\n")
+    result = portfolio_cli("init", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "mkdocs.yml" in result.stderr and "README.md" in result.stderr
+    assert "--force" in result.stderr
+    assert (tmp_path / "mkdocs.yml").read_text() == "site_name: mine\n"
+    assert not (tmp_path / ".gitignore").exists()  # nothing written at all
+
+
+def test_init_force_overwrites_the_existing_files(tmp_path: Path) -> None:
+    (tmp_path / "mkdocs.yml").write_text("site_name: mine\n")
+    result = portfolio_cli("init", "--force", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "extra:\n  portfolio:\n    name: Your Name" in (tmp_path / "mkdocs.yml").read_text()
+    assert all((tmp_path / name).is_file() for name in INIT_FILES)
+
+
+def test_init_in_a_git_repository_does_not_git_init_again(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    result = portfolio_cli("init", "portfolio", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "git init" not in result.stdout
+    assert not (tmp_path / "portfolio" / ".git").exists()
+    assert (tmp_path / "portfolio" / "mkdocs.yml").is_file()
+
+
+def test_init_writes_the_workflow_that_init_ci_writes(tmp_path: Path) -> None:
+    assert portfolio_cli("init", "a", cwd=tmp_path).returncode == 0
+    (tmp_path / "b").mkdir()
+    assert portfolio_cli("init-ci", cwd=tmp_path / "b").returncode == 0
+    workflow = ".github/workflows/publish.yml"
+    assert (tmp_path / "a" / workflow).read_text() == (tmp_path / "b" / workflow).read_text()
+
+
+def test_a_portfolios_own_templates_replace_the_packaged_ones_by_name(tmp_path: Path) -> None:
+    assert portfolio_cli("init", cwd=tmp_path).returncode == 0
+    own = tmp_path / "site_templates"
+    (own / "overrides").mkdir(parents=True)
+    (own / "assets").mkdir()
+    (own / "assets" / "portfolio.css").write_text(".mine { color: red }\n")
+    (own / "overrides" / "main.html").write_text(
+        '{% extends "base.html" %}\n{% block extrahead %}{{ super() }}'
+        '<meta name="made-by" content="me">{% endblock %}\n')
+    result = portfolio_cli("build", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    home = (tmp_path / "site" / "index.html").read_text()
+    assert '<meta name="made-by" content="me">' in home
+    assert "No projects yet" in home  # home.md.j2 still the packaged one
+    assert (tmp_path / "site" / "assets" / "portfolio.css").read_text() == ".mine { color: red }\n"
+
+    (own / "overrides" / "main.html").unlink()  # back to the packaged override: rebuilt
+    (own / "overrides" / "extra.html").write_text('{% extends "base.html" %}\n')
+    result = portfolio_cli("build", cwd=tmp_path)
+    assert result.returncode == 0 and "site built" in result.stdout, result.stderr
+    assert "made-by" not in (tmp_path / "site" / "index.html").read_text()
