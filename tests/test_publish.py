@@ -300,3 +300,62 @@ def test_shipped_workflow_builds_from_results_and_deploys_with_pages_actions(
     if shutil.which("actionlint"):  # not installable here: its PyPI build downloads a binary
         subprocess.run(["actionlint", str(REPO / ".github" / "workflows" / "publish.yml")],
                        check=True)
+
+
+def _workflow_build_steps() -> tuple[list[list[str]], list[str]]:
+    """The build job's `run:` lines: the install commands translated for uv (offline, into
+    a given venv), and the build command. A line that is neither fails the test."""
+    import shlex
+
+    workflow = yaml.safe_load((REPO / "generator" / "portfolio" / "publish.yml").read_text())
+    installs, builds = [], []
+    for step in workflow["jobs"]["build"]["steps"]:
+        for line in step.get("run", "").splitlines():
+            words = shlex.split(line)
+            if not words:
+                continue
+            if words[:4] == ["python", "-m", "pip", "install"]:
+                installs.append(words[4:])
+            elif words[0] == "portfolio":
+                builds.append(words)
+            else:
+                pytest.fail(f"a workflow step this test cannot run offline: {line!r}")
+    assert installs and len(builds) == 1, (installs, builds)
+    return installs, builds[0]
+
+
+@pytest.mark.slow
+def test_the_workflow_installs_offline_and_builds_the_example_portfolio(
+        tmp_path: Path) -> None:
+    """The workflow's own install commands, run offline (uv, from the cache `make` filled)
+    into a fresh venv, then its build command in a copy of what its checkout holds."""
+    import time
+
+    uv = REPO / ".venv" / "bin" / "uv"
+    if not uv.exists():
+        pytest.skip("no uv in .venv (make installs it)")
+    installs, build = _workflow_build_steps()
+    checkout = tmp_path / "checkout"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, check=True,
+                             capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, tracked):  # what actions/checkout would have
+        if (REPO / name).is_file():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, checkout / name)
+    # setup-python's interpreter comes with pip and, on 3.11, setuptools: as a venv's does.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items()
+           if k != "PYTHONPATH" and not k.startswith("VIRTUAL_ENV")}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    started = time.monotonic()
+    for args in installs:
+        done = subprocess.run([str(uv), "pip", "install", "--offline", "--python",
+                               str(venv / "bin" / "python"), *args], cwd=checkout, env=env,
+                              capture_output=True, text=True, timeout=1800, check=False)
+        assert done.returncode == 0, f"uv pip install --offline {args}:\n{done.stderr}"
+    print(f"workflow install: {time.monotonic() - started:.1f} s")
+    result = subprocess.run([str(venv / "bin" / build[0]), *build[1:]], cwd=checkout,
+                            env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (checkout / "site" / "index.html").is_file()
