@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,7 @@ def test_refuses_uncommitted_project_or_results_changes(repo: tuple[Path, Path])
     (root / "projects" / "tutorial" / "notes.txt").write_text("draft\n")
     result = portfolio_cli("publish", "--no-build", cwd=root)
     assert result.returncode == 2
-    assert "uncommitted changes under projects/ or results/" in result.stderr
+    assert "uncommitted changes in what the site is built from" in result.stderr
     assert "projects/tutorial/notes.txt" in result.stderr
     assert git(bare, "branch", "--list") == ""  # nothing was pushed
 
@@ -95,10 +96,127 @@ def test_refuses_stale_results_unless_allowed(repo: tuple[Path, Path]) -> None:
     git(root, "commit", "-q", "-am", "change a script")
     result = portfolio_cli("publish", "--no-build", cwd=root)
     assert result.returncode == 2
-    assert "results are not up to date: no-keras (stale)" in result.stderr
+    assert "results are not up to date: no-keras (stale: main.py changed)" in result.stderr
     allowed = portfolio_cli("publish", "--no-build", "--allow-stale", cwd=root)
     assert allowed.returncode == 0, allowed.stderr
     assert "gh-pages" in git(bare, "branch", "--list")
+
+
+def pushed_tree(bare: Path, branch: str = "gh-pages") -> dict[str, str]:
+    """Every file on the pushed branch and its blob id."""
+    out = git(bare, "ls-tree", "-r", branch)
+    return {line.split("\t", 1)[1]: line.split()[2] for line in out.splitlines()}
+
+
+def site_tree(root: Path) -> dict[str, str]:
+    site = root / "site"
+    return {p.relative_to(site).as_posix(): git(root, "hash-object", str(p))
+            for p in site.rglob("*") if p.is_file()}
+
+
+def test_publish_after_a_committed_script_change_never_pushes_uncommitted_results(
+        repo: tuple[Path, Path]) -> None:
+    """The script is committed, so the check before the build passes; the build re-runs the
+    project and leaves new results: publish refuses, pushes nothing, says what to commit.
+    Once they are committed, it publishes them."""
+    root, bare = repo
+    script = root / "projects" / "no-keras" / "main.py"
+    script.write_text(script.read_text() + "# changed\n")
+    git(root, "commit", "-q", "-am", "change a script")
+    refused = portfolio_cli("publish", cwd=root)
+    assert refused.returncode == 2, refused.stderr
+    assert "the build changed them (a project ran)" in refused.stderr
+    assert "results/no-keras/run.json" in refused.stderr
+    # the files the run wrote into its folder too (bars.svg): outputs to commit or ignore
+    assert "projects/no-keras/bars.svg" in refused.stderr
+    assert "git add projects results && git commit" in refused.stderr
+    assert git(bare, "branch", "--list") == ""  # nothing was pushed
+    git(root, "add", "results", "projects")
+    git(root, "commit", "-q", "-m", "results")
+    published = portfolio_cli("publish", cwd=root)
+    assert published.returncode == 0, published.stderr
+    assert git(root, "status", "--porcelain") == ""  # what was pushed is the commit's
+    assert pushed_tree(bare) == site_tree(root)
+    page = git(bare, "show", "gh-pages:projects/no-keras/index.html")
+    assert "<html" in page
+
+
+def test_allow_stale_publishes_the_committed_results_without_training(
+        repo: tuple[Path, Path]) -> None:
+    root, bare = repo
+    before = git(root, "rev-parse", "HEAD:results")
+    script = root / "projects" / "no-keras" / "main.py"
+    script.write_text(script.read_text() + "# changed\n")
+    git(root, "commit", "-q", "-am", "change a script")
+    result = portfolio_cli("publish", "--allow-stale", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert git(root, "status", "--porcelain") == ""  # nothing ran: results/ as committed
+    assert git(root, "rev-parse", "HEAD:results") == before
+    assert pushed_tree(bare) == site_tree(root)
+    # ...and --allow-stale never lets uncommitted files through.
+    (root / "mkdocs.yml").write_text((root / "mkdocs.yml").read_text() + "\n")
+    refused = portfolio_cli("publish", "--allow-stale", cwd=root)
+    assert refused.returncode == 2 and "mkdocs.yml" in refused.stderr
+
+
+def test_require_fresh_names_each_stale_never_run_or_failed_project(tiny: Path) -> None:
+    assert portfolio_cli("build", "--keep-going", cwd=tiny).returncode == 0
+    assert portfolio_cli("build", "--no-run", "--require-fresh", cwd=tiny).returncode == 1
+    script = tiny / "projects" / "no-keras" / "main.py"
+    script.write_text(script.read_text() + "# changed\n")
+    shutil.rmtree(tiny / "results" / "tutorial")
+    shutil.rmtree(tiny / "site")
+    result = portfolio_cli("build", "--no-run", "--require-fresh", cwd=tiny)
+    assert result.returncode == 1
+    assert (tiny / "site" / "index.html").is_file()  # the site is still built
+    message = result.stderr
+    assert "--require-fresh" in message
+    for named in ("failing (failed: last run", "no-keras (stale: main.py changed)",
+                  "tutorial (never run)"):
+        assert named in message, message
+    assert portfolio_cli("build", "--no-run", cwd=tiny).returncode == 0  # only when asked
+
+
+def test_require_fresh_without_the_training_libraries(repo: tuple[Path, Path],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI has no TensorFlow: with --no-run, results are judged by the committed files, not
+    by the versions of libraries the machine that trained had."""
+    from portfolio import discover, plan
+    from portfolio.domain import Workspace
+
+    root, _ = repo
+    assert portfolio_cli("build", "--no-run", "--require-fresh", cwd=root).returncode == 0
+    ws = Workspace(root)
+    absent = {**plan.library_versions(), "tensorflow": "absent", "keras": "absent",
+              "python": "3.99.0"}
+    monkeypatch.setattr(plan, "library_versions", lambda: dict(absent))
+    for project in discover.discover(ws):
+        assert plan.decide(ws, project).staleness == "stale"
+        assert plan.decide(ws, project, versions=False).staleness == "fresh"
+
+
+def test_a_preview_that_cannot_be_drawn_is_a_warning(repo: tuple[Path, Path],
+                                                     tmp_path: Path) -> None:
+    root, _ = repo
+    broken = tmp_path / "broken" / "matplotlib"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('matplotlib is broken here')\n")
+    shutil.rmtree(root / ".build" / "previews")
+    shutil.rmtree(root / "site")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(broken.parent), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    result = subprocess.run([sys.executable, "-m", "portfolio", "build", "--no-run"],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=600,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "warning: the link-preview images were not drawn (ImportError: matplotlib is " \
+           "broken here); the pages are built without them" in result.stderr
+    assert (root / "site" / "index.html").is_file()
+    assert not (root / "site" / "projects" / "tutorial" / "preview.png").exists()
+    again = portfolio_cli("build", "--no-run", cwd=root)  # matplotlib back: drawn now
+    assert again.returncode == 0 and "warning" not in again.stderr
+    assert (root / "site" / "projects" / "tutorial" / "preview.png").is_file()
 
 
 @pytest.mark.parametrize(("remote", "url"), [
@@ -174,11 +292,70 @@ def test_shipped_workflow_builds_from_results_and_deploys_with_pages_actions(
     assert any(u.startswith("actions/upload-pages-artifact@") for u in uses)
     assert any(u.startswith("actions/deploy-pages@") for u in uses)
     commands = "\n".join(step.get("run", "") for step in build)
-    assert "portfolio build --no-run" in commands
-    assert "tensorflow" not in commands.lower() and "--no-deps" in commands
+    assert "portfolio build --no-run --require-fresh" in commands
+    assert "tensorflow" not in commands.lower()
     upload = next(s for s in build if s.get("uses", "").startswith("actions/upload-pages"))
     assert upload["with"]["path"] == "site"
     assert portfolio_cli("init-ci", cwd=tiny).returncode == 2  # never overwrites silently
     if shutil.which("actionlint"):  # not installable here: its PyPI build downloads a binary
         subprocess.run(["actionlint", str(REPO / ".github" / "workflows" / "publish.yml")],
                        check=True)
+
+
+def _workflow_build_steps() -> tuple[list[list[str]], list[str]]:
+    """The build job's `run:` lines: the install commands translated for uv (offline, into
+    a given venv), and the build command. A line that is neither fails the test."""
+    import shlex
+
+    workflow = yaml.safe_load((REPO / "generator" / "portfolio" / "publish.yml").read_text())
+    installs, builds = [], []
+    for step in workflow["jobs"]["build"]["steps"]:
+        for line in step.get("run", "").splitlines():
+            words = shlex.split(line)
+            if not words:
+                continue
+            if words[:4] == ["python", "-m", "pip", "install"]:
+                installs.append(words[4:])
+            elif words[0] == "portfolio":
+                builds.append(words)
+            else:
+                pytest.fail(f"a workflow step this test cannot run offline: {line!r}")
+    assert installs and len(builds) == 1, (installs, builds)
+    return installs, builds[0]
+
+
+@pytest.mark.slow
+def test_the_workflow_installs_offline_and_builds_the_example_portfolio(
+        tmp_path: Path) -> None:
+    """The workflow's own install commands, run offline (uv, from the cache `make` filled)
+    into a fresh venv, then its build command in a copy of what its checkout holds."""
+    import time
+
+    uv = REPO / ".venv" / "bin" / "uv"
+    if not uv.exists():
+        pytest.skip("no uv in .venv (make installs it)")
+    installs, build = _workflow_build_steps()
+    checkout = tmp_path / "checkout"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, check=True,
+                             capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, tracked):  # what actions/checkout would have
+        if (REPO / name).is_file():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, checkout / name)
+    # setup-python's interpreter comes with pip and, on 3.11, setuptools: as a venv's does.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items()
+           if k != "PYTHONPATH" and not k.startswith("VIRTUAL_ENV")}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    started = time.monotonic()
+    for args in installs:
+        done = subprocess.run([str(uv), "pip", "install", "--offline", "--python",
+                               str(venv / "bin" / "python"), *args], cwd=checkout, env=env,
+                              capture_output=True, text=True, timeout=1800, check=False)
+        assert done.returncode == 0, f"uv pip install --offline {args}:\n{done.stderr}"
+    print(f"workflow install: {time.monotonic() - started:.1f} s")
+    result = subprocess.run([str(venv / "bin" / build[0]), *build[1:]], cwd=checkout,
+                            env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (checkout / "site" / "index.html").is_file()

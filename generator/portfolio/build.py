@@ -13,6 +13,7 @@ import contextlib
 import os
 import resource
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ def build(ws: Workspace, options: Options) -> Report:
     try:
         built = site.build_if_changed(rendered.config, ws.site_dir,
                                       [*render.template_dirs(ws), ws.mkdocs_yml],
-                                      then=previews.finish)  # into the finished site
+                                      then=lambda folder: finish_previews(previews, folder))
     finally:
         previews.stop()  # a drawing still going when the site build failed
     return Report(outcomes, built)
@@ -118,6 +119,29 @@ def run_stale(ws: Workspace, decisions: list[Decision], todo: list[Decision],
     if todo:
         reporter.summary(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return outcomes
+
+
+def finish_previews(previews: preview.Pending, *targets: Path) -> None:
+    """Put the link-preview images into the site. A drawing that failed is a warning, never
+    a traceback: the pages build without the images not drawn (images drawn before are
+    still used), and the next build tries again."""
+    try:
+        previews.finish(*targets)
+    except preview.DrawingFailed as exc:
+        print(f"warning: {exc.summary()}", file=sys.stderr, flush=True)
+
+
+def not_fresh(ws: Workspace, versions: bool = True) -> list[str]:
+    """Each project whose results are not those of its inputs, with why: stale, never run
+    or failed. ``versions=False`` (``--no-run``): judged by the repository alone, see
+    :func:`plan.decide`."""
+    behind = []
+    for project in discover.discover(ws):
+        decision = plan.decide(ws, project, versions=versions)
+        if decision.must_run:
+            why = ", ".join(r for r in decision.reasons if r != decision.staleness)
+            behind.append(f"{project.slug} ({decision.staleness}{': ' + why if why else ''})")
+    return behind
 
 
 # -- helpers ------------------------------------------------------------------------------

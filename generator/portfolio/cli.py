@@ -133,17 +133,31 @@ def run_command(slugs: tuple[str, ...], root: str | None, jobs: int | None, forc
               help="Exit 0 even when a project failed (its page shows the failure).")
 @click.option("--no-run", is_flag=True,
               help="Run nothing: build the site from results/ as they are (what CI does).")
+@click.option("--require-fresh", is_flag=True,
+              help="Exit 1, naming each one, when a project is stale, never run or failed "
+                   "once the site is built (with --no-run, what CI does: judged by the "
+                   "committed files, not by this machine's library versions).")
 @warm_option
 def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: bool, smoke: bool,
-          keep_going: bool, no_run: bool, use_warm: bool = True) -> None:
-    """Run the stale projects, then build the site into site/."""
+          keep_going: bool, no_run: bool, require_fresh: bool = False,
+          use_warm: bool = True) -> None:
+    """Run the stale projects, then build the site into site/.
+
+    Exit status: 0 ok; 1 a project failed, or with --require-fresh is not fresh (the site
+    is still built); 2 bad input; 3 the site did not build."""
     ws = _workspace(root)
     options = pipeline.Options(slugs, jobs, force, smoke, run=not no_run, warm=use_warm)
     with _exclusive(ws):
         report = pipeline.build(ws, options)
+        behind = pipeline.not_fresh(ws, versions=not no_run) if require_fresh else []
     _smoke_note(ws, smoke)
     click.echo(f"site {'built' if report.site_built else 'unchanged'}: "
                f"{ws.site_dir / 'index.html'}")
+    if behind:
+        raise ProjectsFailed(
+            "--require-fresh: the results of these projects do not match their inputs: "
+            f"{'; '.join(behind)}. Run `portfolio build` where the projects can train, "
+            "commit results/, and build again")
     if not keep_going:
         _fail_if_any(report.outcomes)
 
@@ -208,7 +222,8 @@ def serve(root: str | None, port: int) -> None:
     states = [plan.state_of(ws, p) for p in discover.discover(ws)]
     with pipeline.private_build_dir(ws, "serve") as out:  # beside a build, never in its way
         rendered = render.render(ws, states, out=out)
-        preview.start(rendered.previews, ws.build_dir / "previews").finish(rendered.docs)
+        pipeline.finish_previews(preview.start(rendered.previews, ws.build_dir / "previews"),
+                                 rendered.docs)
         site.serve(rendered.config, port=port)
 
 
@@ -218,28 +233,31 @@ def serve(root: str | None, port: int) -> None:
 @click.option("--remote", default="origin", show_default=True)
 @click.option("--branch", default="gh-pages", show_default=True)
 @click.option("--allow-stale", is_flag=True,
-              help="Publish even when a project's results are stale or failed.")
+              help="Train nothing: publish the committed results as they are, even when a "
+                   "project is stale or failed (the build is --no-run). Uncommitted changes "
+                   "are refused all the same.")
 @click.pass_context
 def publish(ctx: click.Context, root: str | None, no_build: bool, remote: str, branch: str,
             allow_stale: bool) -> None:
-    """Build, then push site/ to the gh-pages branch; print the URL to share."""
+    """Build, then push site/ to the gh-pages branch; print the URL to share.
+
+    The pushed site always matches a commit: publish refuses (exit 2) when the files the
+    site is built from have uncommitted changes, before the build and after it (a build
+    that trained leaves new results/ to commit)."""
     from portfolio import publish as pub
 
     ws = _workspace(root)
     url = pub.remote_url(ws.root, remote)
-    changed = pub.uncommitted(ws.root, ["projects", "results"])
-    if changed:
-        raise pub.PublishError(
-            "uncommitted changes under projects/ or results/ (the published site would not "
-            f"match the repository): {', '.join(changed[:5])}; commit them first")
+    _refuse_uncommitted(ws, "")
     if not no_build:
-        ctx.invoke(build, root=root, keep_going=False)
+        ctx.invoke(build, root=root, keep_going=False, no_run=allow_stale)
+        _refuse_uncommitted(ws, "the build changed them (a project ran); ")
     if not allow_stale:
-        decisions = [plan.decide(ws, p) for p in discover.discover(ws)]
-        behind = [f"{d.state.project.slug} ({d.staleness})" for d in decisions if d.must_run]
+        behind = pipeline.not_fresh(ws)
         if behind:
-            raise pub.PublishError(f"results are not up to date: {', '.join(behind)}; run "
-                                   "`portfolio build`, or pass --allow-stale")
+            raise pub.PublishError(f"results are not up to date: {'; '.join(behind)}; run "
+                                   "`portfolio build` and commit results/, or pass "
+                                   "--allow-stale to publish the committed results")
     for warning in pub.size_warnings(ws.site_dir):
         click.echo(f"warning: {warning}", err=True)
     commit = pub.publish(ws.root, ws.site_dir, remote, branch,
@@ -249,6 +267,22 @@ def publish(ctx: click.Context, root: str | None, no_build: bool, remote: str, b
     click.echo(f"share: {where}" if where else
                f"the site is on branch {branch} of {pub.redact(url)}; serve it with your "
                "host's Pages")
+
+
+def _refuse_uncommitted(ws: Workspace, why: str) -> None:
+    """The published site must match a commit: nothing it is built from may differ from
+    HEAD (publish.SITE_INPUTS)."""
+    from portfolio import publish as pub
+
+    changed = pub.uncommitted(ws.root, list(pub.SITE_INPUTS))
+    if changed:
+        shown = ", ".join(changed[:8]) + (f" and {len(changed) - 8} more"
+                                          if len(changed) > 8 else "")
+        raise pub.PublishError(
+            f"uncommitted changes in what the site is built from ({why}the published site "
+            f"would not match a commit): {shown}. Commit them (git add "
+            f"{' '.join(sorted({c.split('/')[0] for c in changed}))} && git commit), then "
+            "publish again")
 
 
 def _head(root: Path) -> str:

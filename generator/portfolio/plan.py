@@ -265,9 +265,16 @@ class Decision:
         return self.staleness != "fresh"
 
 
-def decide(workspace: Workspace, project: Project) -> Decision:
+def decide(workspace: Workspace, project: Project, versions: bool = True) -> Decision:
+    """Fresh, stale (and why), failed or never run. ``versions=False`` judges the results
+    by the repository alone (the project's files, its training fields, the results format):
+    the Python and library versions of the machine that trained are taken as recorded, for
+    an environment that renders but cannot train (CI: ``build --no-run --require-fresh``)."""
     state = state_of(workspace, project)
     inputs = inputs_of(project, workspace.root, state.good)
+    if not versions and state.good is not None and state.good.run.inputs is not None:
+        inputs = Inputs(inputs.files, inputs.meta, dict(state.good.run.inputs.versions),
+                        inputs.format)
     if state.failure is not None:
         return Decision(state, inputs, "failed", [f"last run {state.failure.status}"])
     if state.good is None:

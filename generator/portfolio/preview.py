@@ -24,6 +24,22 @@ WIDTH, HEIGHT, DPI = 1200, 630, 100
 _DRAWING_S = 300  # more than enough for a few images; a hung drawing is stopped
 
 
+class DrawingFailed(RuntimeError):
+    """The child that draws the preview images failed; ``output`` is what it printed."""
+
+    def __init__(self, output: str, reason: str) -> None:
+        self.output, self.reason = output, reason
+        super().__init__(f"drawing the preview images failed ({reason}):\n{output}")
+
+    def summary(self) -> str:
+        """One line for the build's output: the cause (the child's last line, the
+        exception), and that the pages are built without the images."""
+        lines = [line.strip() for line in self.output.splitlines() if line.strip()]
+        cause = lines[-1] if lines else self.reason
+        return (f"the link-preview images were not drawn ({cause}); the pages are built "
+                "without them (og:image names a missing file) and the next build tries again")
+
+
 @dataclass
 class Pending:
     """Preview images being drawn in a child while the site engine runs on the other core."""
@@ -32,7 +48,10 @@ class Pending:
     copies: list[tuple[Path, str]] = field(default_factory=list)  # (image, path in site)
 
     def finish(self, *targets: Path) -> None:
-        """Wait for the drawing, then put each image at its place under every target."""
+        """Wait for the drawing, then put each image at its place under every target.
+        Raises :class:`DrawingFailed` when the drawing failed, after placing the images
+        that exist (drawn by an earlier build)."""
+        failed = None
         if self.child is not None:
             with self.child.output:
                 said = children.read_to_end(self.child, _DRAWING_S)
@@ -41,15 +60,20 @@ class Pending:
                 children.stop_group(self.child)
             self.child = None
             if ended is None or ended[0] != 0:
-                raise RuntimeError("drawing the preview images failed:\n"
-                                   + said.decode(errors="replace"))
+                failed = DrawingFailed(said.decode(errors="replace"),
+                                       "it did not end" if ended is None
+                                       else f"exit status {ended[0]}")
         for image, relative in self.copies:
+            if not image.is_file():  # not drawn: the drawing failed
+                continue
             for target in targets:
                 destination = target / relative
                 if destination.parent.is_dir() and (
                         not destination.is_file() or destination.stat().st_size !=
                         image.stat().st_size or destination.read_bytes() != image.read_bytes()):
                     shutil.copyfile(image, destination)
+        if failed is not None:
+            raise failed
 
     def stop(self) -> None:
         """Stop the drawing if it is still going (nothing once :meth:`finish` ran)."""

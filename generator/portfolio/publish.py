@@ -16,6 +16,9 @@ from pathlib import Path
 
 from portfolio.errors import PortfolioError
 
+# What the site is built from, relative to the repository: publish refuses to push a site
+# while any of them differs from the commit (uncommitted or untracked, not git-ignored).
+SITE_INPUTS = ("projects", "results", "mkdocs.yml", "site_templates", ".gitignore", "CNAME")
 FILE_LIMIT = 100 * 1024**2  # GitHub refuses files over 100 MB
 SITE_LIMIT = 1024**3  # GitHub Pages sites should stay under 1 GB
 
@@ -34,12 +37,13 @@ def redact(text: str) -> str:
     return _USERINFO.sub("***@", text)
 
 
-def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
+def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool = True,
+        strip: bool = True) -> str:
     result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
                             env={**os.environ, **(env or {})}, check=False)
     if check and result.returncode != 0:
         raise PublishError(redact(f"git {' '.join(args)} failed: {result.stderr.strip()}"))
-    return result.stdout.strip()
+    return result.stdout.strip() if strip else result.stdout
 
 
 def remote_url(root: Path, remote: str) -> str:
@@ -54,7 +58,8 @@ def remote_url(root: Path, remote: str) -> str:
 
 def uncommitted(root: Path, paths: list[str]) -> list[str]:
     """Changed or untracked files under ``paths``: the site would not match the repository."""
-    out = git(root, "status", "--porcelain", "--untracked-files=all", "--", *paths)
+    out = git(root, "status", "--porcelain", "--untracked-files=all", "--", *paths,
+              strip=False)  # " M file": the status's leading space is part of the line
     return [line[3:] for line in out.splitlines() if line.strip()]
 
 
