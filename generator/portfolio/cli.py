@@ -307,6 +307,29 @@ def init_command(folder: str, force: bool) -> None:
                f"{where}portfolio new first --template mlp\n  portfolio build")
 
 
+@cli.command()
+@click.argument("slug", required=False)
+@click.option("-t", "--template", default="mlp", show_default=True,
+              help="The template to start from (see --list).")
+@click.option("--list", "list_templates", is_flag=True, help="List the templates and exit.")
+@root_option
+def new(slug: str | None, template: str, list_templates: bool, root: str | None) -> None:
+    """Start projects/SLUG/ from a template: project.yaml and a runnable train.py."""
+    from portfolio import new as templates
+
+    if list_templates:
+        for name, found in templates.templates().items():
+            click.echo(f"{name:<12} {found.summary}")
+        return
+    if not slug:
+        raise click.UsageError("give the new project's SLUG (or --list to see the templates)")
+    ws = _workspace(root)
+    discover.check_layout(ws)
+    folder = templates.create(ws, slug, template)
+    click.echo(f"wrote {folder}/project.yaml and train.py from template '{template}': "
+               "edit them, then run `portfolio build`")
+
+
 @cli.command(name="init-ci")
 @root_option
 @click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
