@@ -232,3 +232,27 @@ def test_a_portfolios_own_templates_replace_the_packaged_ones_by_name(tmp_path: 
     result = portfolio_cli("build", cwd=tmp_path)
     assert result.returncode == 0 and "site built" in result.stdout, result.stderr
     assert "made-by" not in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_a_portfolios_workflow_installs_the_tool_from_the_git_commit_it_came_from(
+        tmp_path: Path) -> None:
+    from portfolio import scaffold
+
+    installed = {"url": "https://github.com/ada/portfolio",
+                 "vcs_info": {"vcs": "git", "commit_id": "0123abc", "requested_revision": "main"}}
+    assert scaffold.install_spec(installed) == \
+        "portfolio @ git+https://github.com/ada/portfolio@0123abc"
+    source = tmp_path / "src"
+    source.mkdir()
+    for args in (["init", "-q"], ["remote", "add", "origin", "git@github.com:ada/portfolio.git"],
+                 ["-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "--allow-empty",
+                  "-m", "x"]):
+        subprocess.run(["git", *args], cwd=source, check=True, capture_output=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, check=True,
+                          capture_output=True, text=True).stdout.strip()
+    assert scaffold.install_spec({"url": source.as_uri(), "dir_info": {"editable": True}}) == \
+        f"portfolio @ git+ssh://git@github.com/ada/portfolio.git@{head}"
+    (tmp_path / "plain").mkdir()
+    assert scaffold.install_spec({"url": (tmp_path / "plain").as_uri(), "dir_info": {}}) is None
+    assert scaffold.install_spec({"url": "file:///wheels/portfolio-0.1.0-py3-none-any.whl",
+                                  "archive_info": {}}) is None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from portfolio import publish
+from portfolio import publish, scaffold
 
 from tests.conftest import REPO, portfolio_cli
 
@@ -281,8 +281,14 @@ def test_every_page_carries_link_preview_tags_with_an_existing_image(tiny: Path)
 def test_shipped_workflow_builds_from_results_and_deploys_with_pages_actions(
         tiny: Path) -> None:
     shipped = (REPO / ".github" / "workflows" / "publish.yml").read_text()
-    assert portfolio_cli("init-ci", cwd=tiny).returncode == 0
-    assert (tiny / ".github" / "workflows" / "publish.yml").read_text() == shipped
+    written = portfolio_cli("init-ci", cwd=tiny)
+    assert written.returncode == 0
+    # A portfolio holds no package to install: the workflow installs the tool from where
+    # this one came from (here: a source folder with no remote, so a line to edit).
+    spec = scaffold.install_spec() or scaffold.PLACEHOLDER
+    assert (tiny / ".github" / "workflows" / "publish.yml").read_text() == shipped.replace(
+        scaffold.SOURCE_INSTALL, f'python -m pip install "{spec}"')
+    assert (spec == scaffold.PLACEHOLDER) == ("warning" in written.stderr)
     workflow = yaml.safe_load(shipped)
     assert workflow[True]["push"]["branches"] == ["main"]  # YAML 1.1 reads `on` as True
     assert workflow["permissions"]["pages"] == "write"

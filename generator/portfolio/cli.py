@@ -300,8 +300,12 @@ def init_command(folder: str, force: bool) -> None:
     from portfolio import scaffold
 
     target = Path(folder).resolve()
-    written, git_ran = scaffold.init(target, force)
+    written, git_ran, placeholder = scaffold.init(target, force)
     click.echo(f"wrote {', '.join(written)} in {target}" + (" (git init)" if git_ran else ""))
+    if placeholder:
+        click.echo(f"warning: {scaffold.WORKFLOW} installs portfolio from "
+                   f"'{scaffold.PLACEHOLDER}': put where your portfolio tool comes from "
+                   "there (this one was not installed from a git URL)", err=True)
     where = "" if target == Path.cwd() else f"cd {folder}\n  "
     click.echo("next: fill in your profile under extra.portfolio in mkdocs.yml, then\n  "
                f"{where}portfolio new first --template mlp\n  portfolio build")
@@ -342,8 +346,12 @@ def init_ci(root: str | None, force: bool) -> None:
     if target.exists() and not force:
         raise click.UsageError(f"{target} exists: pass --force to overwrite it")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(scaffold.workflow_text())
+    text, placeholder = scaffold.workflow_text(ws.root)
+    target.write_text(text)
     click.echo(f"wrote {target}: push to main, then enable Pages with source 'GitHub Actions'")
+    if placeholder:
+        click.echo(f"warning: it installs portfolio from '{scaffold.PLACEHOLDER}': put where "
+                   "your portfolio tool comes from there", err=True)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ folder is not inside a repository. It never overwrites a file unless told to.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from importlib import resources
 from pathlib import Path
@@ -17,9 +18,66 @@ from portfolio.errors import InputError
 WORKFLOW = ".github/workflows/publish.yml"
 
 
-def workflow_text() -> str:
-    """The GitHub Actions workflow that renders results/ and deploys the site."""
-    return resources.files("portfolio").joinpath("publish.yml").read_text(encoding="utf-8")
+# The workflow as shipped installs portfolio from the repository it runs in, which is right
+# for portfolio's own repository; a portfolio made by ``init`` has no package to install.
+SOURCE_INSTALL = "python -m pip install -c constraints.txt ."
+# Where the tool comes from when nothing says: to be edited, and ``init`` says so.
+PLACEHOLDER = "portfolio @ git+https://github.com/OWNER/portfolio"
+
+
+def workflow_text(root: Path | None = None) -> tuple[str, bool]:
+    """The GitHub Actions workflow that renders results/ and deploys the site for the
+    repository at ``root``, and whether its install line is a placeholder to edit. In a
+    repository that holds portfolio's own sources (``pyproject.toml`` and
+    ``constraints.txt``) it installs them; anywhere else it installs the tool from where
+    the running one came from (:func:`install_spec`)."""
+    text = resources.files("portfolio").joinpath("publish.yml").read_text(encoding="utf-8")
+    if root is not None and (root / "pyproject.toml").is_file() \
+            and (root / "constraints.txt").is_file():
+        return text, False
+    spec = install_spec()
+    line = f'python -m pip install "{spec or PLACEHOLDER}"'
+    return text.replace(SOURCE_INSTALL, line), spec is None
+
+
+def install_spec(direct_url: dict | None = None) -> str | None:
+    """How pip installs the portfolio that is running: its VCS URL and commit when it was
+    installed from git (``uv tool install git+URL``, ``pipx install git+URL``: PEP 610's
+    ``direct_url.json``), or its source folder's git remote and commit; None when neither
+    is known (a wheel file, a folder with no remote)."""
+    if direct_url is None:
+        from importlib import metadata
+
+        try:
+            raw = metadata.distribution("portfolio").read_text("direct_url.json")
+        except metadata.PackageNotFoundError:
+            raw = None
+        direct_url = json.loads(raw) if raw else {}
+    url = str(direct_url.get("url", ""))
+    vcs = direct_url.get("vcs_info")
+    if isinstance(vcs, dict) and vcs.get("vcs") == "git" and vcs.get("commit_id"):
+        return f"portfolio @ git+{url}@{vcs['commit_id']}"
+    if url.startswith("file://"):
+        return _remote_of(Path(url.removeprefix("file://")))
+    return None
+
+
+def _remote_of(folder: Path) -> str | None:
+    """``portfolio @ git+<origin>@<commit>`` for a source folder pushed somewhere."""
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], cwd=folder, capture_output=True,
+                                  text=True, check=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    origin, commit = git("remote", "get-url", "origin"), git("rev-parse", "HEAD")
+    if not origin or not commit or ("://" not in origin and not origin.startswith("git@")):
+        return None
+    if origin.startswith("git@"):  # git@github.com:me/portfolio.git, as pip spells it
+        origin = "ssh://" + origin.replace(":", "/", 1)
+    return f"portfolio @ git+{origin}@{commit}"
 
 
 MKDOCS_YML = """\
@@ -115,25 +173,26 @@ portfolio serve       # a live preview at http://127.0.0.1:8000
 """
 
 
-def files(name: str) -> dict[str, str]:
+def files(name: str, workflow: str) -> dict[str, str]:
     """What ``init`` writes, by path relative to the portfolio's folder."""
     return {
         "mkdocs.yml": MKDOCS_YML.format(name=name),
         "README.md": README.format(name=name),
         ".gitignore": GITIGNORE,
-        WORKFLOW: workflow_text(),
+        WORKFLOW: workflow,
         "projects/.gitkeep": "",
         "results/.gitkeep": "",
     }
 
 
-def init(folder: Path, force: bool = False) -> tuple[list[str], bool]:
+def init(folder: Path, force: bool = False) -> tuple[list[str], bool, bool]:
     """Write a new portfolio into ``folder`` (created if missing). Returns the files
-    written and whether ``git init`` ran. Refuses, naming every file that exists, unless
-    ``force``."""
+    written, whether ``git init`` ran, and whether the workflow's install line is a
+    placeholder to edit. Refuses, naming every file that exists, unless ``force``."""
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: is a file; give a folder for the new portfolio")
-    planned = files(folder.name or "portfolio")
+    workflow, placeholder = workflow_text(folder)
+    planned = files(folder.name or "portfolio", workflow)
     existing = [name for name in planned if (folder / name).exists()]
     if existing and not force:
         raise InputError(f"{folder}: would overwrite {', '.join(existing)}; pass --force "
@@ -142,7 +201,7 @@ def init(folder: Path, force: bool = False) -> tuple[list[str], bool]:
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    return list(planned), _git_init(folder)
+    return list(planned), _git_init(folder), placeholder
 
 
 def _git_init(folder: Path) -> bool:
