@@ -242,16 +242,31 @@ def test_a_portfolios_workflow_installs_the_tool_from_the_git_commit_it_came_fro
                  "vcs_info": {"vcs": "git", "commit_id": "0123abc", "requested_revision": "main"}}
     assert scaffold.install_spec(installed) == \
         "portfolio @ git+https://github.com/ada/portfolio@0123abc"
-    source = tmp_path / "src"
+    bare, source = tmp_path / "bare.git", tmp_path / "src"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
     source.mkdir()
-    for args in (["init", "-q"], ["remote", "add", "origin", "git@github.com:ada/portfolio.git"],
-                 ["-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "--allow-empty",
-                  "-m", "x"]):
-        subprocess.run(["git", *args], cwd=source, check=True, capture_output=True)
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, check=True,
-                          capture_output=True, text=True).stdout.strip()
-    assert scaffold.install_spec({"url": source.as_uri(), "dir_info": {"editable": True}}) == \
-        f"portfolio @ git+ssh://git@github.com/ada/portfolio.git@{head}"
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.name=a", "-c", "user.email=a@b", *args],
+                              cwd=source, check=True, capture_output=True, text=True
+                              ).stdout.strip()
+
+    git("init", "-q")
+    git("commit", "-q", "--allow-empty", "-m", "x")
+    git("remote", "add", "origin", str(bare))
+    git("push", "-q", "origin", "HEAD:refs/heads/main")
+    git("fetch", "-q", "origin")
+    head, installed_from = git("rev-parse", "HEAD"), {"url": source.as_uri(), "dir_info": {}}
+    # An ssh remote on GitHub becomes https (a runner has no key); a credential never
+    # reaches the committed workflow; a commit never pushed cannot be fetched there.
+    git("remote", "set-url", "origin", "git@github.com:ada/portfolio.git")
+    assert scaffold.install_spec(installed_from) == \
+        f"portfolio @ git+https://github.com/ada/portfolio.git@{head}"
+    git("remote", "set-url", "origin", "https://ada:s3cret@example.com/ada/portfolio.git")
+    assert scaffold.install_spec(installed_from) == \
+        f"portfolio @ git+https://example.com/ada/portfolio.git@{head}"
+    git("commit", "-q", "--allow-empty", "-m", "not pushed")
+    assert scaffold.install_spec(installed_from) is None
     (tmp_path / "plain").mkdir()
     assert scaffold.install_spec({"url": (tmp_path / "plain").as_uri(), "dir_info": {}}) is None
     assert scaffold.install_spec({"url": "file:///wheels/portfolio-0.1.0-py3-none-any.whl",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,36 @@ def test_an_unknown_template_is_refused_listing_the_known_ones(empty: Path) -> N
     assert "unknown template 'transformer'" in result.stderr
     assert all(name in result.stderr for name in TEMPLATES)
     assert not (empty / "projects" / "fine").exists()
+
+
+def test_new_outside_a_portfolio_is_refused_and_writes_nothing(tmp_path: Path) -> None:
+    result = portfolio_cli("new", "first", cwd=tmp_path)
+    assert result.returncode == 2 and "not a portfolio" in result.stderr
+    assert not (tmp_path / "projects").exists()
+
+
+def test_every_template_imports_only_what_the_train_extra_installs() -> None:
+    """A user who installed portfolio[train] can run every template."""
+    import ast
+    import tomllib
+
+    from tests.conftest import REPO
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    installed = {re.match(r"[A-Za-z0-9_.-]+", r).group().lower()
+                 for r in [*project["dependencies"], *project["optional-dependencies"]["train"]]}
+    # The module a script imports → the distribution that brings it.
+    brought_by = {"keras": "keras", "tensorflow": "tensorflow-cpu", "sklearn": "scikit-learn",
+                  "numpy": "numpy", "matplotlib": "matplotlib", "statsmodels": "statsmodels",
+                  "pandas": "statsmodels", "scipy": "scikit-learn"}
+    templates = REPO / "generator" / "portfolio" / "project_templates"
+    for script in templates.glob("*/train.py"):
+        for node in ast.walk(ast.parse(script.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module] if isinstance(node, ast.ImportFrom) and node.module
+                     else [])
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names:
+                    continue
+                assert brought_by.get(top) in installed, f"{script.parent.name}: {name}"

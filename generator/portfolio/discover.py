@@ -14,7 +14,7 @@ from portfolio import schema, yamlpos
 from portfolio.domain import Project, Workspace
 from portfolio.errors import MetadataError, Problem, ProjectNotFound, ResultsError, display
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")  # fullmatch: the whole name
 # A slug names folders and files (``results/.run-<slug>-xxxxxxxx``, ``site/projects/<slug>/``)
 # and URLs; 100 characters keeps every derived name far below the 255 bytes a file name has.
 MAX_SLUG = 100
@@ -30,7 +30,7 @@ def discover(workspace: Workspace, only: list[str] | None = None) -> list[Projec
         meta_file = folder / "project.yaml"
         if folder.name.startswith((".", "_")) or not meta_file.is_file():
             continue
-        if not _SLUG.match(folder.name):
+        if not _SLUG.fullmatch(folder.name):
             problems.append(Problem(meta_file, 1, 1, "", (
                 f"folder name '{folder.name}' is not a valid slug: use lower-case letters, "
                 "digits, '-' and '_'")))

@@ -49,7 +49,7 @@ def templates() -> dict[str, Template]:
 def check_slug(workspace: Workspace, slug: str) -> None:
     """Refuse a slug ``discover`` would refuse, or one that names an existing project
     (also as its ``-``/``_`` twin, which ``discover`` reports as a duplicate)."""
-    if not _SLUG.match(slug) or len(slug) > MAX_SLUG:
+    if not _SLUG.fullmatch(slug) or len(slug) > MAX_SLUG:
         raise NewProjectError(
             f"'{slug}' is not a valid project name: use lower-case letters, digits, '-' and "
             f"'_', starting with a letter or digit, at most {MAX_SLUG} characters")
@@ -73,8 +73,15 @@ def create(workspace: Workspace, slug: str, template: str) -> Path:
         raise NewProjectError(f"unknown template '{template}' (known: {', '.join(known)})")
     check_slug(workspace, slug)
     source = known[template].folder
+    if not workspace.mkdocs_yml.is_file():  # not a portfolio: never scatter projects/
+        raise NewProjectError(f"{workspace.root}: no mkdocs.yml here, so this is not a "
+                              "portfolio; run `portfolio new` at its top (or `portfolio "
+                              "init` to start one)")
     target = workspace.projects_dir / slug
-    target.mkdir(parents=True)
+    try:
+        target.mkdir(parents=True)
+    except FileExistsError:  # made between the check and now
+        raise NewProjectError(f"projects/{slug} exists; choose another name") from None
     for name in FILES:
         (target / name).write_text(source.joinpath(name).read_text(encoding="utf-8"),
                                    encoding="utf-8")

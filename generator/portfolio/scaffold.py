@@ -32,12 +32,25 @@ def workflow_text(root: Path | None = None) -> tuple[str, bool]:
     ``constraints.txt``) it installs them; anywhere else it installs the tool from where
     the running one came from (:func:`install_spec`)."""
     text = resources.files("portfolio").joinpath("publish.yml").read_text(encoding="utf-8")
-    if root is not None and (root / "pyproject.toml").is_file() \
-            and (root / "constraints.txt").is_file():
+    if SOURCE_INSTALL not in text:  # the shipped workflow and this code disagree
+        raise RuntimeError(f"publish.yml has no line '{SOURCE_INSTALL}' to adapt")
+    if root is not None and _holds_portfolio_sources(root):
         return text, False
     spec = install_spec()
     line = f'python -m pip install "{spec or PLACEHOLDER}"'
     return text.replace(SOURCE_INSTALL, line), spec is None
+
+
+def _holds_portfolio_sources(root: Path) -> bool:
+    """A checkout of portfolio itself: its pyproject.toml names the project portfolio."""
+    import tomllib
+
+    try:
+        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return project.get("project", {}).get("name") == "portfolio" \
+        and (root / "constraints.txt").is_file()
 
 
 def install_spec(direct_url: dict | None = None) -> str | None:
@@ -58,7 +71,10 @@ def install_spec(direct_url: dict | None = None) -> str | None:
     if isinstance(vcs, dict) and vcs.get("vcs") == "git" and vcs.get("commit_id"):
         return f"portfolio @ git+{url}@{vcs['commit_id']}"
     if url.startswith("file://"):
-        return _remote_of(Path(url.removeprefix("file://")))
+        from urllib.parse import urlsplit
+        from urllib.request import url2pathname
+
+        return _remote_of(Path(url2pathname(urlsplit(url).path)))
     return None
 
 
@@ -73,17 +89,23 @@ def _remote_of(folder: Path) -> str | None:
         return done.stdout.strip() if done.returncode == 0 else ""
 
     origin, commit = git("remote", "get-url", "origin"), git("rev-parse", "HEAD")
-    if not origin or not commit or ("://" not in origin and not origin.startswith("git@")):
+    if not origin or not commit or not git("branch", "-r", "--contains", "HEAD"):
+        return None  # no remote, or a commit the runner could not fetch (never pushed)
+    if origin.startswith("git@github.com:"):  # a runner has no SSH key: https for GitHub
+        origin = "https://github.com/" + origin.removeprefix("git@github.com:")
+    if not origin.startswith("https://"):
         return None
-    if origin.startswith("git@"):  # git@github.com:me/portfolio.git, as pip spells it
-        origin = "ssh://" + origin.replace(":", "/", 1)
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(origin)  # never a credential in a committed workflow
+    origin = urlunsplit(parts._replace(netloc=parts.hostname or ""))
     return f"portfolio @ git+{origin}@{commit}"
 
 
 MKDOCS_YML = """\
 # The site: fill in your profile under extra.portfolio, then run `portfolio build`.
 # Pages are generated from projects/ and results/ into .build/; do not add a nav here.
-site_name: {name}
+site_name: {quoted}
 site_description: Completed deep-learning projects, each with held-out scores against \
 published baselines.
 # Where the site is served (GitHub Pages: https://<your-user>.github.io/{name}/): link
@@ -176,7 +198,8 @@ portfolio serve       # a live preview at http://127.0.0.1:8000
 def files(name: str, workflow: str) -> dict[str, str]:
     """What ``init`` writes, by path relative to the portfolio's folder."""
     return {
-        "mkdocs.yml": MKDOCS_YML.format(name=name),
+        # site_name quoted: a folder named "yes" or "1.0" is still a string to YAML.
+        "mkdocs.yml": MKDOCS_YML.format(name=name, quoted=json.dumps(name)),
         "README.md": README.format(name=name),
         ".gitignore": GITIGNORE,
         WORKFLOW: workflow,
