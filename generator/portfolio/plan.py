@@ -24,7 +24,7 @@ from typing import Any
 from portfolio import caches, results
 from portfolio.domain import Project, ProjectState, RunResult, Workspace
 from portfolio.errors import ResultsError, display
-from portfolio.record import RESULTS_FORMAT
+from portfolio.record import RESULTS_FORMAT, syntax_error
 
 # The libraries whose versions change numbers; tensorflow may be installed as tensorflow-cpu.
 LIBRARIES = {
@@ -242,14 +242,8 @@ def _unreadable(folder: Path, error: Exception) -> str:
             return f"{display(path)}: not UTF-8 text; {remedy}"
         except OSError as exc:
             return f"{display(path)}: cannot be read ({exc.strerror}); {remedy}"
-        except json.JSONDecodeError as exc:
-            marker = next((n for n, line in enumerate(text.splitlines(), 1)
-                           if line.startswith(("<<<<<<<", "=======", ">>>>>>>"))), None)
-            if marker:
-                return (f"{display(path)}:{marker}:1: an unresolved merge conflict (a "
-                        f"'<<<<<<<' marker); keep one side and delete the markers, or "
-                        f"delete {display(folder)}/ to run the project again")
-            return f"{display(path)}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}; {remedy}"
+        except json.JSONDecodeError as exc:  # run.json's reader says it the same way
+            return syntax_error(path, text, exc)
     return f"{display(folder)}: cannot be read ({error}); {remedy}"
 
 

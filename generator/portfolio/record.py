@@ -628,7 +628,7 @@ class RunRecord(_Model):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise CorruptRecord(path, [], _syntax_error(path, text, exc)) from None
+            raise CorruptRecord(path, [], syntax_error(path, text, exc)) from None
         except RecursionError:
             raise CorruptRecord(path, [], f"{display(path)}: nested too deeply to be a run "
                                 f"record; {_remedy(path)}") from None
@@ -683,7 +683,7 @@ def _remedy(path: Path) -> str:
             "(portfolio writes this file)")
 
 
-def _syntax_error(path: Path, text: str, exc: json.JSONDecodeError) -> str:
+def syntax_error(path: Path, text: str, exc: json.JSONDecodeError) -> str:
     """Where the JSON breaks; a merge conflict (results are committed) said as one."""
     marker = next((n for n, line in enumerate(text.splitlines(), 1)
                    if line.startswith(("<<<<<<<", "=======", ">>>>>>>"))), None)
