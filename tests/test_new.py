@@ -91,6 +91,35 @@ def test_a_full_run_of_the_mlp_template_shows_a_held_out_score_that_beats_its_tr
         assert section in text
 
 
+def test_a_second_project_from_one_template_gets_its_own_title(empty: Path) -> None:
+    from portfolio import new, schema
+
+    template = new.templates()["mlp"]
+
+    def title(slug: str) -> str:
+        path = empty / "projects" / slug / "project.yaml"
+        meta, problems = schema.parse(path, path.read_text())
+        assert not problems and meta is not None
+        return meta.title
+
+    assert portfolio_cli("new", "first", cwd=empty).returncode == 0
+    assert title("first") == template.title
+    second = portfolio_cli("new", "second", cwd=empty)
+    assert second.returncode == 0, second.stderr
+    assert title("second") == f"{template.title} (second)"
+    assert f"titled '{template.title} (second)'" in second.stdout
+    chosen = 'Wine: a "first" look # not a comment'
+    assert portfolio_cli("new", "third", "--title", chosen, cwd=empty).returncode == 0
+    assert title("third") == chosen
+    text = (empty / "projects" / "third" / "project.yaml").read_text()
+    assert text.replace(f"title: {json.dumps(chosen)}\n", "") == \
+        template.folder.joinpath("project.yaml").read_text().replace(
+            f"title: {template.title}\n", "")  # only the title line differs
+    blank = portfolio_cli("new", "fourth", "--title", " ", cwd=empty)
+    assert blank.returncode == 2 and "--title may not be blank" in blank.stderr
+    assert not (empty / "projects" / "fourth").exists()
+
+
 def test_an_existing_slug_is_refused_and_left_as_it_was(empty: Path) -> None:
     folder = empty / "projects" / "taken"
     folder.mkdir()

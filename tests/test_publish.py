@@ -195,6 +195,69 @@ def test_require_fresh_without_the_training_libraries(repo: tuple[Path, Path],
         assert plan.decide(ws, project, versions=False).staleness == "fresh"
 
 
+def test_require_fresh_in_a_checkout_without_the_git_ignored_data(repo: tuple[Path, Path],
+                                                                   tmp_path: Path) -> None:
+    """A declared data file that git ignores never reaches CI's checkout: the results are
+    judged there by what git holds, and a change to what git holds still counts."""
+    root, bare = repo
+    project = root / "projects" / "no-keras"
+    (project / "big.csv").write_text("x,y\n1,2\n")
+    (project / ".gitignore").write_text("*.csv\n")
+    meta = project / "project.yaml"
+    meta.write_text(meta.read_text() + "data: [big.csv]\n")
+    assert portfolio_cli("build", cwd=root).returncode == 0  # trains with the data
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "declare big.csv")
+    git(root, "push", "-q", "origin", "main")
+    checkout = tmp_path / "checkout"
+    git(tmp_path, "clone", "-q", "-b", "main", str(bare), str(checkout))
+    assert not (checkout / "projects" / "no-keras" / "big.csv").exists()
+    result = portfolio_cli("build", "--no-run", "--require-fresh", cwd=checkout)
+    assert result.returncode == 0, result.stderr
+    script = checkout / "projects" / "no-keras" / "main.py"
+    script.write_text(script.read_text() + "# changed\n")
+    result = portfolio_cli("build", "--no-run", "--require-fresh", cwd=checkout)
+    assert result.returncode == 1
+    assert "no-keras (stale: main.py changed)" in result.stderr
+    # Where the project trains, the data counts: removing it makes the project stale.
+    (project / "big.csv").unlink()
+    from portfolio import discover, plan
+    from portfolio.domain import Workspace
+
+    ws = Workspace(root)
+    (found,) = [p for p in discover.discover(ws) if p.slug == "no-keras"]
+    decision = plan.decide(ws, found)
+    assert decision.staleness == "stale" and "big.csv removed" in decision.reasons
+
+
+def test_publish_no_build_refuses_a_site_older_than_the_files(repo: tuple[Path, Path]) -> None:
+    root, bare = repo
+    story = root / "projects" / "no-keras" / "README.md"
+    story.write_text(story.read_text() + "\n## Results\n\nA committed new paragraph.\n")
+    git(root, "commit", "-q", "-am", "edit the narrative, build nothing")
+    result = portfolio_cli("publish", "--no-build", cwd=root)
+    assert result.returncode == 2
+    assert "was not built from the files as they are now" in result.stderr
+    assert git(bare, "branch", "--list") == ""
+    assert portfolio_cli("build", cwd=root).returncode == 0
+    result = portfolio_cli("publish", "--no-build", cwd=root)
+    assert result.returncode == 0, result.stderr
+    page = git(bare, "show", "gh-pages:projects/no-keras/index.html")
+    assert "A committed new paragraph." in page
+
+
+def test_publish_refuses_an_uncommitted_avatar_or_cv(repo: tuple[Path, Path]) -> None:
+    """The profile's files are copied into the site: they must match a commit too."""
+    root, bare = repo
+    avatar = root / "profile" / "avatar.png"
+    avatar.write_bytes(avatar.read_bytes() + b"\0")
+    (root / "profile" / "cv.pdf").unlink()
+    result = portfolio_cli("publish", cwd=root)
+    assert result.returncode == 2
+    assert "profile/avatar.png" in result.stderr and "profile/cv.pdf" in result.stderr
+    assert git(bare, "branch", "--list") == ""
+
+
 def test_a_preview_that_cannot_be_drawn_is_a_warning(repo: tuple[Path, Path],
                                                      tmp_path: Path) -> None:
     root, _ = repo
@@ -287,7 +350,16 @@ def test_shipped_workflow_builds_from_results_and_deploys_with_pages_actions(
     # this one came from (here: a source folder with no remote, so a line to edit).
     spec = scaffold.install_spec() or scaffold.PLACEHOLDER
     assert (tiny / ".github" / "workflows" / "publish.yml").read_text() == shipped.replace(
-        scaffold.SOURCE_INSTALL, f'python -m pip install "{spec}"')
+        scaffold.SOURCE_INSTALL, f'python -m pip install -c constraints.txt "{spec}"')
+    # ... with the versions installed here, which it pins.
+    from importlib import metadata
+
+    pins = dict(line.split("==") for line in (tiny / "constraints.txt").read_text().splitlines()
+                if line and not line.startswith("#"))
+    assert pins["mkdocs-material"] == metadata.version("mkdocs-material")
+    assert pins["matplotlib"] == metadata.version("matplotlib")
+    assert pins["pyyaml"] == metadata.version("pyyaml")  # a dependency's own dependency
+    assert not {"keras", "tensorflow-cpu", "scikit-learn", "portfolio"} & set(pins)
     assert (spec == scaffold.PLACEHOLDER) == ("warning" in written.stderr)
     workflow = yaml.safe_load(shipped)
     assert workflow[True]["push"]["branches"] == ["main"]  # YAML 1.1 reads `on` as True

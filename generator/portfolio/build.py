@@ -144,6 +144,17 @@ def not_fresh(ws: Workspace, versions: bool = True) -> list[str]:
     return behind
 
 
+def site_is_current(ws: Workspace) -> bool:
+    """Whether ``site/`` is the finished build of the files as they are now (``publish
+    --no-build``): the pages are rendered again, into ``.build/`` as a build would, and
+    their digest compared with the one the last finished build recorded."""
+    states = [plan.state_of(ws, p) for p in discover.discover(ws)]
+    rendered = render.render(ws, states)
+    now = site.inputs_digest(rendered.config, ws.site_dir,
+                             [*render.template_dirs(ws), ws.mkdocs_yml])
+    return site.finished(ws.site_dir, rendered.config.parent) == now
+
+
 # -- helpers ------------------------------------------------------------------------------
 @contextlib.contextmanager
 def private_build_dir(ws: Workspace, command: str) -> Iterator[Path]:

@@ -252,6 +252,10 @@ def publish(ctx: click.Context, root: str | None, no_build: bool, remote: str, b
     if not no_build:
         ctx.invoke(build, root=root, keep_going=False, no_run=allow_stale)
         _refuse_uncommitted(ws, "the build changed them (a project ran); ")
+    elif (ws.site_dir / "index.html").is_file() and not pipeline.site_is_current(ws):
+        raise pub.PublishError(f"{ws.site_dir} was not built from the files as they are now "
+                               "(they changed since, or the build did not finish): run "
+                               "`portfolio build`, or publish without --no-build")
     if not allow_stale:
         behind = pipeline.not_fresh(ws)
         if behind:
@@ -274,7 +278,7 @@ def _refuse_uncommitted(ws: Workspace, why: str) -> None:
     HEAD (publish.SITE_INPUTS)."""
     from portfolio import publish as pub
 
-    changed = pub.uncommitted(ws.root, list(pub.SITE_INPUTS))
+    changed = pub.uncommitted(ws.root, pub.site_inputs(ws.root, ws.mkdocs_yml))
     if changed:
         shown = ", ".join(changed[:8]) + (f" and {len(changed) - 8} more"
                                           if len(changed) > 8 else "")
@@ -315,9 +319,11 @@ def init_command(folder: str, force: bool) -> None:
 @click.argument("slug", required=False)
 @click.option("-t", "--template", default="mlp", show_default=True,
               help="The template to start from (see --list).")
+@click.option("--title", help="The project's title (default: the template's).")
 @click.option("--list", "list_templates", is_flag=True, help="List the templates and exit.")
 @root_option
-def new(slug: str | None, template: str, list_templates: bool, root: str | None) -> None:
+def new(slug: str | None, template: str, title: str | None, list_templates: bool,
+        root: str | None) -> None:
     """Start projects/SLUG/ from a template: project.yaml and a runnable train.py."""
     from portfolio import new as templates
 
@@ -329,9 +335,9 @@ def new(slug: str | None, template: str, list_templates: bool, root: str | None)
         raise click.UsageError("give the new project's SLUG (or --list to see the templates)")
     ws = _workspace(root)
     discover.check_layout(ws)
-    folder = templates.create(ws, slug, template)
-    click.echo(f"wrote {folder}/project.yaml and train.py from template '{template}': "
-               "edit them, then run `portfolio build`")
+    folder, chosen = templates.create(ws, slug, template, title)
+    click.echo(f"wrote {folder}/project.yaml and train.py from template '{template}', "
+               f"titled '{chosen}': edit them, then run `portfolio build`")
 
 
 @cli.command(name="init-ci")
@@ -349,6 +355,9 @@ def init_ci(root: str | None, force: bool) -> None:
     text, placeholder = scaffold.workflow_text(ws.root)
     target.write_text(text)
     click.echo(f"wrote {target}: push to main, then enable Pages with source 'GitHub Actions'")
+    if scaffold.write_constraints(ws.root, force):
+        click.echo(f"wrote {ws.root / scaffold.CONSTRAINTS}: the versions the workflow installs "
+                   "(those installed here); commit it with the workflow")
     if placeholder:
         click.echo(f"warning: it installs portfolio from '{scaffold.PLACEHOLDER}': put where "
                    "your portfolio tool comes from there", err=True)

@@ -37,6 +37,15 @@ class Profile(BaseModel):
     avatar: StrictStr | None = None  # an image path relative to the repository root, or a URL
     links: Links = Links()
 
+    def local_files(self, root: Path) -> list[Path]:
+        """The avatar and CV given as files (not URLs): the site copies them."""
+        return [root / value for value in (self.avatar, self.links.cv)
+                if value and not is_url(value)]
+
+
+def is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://", "mailto:"))
+
 
 def load_mkdocs_yml(path: Path) -> dict[str, Any]:
     """Read ``mkdocs.yml`` with MkDocs' own tags (``!ENV``, ``!!python/name``), through the

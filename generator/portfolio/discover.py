@@ -6,11 +6,12 @@ user fixes all their typos in one pass, the way ``mkdocs build`` reports config.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import tempfile
 from pathlib import Path
 
-from portfolio import schema, yamlpos
+from portfolio import gitignore, schema, yamlpos
 from portfolio.domain import Project, Workspace
 from portfolio.errors import MetadataError, Problem, ProjectNotFound, ResultsError, display
 
@@ -45,7 +46,7 @@ def discover(workspace: Workspace, only: list[str] | None = None) -> list[Projec
         if meta is None:
             continue
         project = Project(folder.name, folder, meta)
-        problems.extend(_check_paths(project))
+        problems.extend(_check_paths(project, workspace.root))
         projects.append(project)
     problems.extend(_duplicates(projects))
     if problems:
@@ -82,10 +83,12 @@ def _duplicates(projects: list[Project]) -> list[Problem]:
     return problems
 
 
-def _check_paths(project: Project) -> list[Problem]:
+def _check_paths(project: Project, root: Path) -> list[Problem]:
     """``script`` and ``data`` must stay inside the project folder (no ../, no absolute path,
-    no symlink out) and exist."""
+    no symlink out) and exist; a data path git ignores may be missing, since a checkout
+    (CI's) never has it: a run without it fails in the script, its log kept."""
     problems = []
+    hidden = _ignored_data(project, root)
     folder = project.folder.resolve()
     entries: list[tuple[tuple[str | int, ...], str]] = [
         (("script",), project.meta.script),
@@ -97,10 +100,21 @@ def _check_paths(project: Project) -> list[Problem]:
         if Path(value).is_absolute() or not target.is_relative_to(folder):
             problems.append(Problem(project.metadata_file, pos.line, pos.column, key,
                                     f"'{value}' points outside the project folder"))
-        elif not target.exists() or (keys == ("script",) and not target.is_file()):
+        elif (not target.exists() and value not in hidden) or (
+                keys == ("script",) and not target.is_file()):
             problems.append(Problem(project.metadata_file, pos.line, pos.column, key,
                                     f"'{value}' does not exist in {project.folder.name}/"))
     return problems
+
+
+def _ignored_data(project: Project, root: Path) -> set[str]:
+    """The declared ``data`` paths (as written) that git ignores."""
+    try:
+        base = project.folder.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return set()
+    asked = {posixpath.normpath(f"{base}/{value}"): value for value in project.meta.data}
+    return {asked[path] for path in gitignore.ignored(root, list(asked))}
 
 
 def check_layout(workspace: Workspace) -> None:

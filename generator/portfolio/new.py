@@ -7,6 +7,8 @@ Each template is a folder under ``project_templates/`` (package data, read with
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -19,6 +21,7 @@ from portfolio.domain import Workspace
 from portfolio.errors import InputError, display
 
 FILES = ("project.yaml", "train.py")
+_TITLE = re.compile(r"^title:.*$", re.M)  # a double-quoted YAML string is JSON's
 
 
 class NewProjectError(InputError):
@@ -66,8 +69,36 @@ def check_slug(workspace: Workspace, slug: str) -> None:
                     "project: choose another name")
 
 
-def create(workspace: Workspace, slug: str, template: str) -> Path:
-    """Write ``projects/<slug>/`` from ``template``; return the folder."""
+def titles_in_use(workspace: Workspace) -> set[str]:
+    """The titles of the portfolio's projects (a project.yaml that cannot be read is left
+    to ``portfolio check``)."""
+    found = set()
+    for path in workspace.projects_dir.glob("*/project.yaml"):
+        try:
+            meta = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(meta, dict) and isinstance(meta.get("title"), str):
+            found.add(meta["title"].strip())
+    return found
+
+
+def title_for(workspace: Workspace, template: Template, slug: str,
+              title: str | None = None) -> str:
+    """The title asked for; else the template's, unless a project already has it: two cards
+    with one title on the home page would read as a mistake, so the slug tells them apart."""
+    if title is not None:
+        if not title.strip():
+            raise NewProjectError("--title may not be blank")
+        return title.strip()
+    if template.title in titles_in_use(workspace):
+        return f"{template.title} ({slug})"
+    return template.title
+
+
+def create(workspace: Workspace, slug: str, template: str,
+           title: str | None = None) -> tuple[Path, str]:
+    """Write ``projects/<slug>/`` from ``template``; return the folder and its title."""
     known = templates()
     if template not in known:
         raise NewProjectError(f"unknown template '{template}' (known: {', '.join(known)})")
@@ -77,12 +108,18 @@ def create(workspace: Workspace, slug: str, template: str) -> Path:
         raise NewProjectError(f"{workspace.root}: no mkdocs.yml here, so this is not a "
                               "portfolio; run `portfolio new` at its top (or `portfolio "
                               "init` to start one)")
+    chosen = title_for(workspace, known[template], slug, title)
     target = workspace.projects_dir / slug
     try:
         target.mkdir(parents=True)
     except FileExistsError:  # made between the check and now
         raise NewProjectError(f"projects/{slug} exists; choose another name") from None
     for name in FILES:
-        (target / name).write_text(source.joinpath(name).read_text(encoding="utf-8"),
-                                   encoding="utf-8")
-    return target
+        text = source.joinpath(name).read_text(encoding="utf-8")
+        if name == "project.yaml":  # one line replaced: the template's comments stay
+            text, count = _TITLE.subn(f"title: {json.dumps(chosen, ensure_ascii=False)}",
+                                      text, count=1)
+            if count != 1:
+                raise RuntimeError(f"template '{template}': project.yaml has no title line")
+        (target / name).write_text(text, encoding="utf-8")
+    return target, chosen

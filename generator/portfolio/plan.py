@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from portfolio import caches, results
+from portfolio import caches, gitignore, results
 from portfolio.domain import Project, ProjectState, RunResult, Workspace
 from portfolio.errors import ResultsError, display
 from portfolio.record import RESULTS_FORMAT, syntax_error
@@ -267,8 +267,10 @@ def decide(workspace: Workspace, project: Project, versions: bool = True) -> Dec
     state = state_of(workspace, project)
     inputs = inputs_of(project, workspace.root, state.good)
     if not versions and state.good is not None and state.good.run.inputs is not None:
-        inputs = Inputs(inputs.files, inputs.meta, dict(state.good.run.inputs.versions),
-                        inputs.format)
+        recorded = state.good.run.inputs
+        inputs = Inputs(_as_git_holds_them(workspace.root, project, inputs.files,
+                                           dict(recorded.files)),
+                        inputs.meta, dict(recorded.versions), inputs.format)
     if state.failure is not None:
         return Decision(state, inputs, "failed", [f"last run {state.failure.status}"])
     if state.good is None:
@@ -277,6 +279,23 @@ def decide(workspace: Workspace, project: Project, versions: bool = True) -> Dec
     if state.good.run.input_hash == inputs.digest:
         return Decision(state, inputs, "fresh", [])
     return Decision(state, inputs, "stale", why_changed(recorded, inputs.as_dict()))
+
+
+def _as_git_holds_them(root: Path, project: Project, now: dict[str, str],
+                       recorded: dict[str, str]) -> dict[str, str]:
+    """The files as the repository alone can judge them: a declared data file that git
+    ignores is not in a checkout (CI's), so its recorded hash stands, present or not. The
+    machine that trained saw it; a change to it shows on that machine's next build."""
+    try:
+        base = project.folder.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return now
+    names = [n for n in {*now, *recorded} if not n.startswith(REPO_PREFIX)]
+    hidden = {path.removeprefix(f"{base}/") for path in
+              gitignore.ignored(root, [f"{base}/{name}" for name in names])}
+    files = {name: digest for name, digest in now.items() if name not in hidden}
+    files.update({name: digest for name, digest in recorded.items() if name in hidden})
+    return files
 
 
 def why_changed(before: dict[str, Any], now: dict[str, Any]) -> list[str]:

@@ -23,6 +23,15 @@ FILE_LIMIT = 100 * 1024**2  # GitHub refuses files over 100 MB
 SITE_LIMIT = 1024**3  # GitHub Pages sites should stay under 1 GB
 
 
+def site_inputs(root: Path, mkdocs_yml: Path) -> list[str]:
+    """:data:`SITE_INPUTS` and the owner's local avatar and CV files, which the site copies."""
+    from portfolio.config import load_mkdocs_yml, profile_of
+
+    profile = profile_of(load_mkdocs_yml(mkdocs_yml), mkdocs_yml)
+    return [*SITE_INPUTS, *(p.relative_to(root).as_posix() for p in profile.local_files(root)
+                            if p.resolve().is_relative_to(root.resolve()))]
+
+
 class PublishError(PortfolioError):
     """Publishing was refused or failed: exit code 2, with the reason."""
 

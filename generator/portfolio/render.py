@@ -24,7 +24,7 @@ import yaml
 from markupsafe import Markup, escape
 
 from portfolio import caches, gitignore, narrative, results, views
-from portfolio.config import Profile, load_mkdocs_yml, profile_of
+from portfolio.config import Profile, is_url, load_mkdocs_yml, profile_of
 from portfolio.domain import Project, ProjectState, Workspace
 from portfolio.errors import ConfigError
 from portfolio.views import text  # every template value is escaped by it
@@ -208,7 +208,7 @@ def render(workspace: Workspace, states: list[ProjectState], out: Path | None = 
                      for view in (views.project_view(state, imports) for state in states)]
     imports.save()
     ignored = ignored_among(workspace.root, [*(s.project.script for s in states),
-                                             *_local_files(workspace.root, profile)])
+                                             *profile.local_files(workspace.root)])
 
     for view, state in zip(project_views, states, strict=True):
         page = f"projects/{view.slug}"
@@ -455,32 +455,23 @@ def _inside(root: Path, path: Path) -> str | None:
     return resolved.relative_to(base).as_posix()
 
 
-def _local_files(root: Path, profile: Profile) -> list[Path]:
-    return [root / value for value in (profile.avatar, profile.links.cv)
-            if value and not _is_url(value)]
-
-
 def _copy_profile_files(root: Path, profile: Profile, docs: Tree,
                         ignored: set[str]) -> Profile:
     """Local avatar and CV files are copied into the site; URLs are left as they are. A path
     to a hidden, ignored or outside file is dropped rather than published."""
     updates: dict[str, Any] = {}
-    if profile.avatar and not _is_url(profile.avatar):
+    if profile.avatar and not is_url(profile.avatar):
         avatar = root / profile.avatar
         updates["avatar"] = None
         if publishable(root, avatar, ignored):
             docs.copy(avatar, f"assets/{avatar.name}")
             updates["avatar"] = f"assets/{avatar.name}"
     cv = profile.links.cv
-    if cv and not _is_url(cv):
+    if cv and not is_url(cv):
         source = root / cv
         target = f"assets/{source.name}" if publishable(root, source, ignored) else None
         if target:
             docs.copy(source, target)
         updates["links"] = profile.links.model_copy(update={"cv": target})
     return profile.model_copy(update=updates)
-
-
-def _is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://", "mailto:"))
 

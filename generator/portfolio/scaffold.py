@@ -16,6 +16,7 @@ from pathlib import Path
 from portfolio.errors import InputError
 
 WORKFLOW = ".github/workflows/publish.yml"
+CONSTRAINTS = "constraints.txt"  # the workflow's pins, beside it at the repository's top
 
 
 # The workflow as shipped installs portfolio from the repository it runs in, which is right
@@ -37,8 +38,64 @@ def workflow_text(root: Path | None = None) -> tuple[str, bool]:
     if root is not None and _holds_portfolio_sources(root):
         return text, False
     spec = install_spec()
-    line = f'python -m pip install "{spec or PLACEHOLDER}"'
+    line = f'python -m pip install -c {CONSTRAINTS} "{spec or PLACEHOLDER}"'
     return text.replace(SOURCE_INSTALL, line), spec is None
+
+
+def core_constraints() -> str:
+    """``constraints.txt`` for a portfolio's workflow: the version of every distribution the
+    core of the running portfolio needs (its requirements without extras, and theirs, for
+    this platform), as installed here. CI then renders with the libraries the owner
+    rendered with, not whatever was released since (a new MkDocs or Material can change
+    every page). Versions come from package metadata; nothing is imported."""
+    from importlib import metadata
+
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    def needs(dist: str, extras: set[str]) -> list[Requirement]:
+        found = []
+        for line in metadata.requires(dist) or []:
+            try:
+                req = Requirement(line)
+            except InvalidRequirement:
+                continue
+            if req.marker is None or any(req.marker.evaluate({"extra": e})
+                                         for e in extras or {""}):
+                found.append(req)
+        return found
+
+    pins: dict[str, str] = {}
+    try:
+        todo = needs("portfolio", set())
+    except metadata.PackageNotFoundError:  # running from sources that were never installed
+        todo = []
+    while todo:
+        req = todo.pop()
+        name = canonicalize_name(req.name)
+        if name in pins or name == "portfolio":
+            continue
+        try:
+            pins[name] = metadata.version(req.name)
+        except metadata.PackageNotFoundError:  # not needed on this platform
+            continue
+        todo += needs(req.name, set(req.extras))
+    lines = [f"{name}=={version}" for name, version in sorted(pins.items())]
+    return ("# The versions `portfolio init` found installed beside portfolio: the workflow\n"
+            "# installs the site's renderer with them (pip install -c constraints.txt).\n"
+            "# Regenerate after upgrading portfolio: `portfolio init-ci --force`.\n"
+            + "".join(f"{line}\n" for line in lines))
+
+
+def write_constraints(root: Path, force: bool = False) -> bool:
+    """Write the workflow's ``constraints.txt`` (:func:`core_constraints`) unless one exists
+    (``force``: replace it) or ``root`` holds portfolio's own sources, whose file pins more.
+    Returns whether it was written."""
+    path = root / CONSTRAINTS
+    if _holds_portfolio_sources(root) or (path.exists() and not force):
+        return False
+    path.write_text(core_constraints(), encoding="utf-8")
+    return True
 
 
 def _holds_portfolio_sources(root: Path) -> bool:
@@ -203,6 +260,7 @@ def files(name: str, workflow: str) -> dict[str, str]:
         "README.md": README.format(name=name),
         ".gitignore": GITIGNORE,
         WORKFLOW: workflow,
+        CONSTRAINTS: core_constraints(),
         "projects/.gitkeep": "",
         "results/.gitkeep": "",
     }
@@ -216,6 +274,8 @@ def init(folder: Path, force: bool = False) -> tuple[list[str], bool, bool]:
         raise InputError(f"{folder}: is a file; give a folder for the new portfolio")
     workflow, placeholder = workflow_text(folder)
     planned = files(folder.name or "portfolio", workflow)
+    if _holds_portfolio_sources(folder):  # its own constraints.txt pins every extra
+        del planned[CONSTRAINTS]
     existing = [name for name in planned if (folder / name).exists()]
     if existing and not force:
         raise InputError(f"{folder}: would overwrite {', '.join(existing)}; pass --force "
