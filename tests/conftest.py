@@ -118,6 +118,35 @@ class Built:
         return (self.site / "projects" / slug / "index.html").read_text(encoding="utf-8")
 
 
+UV = Path(sys.executable).parent / "uv"  # make installs it into .venv
+
+
+def clean_env() -> dict[str, str]:
+    """The environment of a user's shell: no PYTHONPATH pointing at this checkout and no
+    active virtual environment, so only what a fresh venv installed is importable."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel built from a copy of the sources (the build leaves build/ and *.egg-info
+    behind, never in the repository). Build isolation fetches setuptools from uv's cache
+    (--offline): the test venv's own setuptools may be older than pyproject requires."""
+    src = tmp_path_factory.mktemp("src")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, src / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in ("generator", "site_templates"):
+        shutil.copytree(REPO / name, src / name, ignore=ignore)
+    dist = tmp_path_factory.mktemp("dist")
+    result = subprocess.run([str(UV), "build", "--wheel", "--offline", "-q", "-o", str(dist),
+                             str(src)], capture_output=True, text=True, env=clean_env(),
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    (built,) = dist.glob("portfolio-*.whl")
+    return built
+
+
 @pytest.fixture(scope="session", autouse=True)
 def warm_workers() -> Iterator[Path]:
     """Every build of the session shares one private folder of warm workers (its children

@@ -8,76 +8,37 @@ from uv's cache, which ``make`` filled when it installed the test environment.
 from __future__ import annotations
 
 import ast
-import os
 import re
-import shutil
 import subprocess
 import sys
-import sysconfig
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, portfolio_cli
+from tests.conftest import REPO, UV, clean_env, portfolio_cli
 
-UV = Path(sys.executable).parent / "uv"
 TRAINING = {"keras", "tensorflow", "sklearn", "pydot", "statsmodels"}
 INIT_FILES = ["mkdocs.yml", "README.md", ".gitignore", ".github/workflows/publish.yml",
-              "projects/.gitkeep", "results/.gitkeep"]
-
-
-def _clean_env() -> dict[str, str]:
-    """The environment of a user's shell: no PYTHONPATH pointing at this checkout and no
-    active virtual environment, so only what the fresh venv installed is importable."""
-    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+              "constraints.txt", "projects/.gitkeep", "results/.gitkeep"]
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A wheel built from a copy of the sources (the build leaves build/ and *.egg-info
-    behind, never in the repository). Build isolation fetches setuptools from uv's cache
-    (--offline): the test venv's own setuptools may be older than pyproject requires."""
-    src = tmp_path_factory.mktemp("src")
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(REPO / name, src / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    for name in ("generator", "site_templates"):
-        shutil.copytree(REPO / name, src / name, ignore=ignore)
-    dist = tmp_path_factory.mktemp("dist")
-    result = subprocess.run([str(UV), "build", "--wheel", "--offline", "-q", "-o", str(dist),
-                             str(src)], capture_output=True, text=True, env=_clean_env(),
-                            timeout=300, check=False)
-    assert result.returncode == 0, result.stderr
-    (built,) = dist.glob("portfolio-*.whl")
-    return built
-
-
-@pytest.fixture(scope="module")
-def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bool]:
-    """A fresh venv outside the repository with the wheel installed. The core dependencies
-    come from uv's cache (--offline, pinned by constraints.txt): a core install, no train
-    extra, so a build that needed TensorFlow would fail here. Should the cache lack one of
-    them, the wheel goes in alone and a .pth file makes this test venv's site-packages
-    visible (a path line in a .pth adds that folder, without running its own .pth files,
-    so the editable install of the checkout stays out of the way). Returns the venv and
-    whether it is a core-only install."""
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv outside the repository with the wheel installed: the core, no train
+    extra, so a build that needed TensorFlow would fail here. Its dependencies come from
+    uv's cache (--offline, pinned by constraints.txt), which `make` filled: a core
+    dependency missing there is one the tests' own install did not bring, and fails."""
     venv = tmp_path_factory.mktemp("venv")
-    env = _clean_env()
+    env = clean_env()
     subprocess.run([str(UV), "venv", "-q", "--python", sys.executable, str(venv)], env=env,
                    check=True, timeout=120)
-    python = venv / "bin" / "python"
     core = subprocess.run([str(UV), "pip", "install", "-q", "--offline", "--python",
-                           str(python), "-c", str(REPO / "constraints.txt"), str(wheel)],
-                          env=env, capture_output=True, text=True, timeout=300, check=False)
-    if core.returncode != 0:
-        subprocess.run([str(UV), "pip", "install", "-q", "--offline", "--no-deps", "--python",
-                        str(python), str(wheel)], env=env, check=True, timeout=300)
-        purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig."
-                                  "get_paths()['purelib'])"], capture_output=True, text=True,
-                                 env=env, check=True).stdout.strip()
-        (Path(purelib) / "test-venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    return venv, core.returncode == 0
+                           str(venv / "bin" / "python"), "-c", str(REPO / "constraints.txt"),
+                           str(wheel)], env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert core.returncode == 0, core.stderr
+    return venv
 
 
 def test_the_wheel_carries_the_templates_the_project_templates_and_the_workflow(
@@ -136,20 +97,19 @@ def test_the_parent_process_imports_no_training_library() -> None:
 
 
 def test_an_installed_wheel_inits_and_builds_an_empty_portfolio_outside_the_repository(
-        installed: tuple[Path, bool], tmp_path: Path) -> None:
-    venv, core_only = installed
-    env = _clean_env()
+        installed: Path, tmp_path: Path) -> None:
+    venv, env = installed, clean_env()
     portfolio = venv / "bin" / "portfolio"
     where = subprocess.run([str(venv / "bin" / "python"), "-c",
                             "import portfolio; print(portfolio.__file__)"], env=env,
                            capture_output=True, text=True, check=True).stdout
     assert where.startswith(str(venv)), where
-    if core_only:  # the core alone renders: no training library is even installed
-        probe = subprocess.run([str(venv / "bin" / "python"), "-c",
-                                "import importlib.util as u; print([m for m in "
-                                "('keras', 'tensorflow', 'sklearn') if u.find_spec(m)])"],
-                               env=env, capture_output=True, text=True, check=True)
-        assert probe.stdout.strip() == "[]"
+    # The core alone renders: no training library is even installed.
+    probe = subprocess.run([str(venv / "bin" / "python"), "-c",
+                            "import importlib.util as u; print([m for m in "
+                            "('keras', 'tensorflow', 'sklearn') if u.find_spec(m)])"],
+                           env=env, capture_output=True, text=True, check=True)
+    assert probe.stdout.strip() == "[]"
 
     init = subprocess.run([str(portfolio), "init", "my-portfolio"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
