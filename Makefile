@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 UV     := $(BIN)/uv pip install --python $(BIN)/python --compile-bytecode -c constraints.txt
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: portfolio test lint bench serve clean chromium graphviz
+.PHONY: portfolio test lint bench serve clean chromium graphviz web
 
 portfolio: $(VENV)/.base graphviz
 	$(BIN)/portfolio build
@@ -16,7 +16,7 @@ portfolio: $(VENV)/.base graphviz
 	@echo "The site is in site/. Open site/index.html, or preview it with:"
 	@echo "    $(BIN)/portfolio serve     # http://127.0.0.1:8000"
 
-test: $(VENV)/.test chromium graphviz
+test: $(VENV)/.test chromium graphviz web
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.test
@@ -50,6 +50,22 @@ graphviz:
 	@command -v dot >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) apt-get install -y -qq --no-install-recommends graphviz; }
+
+# onnxruntime-web, which runs each project's model in the visitor's browser: installed
+# from npm with the lock file (exact versions, integrity hashes, no install scripts), its
+# WebAssembly build copied into generator/portfolio/web/ort/, which the package ships (so
+# `make portfolio` and an installed portfolio need no npm). The tests check the copy.
+WEB      := generator/portfolio/web
+ORT_DIST := $(WEB)/node_modules/onnxruntime-web/dist
+web: $(WEB)/node_modules/.package-lock.json
+
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package.json $(WEB)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) apt-get install -y -qq --no-install-recommends npm; }
+	cd $(WEB) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	cp $(ORT_DIST)/ort.wasm.min.js $(ORT_DIST)/ort-wasm-simd-threaded.mjs \
+	  $(ORT_DIST)/ort-wasm-simd-threaded.wasm $(WEB)/ort/
 
 clean:
 	rm -rf .build site .pytest_cache

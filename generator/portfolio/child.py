@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from portfolio import printed, process, recorder
-from portfolio.capture import all_capturers, baseline, guarded, install_all, plots
+from portfolio.capture import all_capturers, baseline, demo, guarded, install_all, plots
 
 
 def _die_with_parent() -> None:
@@ -148,14 +148,16 @@ def finish(rec: recorder.Recorder, capturers: list[Any]) -> None:
     """Everything decided once the script has ended, in order, each step guarded: the
     capturers' own finishing, then what each score was measured on, the scores the script
     printed (before the project's own are chosen: "Train RMSE: ..." makes a hooked score a
-    training one), which results are the project's, what they must beat, a printed RMSE
-    that is the root of the project's MSE (one of its results too), and the plots."""
+    training one), which results are the project's, what they must beat, the live demo (an
+    ONNX export of the published model), a printed RMSE that is the root of the project's
+    MSE (one of its results too), and the plots."""
     for capturer in capturers:
         guarded(rec, f"{capturer.name} finish", lambda c=capturer: c.finish(rec))
     guarded(rec, "placing scores", rec.ledger.resolve)
     guarded(rec, "printed results", rec.read_printed_results)
     guarded(rec, "choosing the project's results", rec.judge)
     guarded(rec, "trivial baselines", lambda: baseline.trivial_baselines(rec))
+    guarded(rec, "demo", lambda: demo.build(rec))
     guarded(rec, "printed RMSE", lambda: printed.roots_of_printed_mse(rec.results))
     guarded(rec, "learning curve", lambda: plots.learning_curve(rec))
     guarded(rec, "spot-check box plot", lambda: plots.spot_check_boxplot(rec))

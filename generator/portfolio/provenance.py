@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _MAX_KEPT = 5_000_000  # elements of a target vector kept for the baselines
+_SAMPLE_ROWS = 256  # rows of scored inputs kept for the page's live demo...
+_SAMPLE_BYTES = 8 * 1024**2  # ...within this much memory (fewer rows of large images)
 _DUPLICATE_SHARE = 0.05  # real datasets repeat a few rows: up to this share is still held out
 _TRAINING_SHARE = 0.5  # from this share of training rows on, a score is a training score
 
@@ -109,6 +111,28 @@ def kept_targets(value: Any) -> Any:
     return array.reshape(len(array)).copy() if array.ndim == 2 else array.copy()
 
 
+def sample_rows(value: Any) -> Any:
+    """A copy of the first rows of a feature array (a few hundred, under 8 MB), from which
+    the demo picks its examples; None for data that is not numeric rows."""
+    array = _array(value)
+    if array is None or array.ndim < 2 or array.dtype.kind not in "iuf":
+        return None
+    rows = min(len(array), _SAMPLE_ROWS, _SAMPLE_BYTES // max(1, array[:1].nbytes))
+    return array[:rows].copy() if rows else None
+
+
+def value_range(value: Any) -> tuple[float, float] | None:
+    """The smallest and largest value of numeric training inputs: what a drawing must be
+    scaled to before the model reads it."""
+    array = _array(value)
+    if array is None or array.dtype.kind not in "iuf" or not array.size:
+        return None
+    import numpy as np
+
+    low, high = float(np.nanmin(array)), float(np.nanmax(array))
+    return (low, high) if np.isfinite(low) and np.isfinite(high) else None
+
+
 def looks_like_labels(y: Any) -> bool:
     """Class labels rather than measured values: strings, booleans, or few distinct
     whole numbers."""
@@ -184,6 +208,7 @@ class Training:
     validation: Fingerprint | None = None
     validation_split: float | None = None
     persistence: bool = False  # the inputs are windows of the target
+    x_range: tuple[float, float] | None = None  # smallest and largest input value
 
 
 @dataclass
@@ -194,6 +219,7 @@ class Prediction:
     values: Any = None  # the output, to recognise it again after an inverse transform
     obj: Any = None  # the very object returned, to recognise it by identity first
     columns: int = 1  # a 2-D output's columns (predict_proba), flattened in ``values``
+    x_sample: Any = None  # the first rows of the inputs (sample_rows), for the demo
 
 
 @dataclass
@@ -211,6 +237,7 @@ class Scoring:
     where: str | None = None
     persistence: Any = None  # last values of the scored windows, when they are windows
     rescale: tuple[float, float] | None = None  # y = a·prediction + b: an inverse transform
+    x_sample: Any = None  # the first rows of the inputs scored (sample_rows), for the demo
 
 
 @dataclass
@@ -260,7 +287,7 @@ class Ledger:
         self.trainings.append(Training(
             self._next(), key, fingerprint(x), fingerprint(y, rows=False), kept_targets(y),
             fingerprint(validation) if validation is not None else None,
-            validation_split, windows_of(x, y) is not None))
+            validation_split, windows_of(x, y) is not None, value_range(x)))
 
     def predicted(self, model: Any, label: str, kind: str, x: Any, output: Any) -> None:
         key = self.model_key(model, label, kind) if model is not None else OUT_OF_FOLD
@@ -269,7 +296,8 @@ class Ledger:
             else None
         columns = int(values.shape[1]) if values is not None and values.ndim == 2 else 1
         self.predictions.append(Prediction(key, fingerprint(x), fingerprint(output, rows=False),
-                                           small, output, columns))
+                                           small, output, columns,
+                                           sample_rows(x) if kind == "keras" else None))
 
     def scored(self, entries: list[dict[str, Any]], model: Any = None, label: str = "",
                kind: str = "", x: Any = None, y: Any = None, y_pred: Any = None) -> None:
@@ -277,7 +305,8 @@ class Ledger:
         self.scorings.append(Scoring(
             entries, key, self._next(), fingerprint(x) if x is not None else None,
             fingerprint(y, rows=False), kept_targets(y), _array(y_pred), y_pred,
-            caller_line() if model is None else None, windows_of(x, y)))
+            caller_line() if model is None else None, windows_of(x, y),
+            x_sample=sample_rows(x) if kind == "keras" else None))
 
     def split(self, index: int, parts: list[Any]) -> None:
         """``train_test_split(X, y)`` returned ``X_train, X_test, y_train, y_test``."""
@@ -323,6 +352,7 @@ class Ledger:
     def _traced(scoring: Scoring, prediction: Prediction,
                 scale: tuple[float, float] | None) -> None:
         scoring.model, scoring.x, scoring.where = prediction.model, prediction.x, None
+        scoring.x_sample = prediction.x_sample
         if scale is not None and scale != (1.0, 0.0):
             scoring.rescale = scale
 

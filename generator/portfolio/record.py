@@ -56,7 +56,7 @@ from portfolio.errors import CorruptRecord, ResultsError, display
 # and hashed into every run's inputs (``inputs.format``), so bumping it re-runs every
 # project. Bump it when capture writes results differently or this layout changes.
 # It replaces both ``domain.RESULTS_FORMAT`` (8) and ``recorder.RUN_SCHEMA_VERSION`` (2).
-RESULTS_FORMAT = 9
+RESULTS_FORMAT = 10  # 10: the demo (an ONNX export and held-out examples)
 
 SCHEMA_ID = "https://portfolio.invalid/run.schema.json"
 SCHEMA_TITLE = "portfolio run record (results/<slug>/run.json)"
@@ -350,6 +350,35 @@ class Architecture(_Model):
     loss: str | None = Field(None, description="the loss, by name (or repr)")
 
 
+class DrawingPad(_Model):
+    """A single-channel image model small enough to draw for: the drawing is scaled to the
+    input's size and to the value range of the training inputs."""
+
+    height: int = Field(ge=1, le=64, description="input rows")
+    width: int = Field(ge=1, le=64, description="input columns")
+    low: float = Field(description="the smallest training input value (the background)")
+    high: float = Field(description="the largest training input value (the ink)")
+
+
+class Demo(_Model):
+    """The page's live demo: the published model exported to ONNX (demo/model.onnx) and up
+    to 16 held-out examples with the prediction Keras made for each (demo/examples.json),
+    for the visitor's browser to run again. Absent (available false) with the reason."""
+
+    available: bool = Field(description="whether the page can offer the demo")
+    reason: str | None = Field(None, description="why there is no demo")
+    kind: Literal["classification", "regression", "sequence"] | None = Field(
+        None, description="what the examples show: classes, a value, the next value")
+    examples: int = Field(0, ge=0, le=16, description="how many examples")
+    image: bool = Field(False, description="the inputs are images (thumbnails beside them)")
+    drawing: DrawingPad | None = Field(None, description=" ".join(
+        (DrawingPad.__doc__ or "").split()))
+    max_abs_diff: float | None = Field(
+        None, ge=0, description="the largest difference between the ONNX model's outputs "
+                                "and Keras' on the examples (over 1e-4: no demo)")
+    seconds: float | None = Field(None, ge=0, description="what export and check took")
+
+
 class LoadedCheckpoint(_Model):
     """A model file loaded after the last fit (load_model or load_weights): the model
     published."""
@@ -581,6 +610,7 @@ class RunRecord(_Model):
     architecture: Architecture | None = Field(None, description=_doc(Architecture))
     loaded_checkpoint: LoadedCheckpoint | None = Field(
         None, description=_doc(LoadedCheckpoint))
+    demo: Demo | None = Field(None, description=_doc(Demo))
     diverged: Diverged | None = Field(None, description=_doc(Diverged))
     capture_warnings: list[str] = Field(
         default_factory=list, description="what capture could not record (the run went on)")

@@ -23,7 +23,7 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from portfolio import caches, gitignore, narrative, results, views
+from portfolio import caches, demopage, gitignore, narrative, results, views
 from portfolio.config import Profile, is_url, load_mkdocs_yml, profile_of
 from portfolio.domain import Project, ProjectState, Workspace
 from portfolio.errors import ConfigError
@@ -230,6 +230,10 @@ def render(workspace: Workspace, states: list[ProjectState], out: Path | None = 
         docs.write("tags.md", env.get_template("tags.md.j2").render())
     for asset in (CSS, JS):
         docs.copy(_template_file(workspace, asset), asset)
+    if any(view.demo for view in project_views):  # the runtime, fetched on a visitor's Try
+        docs.copy(_template_file(workspace, demopage.SCRIPT), demopage.SCRIPT)
+        for name in demopage.RUNTIME_FILES:
+            docs.copy(demopage.runtime_folder() / name, f"{demopage.RUNTIME_DIR}/{name}")
     docs.finish()
 
     config = out / "mkdocs.yml"
@@ -419,6 +423,10 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, docs: Tree, page:
                 docs.copy(run.folder / figure.full_path, f"{page}/{figure.full_path}")
         if run.model_file is not None and state.project.meta.publish_model:
             docs.copy(run.model_file, f"{page}/{run.model_file.name}")
+        if view.demo is not None:  # the model as ONNX, the examples, their thumbnails
+            for name in (view.demo.model_href, view.demo.examples_href,
+                         *(e.thumbnail for e in view.demo.examples if e.thumbnail)):
+                docs.copy(run.folder / name, f"{page}/{name}")
         for name in (results.LOG, results.METRICS):
             if run.file(name):  # not a symlink the script left to a file outside
                 docs.copy(run.folder / name, f"{page}/{name}")

@@ -79,6 +79,7 @@ class ProjectMeta(_Strict):
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = DEFAULT_SEED
     publish_model: bool = True  # false: keep the model off the site (size, licence)
     model_url: StrictStr | None = None  # where the model lives instead, when not published
+    demo: bool = True  # false: no "Try the model" section (publish_model: false implies it)
     exclusive: bool = False  # run alone, with every core, never beside another project
     data: list[StrictStr] = Field(default_factory=list)  # data files hashed even if git-ignored
     # Environment variables the script needs beyond the default policy (their names only;

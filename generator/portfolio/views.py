@@ -17,6 +17,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from portfolio import caches, narrative
+from portfolio.demopage import DemoView, demo_view
 from portfolio.domain import Headline, ProjectState, RunResult
 from portfolio.metricnames import canonical, is_fraction_metric
 from portfolio.printed import clean
@@ -259,6 +260,7 @@ class ProjectView:
     capture_warnings: list[str] = field(default_factory=list)
     printed_lines: list[str] = field(default_factory=list)  # printed values naming no metric
     left_running: list[str] = field(default_factory=list)  # "command (pid N)", stopped
+    demo: DemoView | None = None  # the "Try the model" section
 
     @property
     def description(self) -> str:
@@ -974,6 +976,7 @@ def project_view(state: ProjectState, imports: caches.Imports | None = None) -> 
         printed_lines=[e.text for e in good.run.printed_lines] if good else [],
         left_running=[f"{p.command} (pid {p.pid})" for p in good.run.left_running]
         if good else [],
+        demo=demo_view(state),
     )
 
 

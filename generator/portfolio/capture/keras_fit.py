@@ -143,6 +143,7 @@ class KerasCapture:
         model = self._last_fitted if reloaded is None else reloaded
         if model is None:
             return
+        rec.extra["_published_model"] = model  # the demo exports it (capture/demo.py)
         guarded(rec, "model summary", lambda: self._summary(rec, model))
         if reloaded is not None:
             guarded(rec, "publishing the reloaded checkpoint",

@@ -121,6 +121,22 @@ class SklearnMetricsCapture(Capturer):
               lambda result, args, kwargs: _record_confusion(rec, args, kwargs, result))
         _wrap(rec, sklearn.metrics, "classification_report",
               lambda result, args, kwargs: _record_report(rec, args, kwargs, result))
+        display = sklearn.metrics.ConfusionMatrixDisplay
+        original_init = display.__init__
+
+        @functools.wraps(original_init)
+        def init(self: Any, confusion_matrix: Any, *args: Any, **kwargs: Any) -> None:
+            original_init(self, confusion_matrix, *args, **kwargs)
+            guarded(rec, "class names", lambda: _class_names(rec, self.display_labels))
+
+        display.__init__ = init
+
+
+def _class_names(rec: Recorder, names: Any) -> None:
+    """The names a script gave its classes (``display_labels``, ``target_names``, often a
+    dataset's ``target_names``), in class order: the demo shows them for class indices."""
+    if names is not None and len(names):
+        rec.extra["_class_names"] = [str(name) for name in names]
 
 
 def _first_candidate_only(search: Any) -> None:
@@ -352,6 +368,7 @@ def _record_report(rec: Recorder, args: tuple, kwargs: dict, result: Any) -> Non
     from sklearn import metrics
 
     y_true, y_pred = _truth_and_prediction(args, kwargs)
+    _class_names(rec, kwargs.get("target_names"))
     entry: dict[str, Any] = {"split": "unknown"}
     if isinstance(result, dict):
         entry["table"] = result
