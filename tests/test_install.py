@@ -50,7 +50,11 @@ def test_the_wheel_carries_the_templates_the_project_templates_and_the_workflow(
             "portfolio/site_templates/assets/portfolio.css",
             "portfolio/site_templates/overrides/main.html"} <= shipped
     assert shipped <= names, shipped - names
-    assert {"portfolio/publish.yml", "portfolio/run.schema.json"} <= names
+    assert {"portfolio/publish.yml", "portfolio/run.schema.json",
+            "portfolio/site_templates/assets/demo.js"} <= names
+    from portfolio import demopage  # the live demo's runtime, which no install may fetch
+
+    assert {f"portfolio/web/ort/{name}" for name in demopage.RUNTIME_FILES} <= names
     templates = REPO / "generator" / "portfolio" / "project_templates"
     project_templates = {f"portfolio/project_templates/{p.relative_to(templates).as_posix()}"
                          for p in templates.rglob("*") if p.is_file()

@@ -188,15 +188,22 @@
       }).catch(function (error) { say(error.message, false); });
     }
 
-    root.querySelectorAll(".pf-demo-pick").forEach(function (button) {
-      button.addEventListener("click", function () {
-        root.querySelectorAll(".pf-demo-pick[aria-pressed]").forEach(function (other) {
-          other.removeAttribute("aria-pressed");
-        });
-        button.setAttribute("aria-pressed", "true");
-        runExample(Number(button.getAttribute("data-index")));
+    function pick(button) {
+      root.querySelectorAll(".pf-demo-pick[aria-pressed]").forEach(function (other) {
+        other.removeAttribute("aria-pressed");
       });
+      button.setAttribute("aria-pressed", "true");
+      runExample(Number(button.getAttribute("data-index")));
+    }
+    root.querySelectorAll(".pf-demo-pick").forEach(function (button) {
+      button.addEventListener("click", function () { pick(button); });
     });
+    var pending = root.getAttribute("data-pending");  // picked before this script came
+    if (pending !== null) {
+      root.removeAttribute("data-pending");
+      var button = root.querySelector(".pf-demo-pick[data-index='" + pending + "']");
+      if (button) pick(button);
+    }
 
     var canvas = root.querySelector(".pf-demo-pad canvas");
     if (canvas) pad(canvas, function (values) {

@@ -18,6 +18,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
+import re
 import shutil
 import time
 import warnings
@@ -163,7 +165,7 @@ def _choose(labels: Any, rows: int, count: int) -> list[int]:
         for members in by_class.values():
             if members and len(chosen) < count:
                 chosen.append(members.pop(0))
-    return sorted(chosen)
+    return chosen  # in turn, so the first examples on the page are of different classes
 
 
 def _keras_outputs(model: Any, xs: Any) -> Any:
@@ -185,7 +187,11 @@ def _export_and_run(model: Any, path: Path, xs: Any) -> tuple[str, Any]:
     import numpy as np
 
     chatter = io.StringIO()
+    quiet = [logging.getLogger(name) for name in ("tf2onnx", "onnx")]
+    levels = [logger.level for logger in quiet]
     try:
+        for logger in quiet:
+            logger.setLevel(logging.CRITICAL)
         with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter), \
                 warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -193,6 +199,9 @@ def _export_and_run(model: Any, path: Path, xs: Any) -> tuple[str, Any]:
     except Exception as exc:  # the exporter's error: a layer it cannot convert
         raise NoDemo(f"the model could not be exported to ONNX ({_first_line(exc)})",
                      warn=True) from None
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
     try:
         import onnxruntime
 
@@ -203,6 +212,11 @@ def _export_and_run(model: Any, path: Path, xs: Any) -> tuple[str, Any]:
         name = session.get_inputs()[0].name
         output = session.run(None, {name: xs})[0]
     except Exception as exc:
+        unknown = re.search(r"No Op registered for (\w+)", str(exc))
+        if unknown:  # tf2onnx kept an operation it could not convert (a Python function)
+            raise NoDemo(f"the exported model holds an operation ONNX does not know "
+                         f"({unknown.group(1)}), as a custom layer running Python code "
+                         "would", warn=True) from None
         raise NoDemo(f"onnxruntime could not run the exported model ({_first_line(exc)})",
                      warn=True) from None
     output = np.asarray(output, dtype=np.float64)
