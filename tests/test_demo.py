@@ -13,7 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, copy_portfolio, portfolio_cli, run_child, run_record
+from tests.conftest import (
+    REPO,
+    copy_portfolio,
+    make_project,
+    portfolio_cli,
+    run_child,
+    run_record,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -34,6 +41,28 @@ model.fit(X_train, y_train, epochs=2, verbose=1)
 print("Test accuracy: %.2f" % model.evaluate(X_test, y_test, verbose=0)[1])
 predicted = model.predict(X_test, verbose=0).argmax(axis=1)
 print(classification_report(y_test, predicted, target_names=data.target_names))
+"""
+
+
+CUSTOM_LAYER = """
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+
+class Doubling(keras.layers.Layer):
+    # A custom layer with a NumPy step inside: no ONNX runtime knows that operation.
+    def call(self, x):
+        y = tf.numpy_function(lambda a: (a * 2).astype("float32"), [x], tf.float32)
+        return tf.ensure_shape(y, x.shape)
+
+rng = np.random.default_rng(0)
+x = rng.normal(size=(80, 4)).astype("float32")
+y = (x[:, 0] > 0).astype(int)
+model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3), Doubling(),
+                          keras.layers.Dense(2, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+model.fit(x[:60], y[:60], epochs=1, verbose=0)
+model.evaluate(x[60:], y[60:], verbose=0)
 """
 
 
@@ -80,27 +109,7 @@ def test_a_classifier_gets_a_demo_that_onnx_runtime_reproduces(tmp_path: Path) -
 
 
 def test_a_model_the_exporter_cannot_handle_has_no_demo_and_a_warning(tmp_path: Path) -> None:
-    script = """
-import numpy as np
-import tensorflow as tf
-from tensorflow import keras
-
-class Doubling(keras.layers.Layer):
-    # A custom layer with a NumPy step inside: no ONNX runtime knows that operation.
-    def call(self, x):
-        y = tf.numpy_function(lambda a: (a * 2).astype("float32"), [x], tf.float32)
-        return tf.ensure_shape(y, x.shape)
-
-rng = np.random.default_rng(0)
-x = rng.normal(size=(80, 4)).astype("float32")
-y = (x[:, 0] > 0).astype(int)
-model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3), Doubling(),
-                          keras.layers.Dense(2, activation="softmax")])
-model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-model.fit(x[:60], y[:60], epochs=1, verbose=0)
-model.evaluate(x[60:], y[60:], verbose=0)
-"""
-    out = run_child(script, tmp_path / "custom")
+    out = run_child(CUSTOM_LAYER, tmp_path / "custom")
     record = run_record(out)
     assert record["status"] == "ok"
     assert record["demo"]["available"] is False
@@ -109,6 +118,20 @@ model.evaluate(x[60:], y[60:], verbose=0)
     assert "PyFunc" in record["demo"]["reason"]
     assert not (out / "demo").exists()  # nothing half-made is left to publish
     assert (out / "model.keras").is_file()  # the model is still published
+
+
+def test_a_page_whose_model_cannot_be_exported_has_no_demo_and_says_why(
+        tmp_path: Path) -> None:
+    root = copy_portfolio("tiny", tmp_path / "tiny")
+    for slug in ("tutorial", "failing", "no-keras"):
+        shutil.rmtree(root / "projects" / slug)
+    make_project(root, "custom", CUSTOM_LAYER)
+    result = portfolio_cli("build", cwd=root)
+    assert result.returncode == 0, result.stderr
+    page = html.unescape((root / "site" / "projects" / "custom" / "index.html").read_text())
+    assert "pf-demo" not in page and "Try the model" not in page
+    assert "demo: the exported model holds an operation ONNX does not know (PyFunc)" in page
+    assert not (root / "site" / "assets" / "ort").exists()
 
 
 def test_an_export_that_predicts_otherwise_is_refused(tmp_path: Path) -> None:
