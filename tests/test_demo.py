@@ -212,6 +212,58 @@ print(model.evaluate(windows[split:], targets[split:], return_dict=True, verbose
         assert np.float32(example["truth"]) == series[start + 8]
 
 
+def test_whole_number_targets_of_a_one_output_model_are_values_not_classes(
+        tmp_path: Path) -> None:
+    """A wine's quality, 3 to 9, predicted by one linear output: a regression demo."""
+    script = """
+import numpy as np
+from tensorflow import keras
+
+rng = np.random.default_rng(0)
+x = rng.normal(size=(120, 5)).astype("float32")
+quality = np.clip(np.round(6 + 1.5 * x[:, 0]), 3, 9).astype(int)
+model = keras.Sequential([keras.Input(shape=(5,)), keras.layers.Dense(8, activation="relu"),
+                          keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x[:90], quality[:90], epochs=2, verbose=0)
+print("Test MSE: %.3f" % model.evaluate(x[90:], quality[90:], verbose=0))
+"""
+    out = run_child(script, tmp_path / "quality")
+    demo = run_record(out)["demo"]
+    assert demo["available"] and demo["kind"] == "regression", demo
+    described = examples_of(out)
+    assert described["output"] == "value" and "classes" not in described
+    assert {e["truth"] for e in described["examples"]} <= set(range(3, 10))
+
+
+def test_a_score_on_inverse_transformed_predictions_shows_them_in_those_units(
+        tmp_path: Path) -> None:
+    script = """
+import numpy as np
+from sklearn.metrics import mean_absolute_error
+from sklearn.preprocessing import MinMaxScaler
+from tensorflow import keras
+
+rng = np.random.default_rng(0)
+x = rng.normal(size=(100, 3)).astype("float32")
+price = (250_000 + 40_000 * x[:, 0]).reshape(-1, 1)
+scaler = MinMaxScaler().fit(price[:80])
+model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x[:80], scaler.transform(price[:80]), epochs=2, verbose=0)
+predicted = scaler.inverse_transform(model.predict(x[80:], verbose=0))
+print("Test MAE: %.0f" % mean_absolute_error(price[80:], predicted))
+"""
+    out = run_child(script, tmp_path / "prices")
+    demo = run_record(out)["demo"]
+    assert demo["available"], demo
+    described = examples_of(out)
+    a, b = described["rescale"]
+    for example in described["examples"]:
+        assert 100_000 < example["truth"] < 400_000  # in dollars, as the score had them
+        assert abs(a * example["keras"][0] + b) > 1_000  # the output in dollars too
+
+
 def test_an_image_classifier_gets_thumbnails_and_a_drawing_pad_in_its_input_range(
         tmp_path: Path) -> None:
     script = """

@@ -102,7 +102,7 @@ def test_pressing_an_example_runs_the_model_and_agrees_with_keras(
     for index in (0, len(recorded["examples"]) - 1):
         visit.page.click(f".pf-demo-pick[data-index='{index}']")
         visit.page.wait_for_function(
-            f"document.querySelector('.pf-demo-pick[aria-pressed]')?.dataset.index === "
+            "document.querySelector(\".pf-demo-pick[aria-pressed='true']\")?.dataset.index === "
             f"'{index}' && document.querySelector('.pf-demo-result').dataset.truth !== "
             "undefined && document.querySelector('.pf-demo-result').getAttribute("
             "'aria-busy') !== 'true'")

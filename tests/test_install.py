@@ -18,7 +18,8 @@ import pytest
 
 from tests.conftest import REPO, UV, clean_env, portfolio_cli
 
-TRAINING = {"keras", "tensorflow", "sklearn", "pydot", "statsmodels"}
+TRAINING = {"keras", "tensorflow", "sklearn", "pydot", "statsmodels", "onnx", "onnxruntime",
+            "tf2onnx"}
 INIT_FILES = ["mkdocs.yml", "README.md", ".gitignore", ".github/workflows/publish.yml",
               "constraints.txt", "projects/.gitkeep", "results/.gitkeep"]
 
@@ -111,7 +112,8 @@ def test_an_installed_wheel_inits_and_builds_an_empty_portfolio_outside_the_repo
     # The core alone renders: no training library is even installed.
     probe = subprocess.run([str(venv / "bin" / "python"), "-c",
                             "import importlib.util as u; print([m for m in "
-                            "('keras', 'tensorflow', 'sklearn') if u.find_spec(m)])"],
+                            "('keras', 'tensorflow', 'sklearn', 'onnxruntime', 'tf2onnx') "
+                            "if u.find_spec(m)])"],
                            env=env, capture_output=True, text=True, check=True)
     assert probe.stdout.strip() == "[]"
 

@@ -202,9 +202,11 @@ def test_require_fresh_in_a_checkout_without_the_git_ignored_data(repo: tuple[Pa
     root, bare = repo
     project = root / "projects" / "no-keras"
     (project / "big.csv").write_text("x,y\n1,2\n")
-    (project / ".gitignore").write_text("*.csv\n")
+    (project / "raw").mkdir()
+    (project / "raw" / "part-1.txt").write_text("1 2 3\n")
+    (project / ".gitignore").write_text("*.csv\nraw/\n")
     meta = project / "project.yaml"
-    meta.write_text(meta.read_text() + "data: [big.csv]\n")
+    meta.write_text(meta.read_text() + "data: [big.csv, raw]\n")
     assert portfolio_cli("build", cwd=root).returncode == 0  # trains with the data
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "declare big.csv")
@@ -212,6 +214,7 @@ def test_require_fresh_in_a_checkout_without_the_git_ignored_data(repo: tuple[Pa
     checkout = tmp_path / "checkout"
     git(tmp_path, "clone", "-q", "-b", "main", str(bare), str(checkout))
     assert not (checkout / "projects" / "no-keras" / "big.csv").exists()
+    assert not (checkout / "projects" / "no-keras" / "raw").exists()  # an ignored folder
     result = portfolio_cli("build", "--no-run", "--require-fresh", cwd=checkout)
     assert result.returncode == 0, result.stderr
     script = checkout / "projects" / "no-keras" / "main.py"
@@ -349,8 +352,10 @@ def test_shipped_workflow_builds_from_results_and_deploys_with_pages_actions(
     # A portfolio holds no package to install: the workflow installs the tool from where
     # this one came from (here: a source folder with no remote, so a line to edit).
     spec = scaffold.install_spec() or scaffold.PLACEHOLDER
+    python = f'python-version: "{sys.version_info.major}.{sys.version_info.minor}"'
     assert (tiny / ".github" / "workflows" / "publish.yml").read_text() == shipped.replace(
-        scaffold.SOURCE_INSTALL, f'python -m pip install -c constraints.txt "{spec}"')
+        scaffold.SOURCE_INSTALL, f'python -m pip install -c constraints.txt "{spec}"').replace(
+        scaffold.SHIPPED_PYTHON, python)  # the Python constraints.txt was pinned with
     # ... with the versions installed here, which it pins.
     from importlib import metadata
 

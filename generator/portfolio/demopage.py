@@ -99,10 +99,12 @@ def _view(described: dict[str, Any], drawing: DrawingPad | None, exists: Any) ->
             thumbnail = None
         shown = [_number(v) for v in values[:FEATURES_SHOWN]]
         widths.append(len(values))
+        # The visible text of a button starts its spoken name (WCAG 2.5.3: label in name).
+        label = (f"Window {index + 1}, true next value {truth}" if kind == "sequence" else
+                 f"Example {index + 1}, true class {truth}" if thumbnail else
+                 f"Try {index + 1}: true answer {truth}")
         examples.append(DemoExample(
-            index=index, truth=truth,
-            label=f"Example {index + 1}, {'class' if kind == 'classification' else 'true value'}"
-                  f" {truth}",
+            index=index, truth=truth, label=label,
             thumbnail=f"{results.DEMO}/{thumbnail}" if thumbnail else None,
             features=shown if not thumbnail and kind != "sequence" else [],
             points=_sparkline(values) if kind == "sequence" else None))

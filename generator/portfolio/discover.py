@@ -113,7 +113,11 @@ def _ignored_data(project: Project, root: Path) -> set[str]:
         base = project.folder.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return set()
-    asked = {posixpath.normpath(f"{base}/{value}"): value for value in project.meta.data}
+    asked: dict[str, str] = {}
+    for value in project.meta.data:
+        path = posixpath.normpath(f"{base}/{value}")
+        # A missing folder matches a `data/` rule only when asked about as a folder.
+        asked.update({path: value, f"{path}/": value})
     return {asked[path] for path in gitignore.ignored(root, list(asked))}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -22,6 +23,7 @@ CONSTRAINTS = "constraints.txt"  # the workflow's pins, beside it at the reposit
 # The workflow as shipped installs portfolio from the repository it runs in, which is right
 # for portfolio's own repository; a portfolio made by ``init`` has no package to install.
 SOURCE_INSTALL = "python -m pip install -c constraints.txt ."
+SHIPPED_PYTHON = 'python-version: "3.11"'  # the workflow's Python, as shipped
 # Where the tool comes from when nothing says: to be edited, and ``init`` says so.
 PLACEHOLDER = "portfolio @ git+https://github.com/OWNER/portfolio"
 
@@ -33,13 +35,16 @@ def workflow_text(root: Path | None = None) -> tuple[str, bool]:
     ``constraints.txt``) it installs them; anywhere else it installs the tool from where
     the running one came from (:func:`install_spec`)."""
     text = resources.files("portfolio").joinpath("publish.yml").read_text(encoding="utf-8")
-    if SOURCE_INSTALL not in text:  # the shipped workflow and this code disagree
-        raise RuntimeError(f"publish.yml has no line '{SOURCE_INSTALL}' to adapt")
+    if SOURCE_INSTALL not in text or SHIPPED_PYTHON not in text:  # it and this code disagree
+        raise RuntimeError(f"publish.yml has no '{SOURCE_INSTALL}' or '{SHIPPED_PYTHON}' "
+                           "to adapt")
     if root is not None and _holds_portfolio_sources(root):
         return text, False
     spec = install_spec()
     line = f'python -m pip install -c {CONSTRAINTS} "{spec or PLACEHOLDER}"'
-    return text.replace(SOURCE_INSTALL, line), spec is None
+    # constraints.txt pins what this Python installed: CI runs the same minor version.
+    python = f'python-version: "{sys.version_info.major}.{sys.version_info.minor}"'
+    return text.replace(SOURCE_INSTALL, line).replace(SHIPPED_PYTHON, python), spec is None
 
 
 def core_constraints() -> str:

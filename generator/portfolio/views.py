@@ -972,7 +972,10 @@ def project_view(state: ProjectState, imports: caches.Imports | None = None) -> 
         raw_metrics=dict(good.metrics) if good else {},
         libraries=libraries_of(state.project.folder, imports=imports),
         judged=good.run.judged if good else None,
-        capture_warnings=list(good.run.capture_warnings) if good else [],
+        # With the demo turned off, why there is none is nobody's business on the page.
+        capture_warnings=[w for w in good.run.capture_warnings
+                          if (meta.demo and meta.publish_model) or not w.startswith("demo:")]
+        if good else [],
         printed_lines=[e.text for e in good.run.printed_lines] if good else [],
         left_running=[f"{p.command} (pid {p.pid})" for p in good.run.left_running]
         if good else [],

@@ -110,6 +110,9 @@
 
     function say(text, busy) {
       result.textContent = "";
+      ["data-browser", "data-keras", "data-truth", "data-difference"].forEach(function (name) {
+        result.removeAttribute(name);
+      });
       result.appendChild(element("p", "pf-demo-status", text));
       root.setAttribute("aria-busy", busy ? "true" : "false");
     }
@@ -160,20 +163,25 @@
     }
 
     function showValue(demo, raw, example) {
+      // a·output + b: the units the true values are in, when the script rescaled them.
+      var scale = demo.data.rescale || [1, 0];
+      function units(v) { return scale[0] * v + scale[1]; }
       result.textContent = "";
       var verdict = element("p", "pf-demo-verdict");
       verdict.appendChild(document.createTextNode("In your browser, the model predicts "));
-      verdict.appendChild(element("strong", "", number(raw[0])));
+      verdict.appendChild(element("strong", "", number(units(raw[0]))));
       verdict.appendChild(document.createTextNode(". True value: "));
       verdict.appendChild(element("strong", "", number(example.truth)));
       verdict.appendChild(document.createTextNode(". Keras, when the site was built: " +
-        number(example.keras[0]) + "."));
+        number(units(example.keras[0])) + "."));
       result.setAttribute("data-browser", String(raw[0]));
       result.setAttribute("data-keras", String(example.keras[0]));
       result.setAttribute("data-truth", String(example.truth));
       result.setAttribute("data-difference", String(largestDifference(raw, example.keras)));
       result.appendChild(verdict);
-      if (demo.data.kind === "sequence") result.appendChild(chart(example.input, raw[0], example.truth));
+      if (demo.data.kind === "sequence") {  // drawn in the model's units, as its window is
+        result.appendChild(chart(example.input, raw[0], (example.truth - scale[1]) / scale[0]));
+      }
     }
 
     function runExample(index) {
@@ -189,8 +197,8 @@
     }
 
     function pick(button) {
-      root.querySelectorAll(".pf-demo-pick[aria-pressed]").forEach(function (other) {
-        other.removeAttribute("aria-pressed");
+      root.querySelectorAll(".pf-demo-pick[aria-pressed='true']").forEach(function (other) {
+        other.setAttribute("aria-pressed", "false");
       });
       button.setAttribute("aria-pressed", "true");
       runExample(Number(button.getAttribute("data-index")));
@@ -321,10 +329,8 @@
   function start() {
     document.querySelectorAll(".pf-demo:not([data-ready])").forEach(setup);
   }
-  // Material's instant navigation swaps pages without reloading: start on each one.
-  if (window.document$ && typeof window.document$.subscribe === "function") {
-    window.document$.subscribe(start);
-  } else {
-    start();
-  }
+  // Once per document: with Material's instant navigation the next page's loader calls
+  // pfDemoStart instead of loading this script (and the runtime) again.
+  window.pfDemoStart = start;
+  start();
 })();

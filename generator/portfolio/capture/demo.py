@@ -75,6 +75,9 @@ def _build(rec: Recorder, model: Any, folder: Path) -> dict[str, Any]:
         inputs = list(model.inputs or [])
     except (AttributeError, ValueError):  # a subclassed model never called symbolically
         inputs = []
+    if not inputs:
+        raise NoDemo("the model does not declare its input (a subclassed model): nothing "
+                     "says what a demo should feed it")
     if len(inputs) != 1:
         raise NoDemo("the model takes several inputs; a demo feeds one")
     expected = tuple(inputs[0].shape[1:])
@@ -82,8 +85,11 @@ def _build(rec: Recorder, model: Any, folder: Path) -> dict[str, Any]:
             e is not None and e != n for e, n in zip(expected, x.shape[1:], strict=True)):
         raise NoDemo(f"the inputs evaluated ({_shape(x.shape[1:])}) are not the model's "
                      f"({_shape(expected)})")
-    classification = looks_like_labels(np.asarray(scoring.y_values))
-    kind = "classification" if classification else "sequence" if x.ndim == 3 else "regression"
+    labels = np.asarray(scoring.y_values)
+    columns = _keras_outputs(model, np.ascontiguousarray(x[:1], dtype=np.float32)).shape[1]
+    classification = _is_classification(labels, columns)
+    kind = "classification" if classification else \
+        "sequence" if x.ndim == 3 and x.shape[2] == 1 else "regression"
     per_example = int(np.prod(x.shape[1:]))
     chosen = _choose(y if classification else None, len(x),
                      min(MAX_EXAMPLES, MAX_VALUES // max(1, per_example)))
@@ -91,25 +97,30 @@ def _build(rec: Recorder, model: Any, folder: Path) -> dict[str, Any]:
         raise NoDemo(f"one input holds {per_example:,} values: too large to send to a browser")
     xs = np.ascontiguousarray(x[chosen], dtype=np.float32)
     expected_out = _keras_outputs(model, xs)
-    if expected_out.ndim != 2 or (not classification and expected_out.shape[1] != 1):
-        raise NoDemo(f"the model's output ({_shape(expected_out.shape[1:])}) is not one "
-                     "value or one row of class scores")
+    if not classification and expected_out.shape[1] != 1:
+        raise NoDemo(f"the model's output ({_shape(expected_out.shape[1:])}) is neither one "
+                     "value nor one score per class of the labels")
 
     folder.mkdir(parents=True, exist_ok=True)
     onnx_path = folder / results.DEMO_MODEL
     input_name, onnx_out = _export_and_run(model, onnx_path, xs)
-    difference = float(np.max(np.abs(onnx_out.astype(np.float64) - expected_out)))
-    if not np.isfinite(difference) or difference > TOLERANCE:
+    gap = np.abs(onnx_out - expected_out)
+    difference = float(np.max(gap))
+    # 1e-4, relative to the value for values over 1: a 32-bit float near 2e5 (a price in
+    # dollars) has steps of 0.016, so no export could match Keras closer than that.
+    if not np.isfinite(difference) or \
+            np.any(gap > TOLERANCE * np.maximum(1.0, np.abs(expected_out))):
         raise NoDemo(f"the ONNX export predicts differently from Keras (largest difference "
-                     f"{difference:.3g}, more than {TOLERANCE:g})", warn=True)
+                     f"{difference:.3g}, more than {TOLERANCE:g} of the value)", warn=True)
 
-    image = classification and ((x.ndim == 4 and x.shape[-1] in (1, 3)) or x.ndim == 3)
+    image = classification and ((x.ndim == 4 and x.shape[-1] in (1, 3))
+                                or (x.ndim == 3 and min(x.shape[1:]) >= 8))
     low_high = _training_range(rec, model, x)
     examples = []
     for number, (row, index) in enumerate(zip(xs, chosen, strict=True)):
         example: dict[str, Any] = {"input": _float32_list(row.reshape(-1)),
                                    "keras": _float32_list(expected_out[number])}
-        example["truth"] = int(_class_index(y[index], y)) if classification \
+        example["truth"] = int(_class_index(y[index], labels)) if classification \
             else _value(np.asarray(y[index]).reshape(-1)[0])
         if image:
             example["thumbnail"] = _thumbnail(row, folder, number, low_high)
@@ -122,10 +133,13 @@ def _build(rec: Recorder, model: Any, folder: Path) -> dict[str, Any]:
         "drawing": drawing,
     }
     if classification:
-        described["output"] = _reading(expected_out)
-        described["classes"] = _class_names(rec, y, expected_out.shape[1])
+        described["output"] = _reading(model, expected_out)
+        described["classes"] = _class_names(rec, labels, expected_out.shape[1])
     else:
         described["output"] = "value"
+        # The score compared an inverse-transformed prediction (a·output + b) with values
+        # in their own units: the page shows the model's output in those units too.
+        described["rescale"] = list(scoring.rescale) if scoring.rescale else None
     (folder / results.DEMO_EXAMPLES).write_text(
         json.dumps(described, separators=(",", ":")), encoding="utf-8")
     return {"available": True, "kind": kind, "examples": len(examples), "image": bool(image),
@@ -137,12 +151,15 @@ def _held_out_scoring(rec: Recorder, model: Any) -> Scoring:
     ledger kept."""
     ledger = rec.ledger
     keys = [k for k, known in enumerate(ledger.models) if known is model]
+    usable = []
     for scoring in reversed(ledger.scorings):
         entry = scoring.entries[0] if scoring.entries else {}
         if scoring.model in keys and entry.get("split") == "test" \
                 and scoring.x_sample is not None and scoring.y_values is not None \
                 and len(scoring.y_values) >= len(scoring.x_sample):
-            return scoring
+            usable.append(scoring)
+    if usable:  # one that compared the model's own outputs first, else a rescaled one
+        return next((s for s in usable if s.rescale is None), usable[0])
     raise NoDemo("the published model was never evaluated on held-out data capture could "
                  "read (model.evaluate(x_test, y_test) on arrays)")
 
@@ -223,13 +240,37 @@ def _export_and_run(model: Any, path: Path, xs: Any) -> tuple[str, Any]:
     return name, output.reshape(len(output), -1)
 
 
-def _reading(outputs: Any) -> str:
-    """How a row of class scores reads: probabilities (softmax), logits, or one sigmoid
-    probability (or logit) for the second class."""
+def _is_classification(labels: Any, columns: int) -> bool:
+    """Class labels that the model's outputs score: whole numbers 0..k-1 for k columns (0
+    and 1 for one sigmoid column), or as many named labels as columns. Whole-number targets
+    a one-column model predicts (a wine's quality, 3 to 9) are values, not classes."""
     import numpy as np
 
+    if not len(labels) or not looks_like_labels(labels):
+        return False
+    seen = np.unique(labels)
+    if seen.dtype.kind not in "iufb":
+        return len(seen) == max(columns, 2)
+    if columns == 1:
+        return bool(set(seen.astype(float).tolist()) <= {0.0, 1.0})
+    return bool(seen.min() >= 0 and seen.max() < columns)
+
+
+def _reading(model: Any, outputs: Any) -> str:
+    """How a row of class scores reads: probabilities (softmax, or independent sigmoids),
+    logits, or one sigmoid probability (or logit) for the second class. The last layer's
+    activation says so; without one, the values do."""
+    import numpy as np
+
+    layers = getattr(model, "layers", None) or [None]
+    activation = getattr(getattr(layers[-1], "activation", None), "__name__", "")
+    single = outputs.shape[1] == 1
+    if activation in ("softmax", "sigmoid"):
+        return "sigmoid" if single else "probabilities"
+    if activation == "linear":
+        return "logit" if single else "logits"
     inside = bool(np.all(outputs >= -1e-6) and np.all(outputs <= 1 + 1e-6))
-    if outputs.shape[1] == 1:
+    if single:
         return "sigmoid" if inside else "logit"
     return "probabilities" if inside and np.allclose(outputs.sum(axis=1), 1, atol=1e-3) \
         else "logits"
