@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 UV     := $(BIN)/uv pip install --python $(BIN)/python --compile-bytecode -c constraints.txt
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: portfolio test lint bench serve clean chromium graphviz web
+.PHONY: portfolio test lint bench serve clean chromium graphviz web quality quality-tools java
 
 portfolio: $(VENV)/.base graphviz
 	$(BIN)/portfolio build
@@ -16,8 +16,15 @@ portfolio: $(VENV)/.base graphviz
 	@echo "The site is in site/. Open site/index.html, or preview it with:"
 	@echo "    $(BIN)/portfolio serve     # http://127.0.0.1:8000"
 
-test: $(VENV)/.test chromium graphviz web
+test: $(VENV)/.test chromium graphviz web quality-tools
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory quality
+
+# The site's quality gates (quality/gates.py): Lighthouse (accessibility, best practices
+# and SEO at 100 on the home page, every project page and the results page), the Nu Html
+# Checker over every page, every internal link and anchor, and each project page's weight.
+quality: $(VENV)/.test chromium quality-tools
+	$(BIN)/python quality/gates.py
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
@@ -66,6 +73,21 @@ $(WEB)/node_modules/.package-lock.json: $(WEB)/package.json $(WEB)/package-lock.
 	cd $(WEB) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	cp $(ORT_DIST)/ort.wasm.min.js $(ORT_DIST)/ort-wasm-simd-threaded.mjs \
 	  $(ORT_DIST)/ort-wasm-simd-threaded.wasm $(WEB)/ort/
+
+# Lighthouse and vnu.jar at exact versions from quality/package-lock.json, without install
+# scripts (vnu-jar's would download a Java runtime: Debian's runs it).
+quality-tools: quality/node_modules/.package-lock.json java
+
+quality/node_modules/.package-lock.json: quality/package.json quality/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) apt-get install -y -qq --no-install-recommends npm; }
+	cd quality && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) apt-get install -y -qq --no-install-recommends default-jre-headless; }
 
 clean:
 	rm -rf .build site .pytest_cache

@@ -292,6 +292,27 @@ class Tree:
                 return
         shutil.copy2(source, target)
 
+    def shrink(self, source: Path, relative: str, width: int) -> None:
+        """A copy of the PNG ``source`` at most ``width`` pixels wide, optimised; made
+        again only when the source changed (the copy keeps its modification time)."""
+        target = self._claim(relative)
+        info = source.stat()
+        if target.is_file() and target.stat().st_mtime_ns == info.st_mtime_ns:
+            return
+        from PIL import Image  # matplotlib's own dependency; imported only when drawing
+
+        with Image.open(source) as image:
+            if image.width > width:
+                height = max(1, round(image.height * width / image.width))
+                image = image.resize((width, height), Image.Resampling.LANCZOS)
+            # A chart has few colours: a palette of them (no dithering) is a fraction of
+            # the size of the resampled full-colour image.
+            image = image.convert("RGBA").quantize(colors=128,
+                                                  method=Image.Quantize.FASTOCTREE,
+                                                  dither=Image.Dither.NONE)
+            image.save(target, format="PNG", optimize=True)
+        os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
+
     def _claim(self, relative: str) -> Path:
         self.produced.add(relative)
         target = self.root / relative
@@ -423,6 +444,9 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, docs: Tree, page:
                 docs.copy(run.folder / figure.full_path, f"{page}/{figure.full_path}")
         if run.model_file is not None and state.project.meta.publish_model:
             docs.copy(run.model_file, f"{page}/{run.model_file.name}")
+        card, thumbnail = view.card, view.thumbnail
+        if card is not None and thumbnail is not None and card.path == views.CARD_IMAGE:
+            docs.shrink(run.folder / thumbnail.path, f"{page}/{card.path}", card.width or 1)
         if view.demo is not None:  # the model as ONNX, the examples, their thumbnails
             for name in (view.demo.model_href, view.demo.examples_href,
                          *(e.thumbnail for e in view.demo.examples if e.thumbnail)):

@@ -148,6 +148,31 @@ class FigureView:
     caption: str
     kind: str
     full_path: str | None = None  # a large figure's full-size image, linked from the page
+    width: int | None = None  # the image's own size: the page reserves its box before it
+    height: int | None = None  # loads (no layout shift), and CSS scales it down
+
+    @property
+    def size_attributes(self) -> Markup:
+        if not self.width or not self.height:
+            return Markup("")
+        return Markup(f' width="{int(self.width)}" height="{int(self.height)}"')
+
+
+CARD_IMAGE = "card.png"  # beside a project's page: its thumbnail, card-sized
+CARD_WIDTH = 480  # pixels: twice a card's width on a phone, for sharp screens
+
+
+def image_size(path: Path) -> tuple[int | None, int | None]:
+    """A PNG's width and height from its header (no image library in the parent); (None,
+    None) for another format or a file that cannot be read."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(24)
+    except OSError:
+        return None, None
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None, None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
 @dataclass
@@ -418,6 +443,18 @@ class ProjectView:
         """The project's own first figure (a forecast, a confusion matrix) says more on a
         card than a learning curve, which is the fallback."""
         return next(iter(self.own_figures), None) or self.learning_curve
+
+    @property
+    def card(self) -> FigureView | None:
+        """The thumbnail as the home page's card shows it: a copy at most CARD_WIDTH
+        pixels wide (render.py draws it as card.png) for a PNG whose size is known."""
+        figure = self.thumbnail
+        if figure is None or not figure.width or not figure.height \
+                or not figure.path.endswith(".png"):
+            return figure
+        width = min(CARD_WIDTH, figure.width)
+        return FigureView(CARD_IMAGE, figure.caption, figure.kind, None, width,
+                          max(1, round(figure.height * width / figure.width)))
 
     @property
     def thumbnail_alt(self) -> str:
@@ -954,7 +991,8 @@ def project_view(state: ProjectState, imports: caches.Imports | None = None) -> 
         headline_text=_headline_text(headline),
         metrics=[(k, fmt(k, v)) for k, v in good.metrics.items()] if good else [],
         baselines=_baselines(state, headline),
-        figures=[FigureView(f.path, f.caption, f.kind, f.full_path)
+        figures=[FigureView(f.path, f.caption, f.kind, f.full_path,
+                            *image_size(good.folder / f.path))
                  for f in good.figures] if good else [],
         model_file=good.model_file.name if good and good.model_file and meta.publish_model
         else None,
