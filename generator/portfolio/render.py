@@ -292,25 +292,43 @@ class Tree:
                 return
         shutil.copy2(source, target)
 
+    def figure(self, source: Path, relative: str) -> None:
+        """A figure for the page: a PNG chart (at most 4,096 colours: lines, bars, text)
+        as a 256-colour palette image, about a third of matplotlib's full-colour file; a
+        photograph-like PNG optimised losslessly; any other file copied. The results keep
+        the original."""
+        if source.suffix.lower() != ".png":
+            self.copy(source, relative)
+            return
+        self._draw(source, relative, width=None, colors=256)
+
     def shrink(self, source: Path, relative: str, width: int) -> None:
-        """A copy of the PNG ``source`` at most ``width`` pixels wide, optimised; made
-        again only when the source changed (the copy keeps its modification time)."""
+        """A copy of the PNG ``source`` at most ``width`` pixels wide (a card's thumbnail),
+        as a palette image."""
+        self._draw(source, relative, width=width, colors=128)
+
+    def _draw(self, source: Path, relative: str, width: int | None, colors: int) -> None:
+        """Made again only when the source changed: the copy keeps its modification time."""
         target = self._claim(relative)
         info = source.stat()
         if target.is_file() and target.stat().st_mtime_ns == info.st_mtime_ns:
             return
         from PIL import Image  # matplotlib's own dependency; imported only when drawing
 
-        with Image.open(source) as image:
-            if image.width > width:
-                height = max(1, round(image.height * width / image.width))
-                image = image.resize((width, height), Image.Resampling.LANCZOS)
-            # A chart has few colours: a palette of them (no dithering) is a fraction of
-            # the size of the resampled full-colour image.
-            image = image.convert("RGBA").quantize(colors=128,
-                                                  method=Image.Quantize.FASTOCTREE,
-                                                  dither=Image.Dither.NONE)
-            image.save(target, format="PNG", optimize=True)
+        try:
+            with Image.open(source) as original:
+                image = original.convert("RGBA")
+        except (OSError, ValueError):  # not an image Pillow reads: published as it is
+            shutil.copy2(source, target)
+            return
+        if width is not None and image.width > width:
+            height = max(1, round(image.height * width / image.width))
+            image = image.resize((width, height), Image.Resampling.LANCZOS)
+        if width is not None or image.getcolors(4096) is not None:
+            # No dithering: a chart's flat colours stay flat.
+            image = image.quantize(colors=colors, method=Image.Quantize.FASTOCTREE,
+                                   dither=Image.Dither.NONE)
+        image.save(target, format="PNG", optimize=True)
         os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
 
     def _claim(self, relative: str) -> Path:
@@ -439,9 +457,9 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, docs: Tree, page:
     run = state.good
     if run is not None:
         for figure in view.figures:
-            docs.copy(run.folder / figure.path, f"{page}/{figure.path}")
+            docs.figure(run.folder / figure.path, f"{page}/{figure.path}")
             if figure.full_path and run.file(figure.full_path):
-                docs.copy(run.folder / figure.full_path, f"{page}/{figure.full_path}")
+                docs.figure(run.folder / figure.full_path, f"{page}/{figure.full_path}")
         if run.model_file is not None and state.project.meta.publish_model:
             docs.copy(run.model_file, f"{page}/{run.model_file.name}")
         card, thumbnail = view.card, view.thumbnail
