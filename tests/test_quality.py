@@ -109,3 +109,22 @@ def test_lighthouse_fails_a_page_whose_image_has_no_alt_text(broken: Path) -> No
 
 def test_the_material_filters_each_say_why() -> None:
     assert gates.MATERIAL and all(len(reason) > 20 for reason in gates.MATERIAL.values())
+
+
+def test_charts_are_published_as_palette_pngs_and_photographs_as_they_are(
+        example: Path, tmp_path: Path) -> None:
+    from PIL import Image
+    from portfolio import render
+
+    figures = sorted(example.glob("projects/*/figures/*.png"))
+    assert figures
+    for published in figures:
+        original = REPO / "results" / published.parts[-3] / "figures" / published.name
+        with Image.open(published) as page_image, Image.open(original) as kept:
+            assert page_image.mode == "P" and page_image.size == kept.size, published
+        assert published.stat().st_size < original.stat().st_size * 0.6, published
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(_noisy_png(200_000))  # every pixel its own colour
+    tree = render.Tree(tmp_path / "docs")
+    tree.figure(photo, "figures/photo.png")
+    assert (tmp_path / "docs" / "figures" / "photo.png").read_bytes() == photo.read_bytes()

@@ -295,8 +295,7 @@ class Tree:
     def figure(self, source: Path, relative: str) -> None:
         """A figure for the page: a PNG chart (at most 4,096 colours: lines, bars, text)
         as a 256-colour palette image, about a third of matplotlib's full-colour file; a
-        photograph-like PNG optimised losslessly; any other file copied. The results keep
-        the original."""
+        photograph-like PNG, or any other file, as it is. The results keep the original."""
         if source.suffix.lower() != ".png":
             self.copy(source, relative)
             return
@@ -324,10 +323,12 @@ class Tree:
         if width is not None and image.width > width:
             height = max(1, round(image.height * width / image.width))
             image = image.resize((width, height), Image.Resampling.LANCZOS)
-        if width is not None or image.getcolors(4096) is not None:
-            # No dithering: a chart's flat colours stay flat.
-            image = image.quantize(colors=colors, method=Image.Quantize.FASTOCTREE,
-                                   dither=Image.Dither.NONE)
+        if width is None and image.getcolors(4096) is None:  # a photograph: kept as it is
+            shutil.copy2(source, target)
+            return
+        # No dithering: a chart's flat colours stay flat.
+        image = image.quantize(colors=colors, method=Image.Quantize.FASTOCTREE,
+                               dither=Image.Dither.NONE)
         # Pillow's optimize=True would save a fifth more, at four times the time of the
         # whole conversion: an edited project's rebuild must stay quick.
         image.save(target, format="PNG")
