@@ -34,6 +34,21 @@ def copy_portfolio(name: str, target: Path) -> Path:
     return target
 
 
+def example_portfolio(root: Path, extra_yaml: str = "") -> Path:
+    """The repository's example portfolio copied to ``root`` (``extra_yaml`` added to each
+    project.yaml) and built from its committed results, nothing trained; returns ``root``."""
+    root.mkdir(parents=True)
+    for name in ("projects", "results", "site_templates"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copyfile(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    if extra_yaml:
+        for meta in (root / "projects").glob("*/project.yaml"):
+            meta.write_text(meta.read_text() + extra_yaml)
+    result = portfolio_cli("build", "--no-run", cwd=root)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
 def portfolio_cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run the real ``portfolio`` command the way a user would, in a child process."""
     return subprocess.run([sys.executable, "-m", "portfolio", *args], cwd=cwd, text=True,

@@ -7,13 +7,12 @@ The site is built from the repository's own projects/ and results/ (nothing trai
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, portfolio_cli, served
+from tests.conftest import REPO, example_portfolio, served
 
 pytestmark = pytest.mark.browser
 
@@ -25,14 +24,7 @@ SLUGS = sorted(p.parent.name for p in (REPO / "projects").glob("*/project.yaml")
 
 @pytest.fixture(scope="module")
 def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("example") / "portfolio"
-    root.mkdir()
-    for name in ("projects", "results", "site_templates"):
-        shutil.copytree(REPO / name, root / name)
-    shutil.copyfile(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    result = portfolio_cli("build", "--no-run", cwd=root)
-    assert result.returncode == 0, result.stderr
-    return root
+    return example_portfolio(tmp_path_factory.mktemp("example") / "portfolio")
 
 
 @pytest.fixture(scope="module")

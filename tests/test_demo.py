@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import (
     REPO,
     copy_portfolio,
+    example_portfolio,
     make_project,
     portfolio_cli,
     run_child,
@@ -300,14 +301,7 @@ model.evaluate(x_test, y_test)
 @pytest.fixture(scope="module")
 def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example portfolio rendered from its committed results (nothing trains)."""
-    root = tmp_path_factory.mktemp("demo") / "portfolio"
-    root.mkdir()
-    for name in ("projects", "results", "site_templates"):
-        shutil.copytree(REPO / name, root / name)
-    shutil.copyfile(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    result = portfolio_cli("build", "--no-run", cwd=root)
-    assert result.returncode == 0, result.stderr
-    return root
+    return example_portfolio(tmp_path_factory.mktemp("demo") / "portfolio")
 
 
 def test_every_example_page_has_its_demo_and_the_site_the_runtime(demo_site: Path) -> None:

@@ -7,13 +7,11 @@ nobody tries stays light; no WebAssembly is said in one line; keyboard and dark 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, portfolio_cli, served
+from tests.conftest import REPO, example_portfolio, served
 from tests.test_browser import CHROMIUM, FLAGS
 
 pytestmark = pytest.mark.browser
@@ -22,25 +20,12 @@ SLUGS = ["breast-cancer-mlp", "digits-cnn", "sunspots-lstm"]
 LIGHT_BYTES = 20 * 1024  # what a demo may add to a page before anyone presses anything
 
 
-def _build(root: Path, extra_yaml: str = "") -> Path:
-    root.mkdir(parents=True)
-    for name in ("projects", "results", "site_templates"):
-        shutil.copytree(REPO / name, root / name)
-    shutil.copyfile(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    if extra_yaml:
-        for meta in (root / "projects").glob("*/project.yaml"):
-            meta.write_text(meta.read_text() + extra_yaml)
-    result = portfolio_cli("build", "--no-run", cwd=root)
-    assert result.returncode == 0, result.stderr
-    return root / "site"
-
-
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """The example site with its demos, and the same site with ``demo: false``, served."""
     base = tmp_path_factory.mktemp("demo-browser")
-    with served(_build(base / "with")) as with_demo, \
-            served(_build(base / "without", "demo: false\n")) as without:
+    with served(example_portfolio(base / "with") / "site") as with_demo, \
+            served(example_portfolio(base / "without", "demo: false\n") / "site") as without:
         yield with_demo, without
 
 
