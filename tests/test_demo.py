@@ -133,6 +133,13 @@ def test_a_page_whose_model_cannot_be_exported_has_no_demo_and_says_why(
     assert "pf-demo" not in page and "Try the model" not in page
     assert "demo: the exported model holds an operation ONNX does not know (PyFunc)" in page
     assert not (root / "site" / "assets" / "ort").exists()
+    # The owner turns the demo off: why there is none is no longer the page's business.
+    meta = root / "projects" / "custom" / "project.yaml"
+    meta.write_text(meta.read_text() + "demo: false\n")
+    result = portfolio_cli("build", cwd=root)
+    assert result.returncode == 0 and "ok in" not in result.stderr, result.stderr  # no re-run
+    page = html.unescape((root / "site" / "projects" / "custom" / "index.html").read_text())
+    assert "PyFunc" not in page
 
 
 def test_an_export_that_predicts_otherwise_is_refused(tmp_path: Path) -> None:
@@ -181,7 +188,7 @@ print(model.evaluate(x, y, verbose=0))
 """
     out = run_child(script, tmp_path / "train-only")
     record = run_record(out)
-    assert record["demo"] == {**record["demo"], "available": False}
+    assert record["demo"]["available"] is False
     assert "never evaluated on held-out data" in record["demo"]["reason"]
     assert not any(w.startswith("demo:") for w in record["capture_warnings"])  # not a fault
 
