@@ -2,6 +2,8 @@
 
     discover → validate → plan → run → render → site → previews
 
+Runs go where ``placement`` says: here (the default), or a Dask cluster.
+
 Each stage is a call into its own module and is handed only what it needs; the warm
 worker, started for the runs, is passed on to the preview drawing here, in plain sight.
 The way MkDocs' ``commands/build.py`` reads: the order is the code.
@@ -18,11 +20,16 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from portfolio import discover, plan, preview, render, results, run, site, warm
+from portfolio import config, discover, plan, preview, render, results, run, site, warm
 from portfolio.domain import Project, Workspace
+from portfolio.errors import InputError
 from portfolio.plan import Decision
 from portfolio.progress import Reporter
+
+if TYPE_CHECKING:  # the Dask executor's module is imported only when a build asks for it
+    from portfolio.cluster import Cluster
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,8 @@ class Options:
     smoke: bool = False  # one short epoch each, results to the scratch folder
     run: bool = True  # False: build the site from results/ as they are (--no-run)
     warm: bool = True  # fork runs from the warm worker
+    executor: str | None = None  # local or dask (--executor; else mkdocs.yml; else local)
+    scheduler: str | None = None  # the Dask scheduler (--scheduler, PORTFOLIO_SCHEDULER)
 
 
 @dataclass(frozen=True)
@@ -47,10 +56,11 @@ def build(ws: Workspace, options: Options) -> Report:
     """Run what is stale, then render the pages and build the site into ``site/``."""
     projects = discover.discover(ws)
     validate(ws, projects)
-    decisions = plan_runs(ws, projects, options)
-    todo = [d for d in decisions if options.force or options.smoke or d.must_run]
-    worker = start_worker(ws, projects) if todo and options.warm else None
-    outcomes = run_stale(ws, decisions, todo, options, worker)
+    with placement(ws, options) as cluster:
+        decisions = plan_runs(ws, projects, options, cluster)
+        todo = [d for d in decisions if options.force or options.smoke or d.must_run]
+        worker = start_worker(ws, projects) if todo and options.warm and not cluster else None
+        outcomes = run_stale(ws, decisions, todo, options, worker, cluster)
     # Results as they are now: read again where a run replaced them, else as planned.
     planned = {d.state.project.slug: d.state for d in decisions}
     ran = {o.slug for o in outcomes}
@@ -71,10 +81,11 @@ def run_only(ws: Workspace, options: Options) -> list[run.Outcome]:
     """``portfolio run``: the first four stages, no site."""
     projects = discover.discover(ws)
     validate(ws, projects)
-    decisions = plan_runs(ws, projects, options)
-    todo = [d for d in decisions if options.force or options.smoke or d.must_run]
-    worker = start_worker(ws, projects) if todo and options.warm else None
-    return run_stale(ws, decisions, todo, options, worker)
+    with placement(ws, options) as cluster:
+        decisions = plan_runs(ws, projects, options, cluster)
+        todo = [d for d in decisions if options.force or options.smoke or d.must_run]
+        worker = start_worker(ws, projects) if todo and options.warm and not cluster else None
+        return run_stale(ws, decisions, todo, options, worker, cluster)
 
 
 # -- the stages ---------------------------------------------------------------------------
@@ -88,12 +99,39 @@ def validate(ws: Workspace, projects: list[Project]) -> None:
                               ws.build_dir / "config-checked.sha256")
 
 
-def plan_runs(ws: Workspace, projects: list[Project], options: Options) -> list[Decision]:
-    """A decision per project to consider (the named ones, or all): stale, and why."""
+@contextlib.contextmanager
+def placement(ws: Workspace, options: Options) -> Iterator[Cluster | None]:
+    """Where the runs go: a connected Dask cluster (``--executor dask``), closed when the
+    runs end, or None (here). The command line wins over ``PORTFOLIO_SCHEDULER``, which
+    wins over ``extra.portfolio`` in ``mkdocs.yml``. Dask is imported only for a cluster."""
+    settings = config.execution_of(config.load_mkdocs_yml(ws.mkdocs_yml), ws.mkdocs_yml)
+    executor = options.executor or settings.executor or "local"
+    if executor == "local" or not options.run:
+        yield None
+        return
+    address = options.scheduler or os.environ.get("PORTFOLIO_SCHEDULER") or settings.scheduler
+    if not address:
+        raise InputError("--executor dask needs the Dask scheduler's address: --scheduler "
+                         "tcp://HOST:PORT, PORTFOLIO_SCHEDULER, or scheduler: under "
+                         "extra.portfolio in mkdocs.yml")
+    from portfolio.cluster import Cluster
+
+    cluster = Cluster(address)
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+def plan_runs(ws: Workspace, projects: list[Project], options: Options,
+              cluster: Cluster | None = None) -> list[Decision]:
+    """A decision per project to consider (the named ones, or all): stale, and why; judged
+    with the library versions of the machines that will run it (a cluster's workers)."""
     if not options.run:
         return []
     chosen = discover.select(ws, projects, list(options.slugs)) if options.slugs else projects
-    return [plan.decide(ws, p) for p in chosen]
+    libraries = cluster.versions() if cluster else None
+    return [plan.decide(ws, p, libraries=libraries) for p in chosen]
 
 
 def start_worker(ws: Workspace, projects: list[Project]) -> warm.Worker | None:
@@ -104,7 +142,8 @@ def start_worker(ws: Workspace, projects: list[Project]) -> warm.Worker | None:
 
 
 def run_stale(ws: Workspace, decisions: list[Decision], todo: list[Decision],
-              options: Options, worker: warm.Worker | None) -> list[run.Outcome]:
+              options: Options, worker: warm.Worker | None,
+              cluster: Cluster | None = None) -> list[run.Outcome]:
     """Run ``todo`` with live progress; the fresh ones are listed as such."""
     if todo:  # before anything starts: a run that cannot be kept must not begin
         discover.check_writable([ws.results_dir, *(results.good(ws, d.state.project.slug).path
@@ -115,7 +154,8 @@ def run_stale(ws: Workspace, decisions: list[Decision], todo: list[Decision],
             reporter.fresh(decision.state.project.slug)
     with reporter:
         outcomes = run.run_projects(ws, todo, options.jobs or os.cpu_count() or 1,
-                                    options.smoke, reporter, worker)
+                                    options.smoke, reporter, worker,
+                                    cluster.executors(ws) if cluster else None)
     if todo:
         reporter.summary(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return outcomes

@@ -96,13 +96,22 @@ def _fail_if_any(outcomes: list[run.Outcome]) -> None:
 
 
 jobs_option = click.option("-j", "--jobs", type=click.IntRange(min=1),
-                           help="Projects to run at once (default: the number of cores).")
+                           help="Projects to run at once here (default: the number of cores; on a "
+                                "Dask cluster, the workers' threads decide).")
 force_option = click.option("--force", is_flag=True, help="Re-run even fresh projects.")
 smoke_option = click.option("--smoke", is_flag=True, envvar="PORTFOLIO_SMOKE",
                             help="Quick end-to-end check: 1 epoch, a few batches.")
 warm_option = click.option("--warm/--no-warm", "use_warm", default=True, show_default=True,
                            help="Fork runs from a warm worker that has scikit-learn, pandas "
                                 "and matplotlib imported (PORTFOLIO_WARM=0 also turns it off).")
+executor_option = click.option(
+    "--executor", type=click.Choice(["local", "dask"]),
+    help="Where projects run: here (local, the default), or on a Dask cluster (dask; "
+         "also executor: under extra.portfolio in mkdocs.yml).")
+scheduler_option = click.option(
+    "--scheduler", metavar="tcp://HOST:PORT", envvar="PORTFOLIO_SCHEDULER",
+    help="The Dask scheduler for --executor dask (also PORTFOLIO_SCHEDULER, or scheduler: "
+         "under extra.portfolio in mkdocs.yml).")
 
 
 @cli.command(name="run")
@@ -112,11 +121,15 @@ warm_option = click.option("--warm/--no-warm", "use_warm", default=True, show_de
 @force_option
 @smoke_option
 @warm_option
+@executor_option
+@scheduler_option
 def run_command(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: bool,
-                smoke: bool, use_warm: bool) -> None:
+                smoke: bool, use_warm: bool, executor: str | None,
+                scheduler: str | None) -> None:
     """Run the stale projects (or SLUGS) without building the site."""
     ws = _workspace(root)
-    options = pipeline.Options(slugs, jobs, force, smoke, run=True, warm=use_warm)
+    options = pipeline.Options(slugs, jobs, force, smoke, run=True, warm=use_warm,
+                               executor=executor, scheduler=scheduler)
     with _exclusive(ws):
         outcomes = pipeline.run_only(ws, options)
     _smoke_note(ws, smoke)
@@ -138,15 +151,19 @@ def run_command(slugs: tuple[str, ...], root: str | None, jobs: int | None, forc
                    "once the site is built (with --no-run, what CI does: judged by the "
                    "committed files, not by this machine's library versions).")
 @warm_option
+@executor_option
+@scheduler_option
 def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: bool, smoke: bool,
           keep_going: bool, no_run: bool, require_fresh: bool = False,
-          use_warm: bool = True) -> None:
+          use_warm: bool = True, executor: str | None = None,
+          scheduler: str | None = None) -> None:
     """Run the stale projects, then build the site into site/.
 
     Exit status: 0 ok; 1 a project failed, or with --require-fresh is not fresh (the site
     is still built); 2 bad input; 3 the site did not build."""
     ws = _workspace(root)
-    options = pipeline.Options(slugs, jobs, force, smoke, run=not no_run, warm=use_warm)
+    options = pipeline.Options(slugs, jobs, force, smoke, run=not no_run, warm=use_warm,
+                               executor=executor, scheduler=scheduler)
     with _exclusive(ws):
         report = pipeline.build(ws, options)
         behind = pipeline.not_fresh(ws, versions=not no_run) if require_fresh else []

@@ -7,7 +7,7 @@ user edits for the site; MkDocs itself ignores ``extra``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
@@ -69,13 +69,43 @@ def mkdocs_loader() -> type[yaml.SafeLoader]:
     return get_yaml_loader()
 
 
+EXECUTION_KEYS = ("executor", "scheduler")  # where projects run, beside the profile
+
+
+class Execution(BaseModel):
+    """Where projects run, from ``extra.portfolio``: ``executor: dask`` and the cluster's
+    ``scheduler`` address (the command line and ``PORTFOLIO_SCHEDULER`` win over these)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    executor: Literal["local", "dask"] | None = None
+    scheduler: StrictStr | None = None
+
+
+def _located(path: Path, loc: tuple[str | int, ...], message: str) -> ConfigError:
+    keys = ("extra", "portfolio", *loc)
+    pos = yamlpos.position_of(path, keys, mkdocs_loader())
+    return ConfigError(f"{path}:{pos.line}: {'.'.join(map(str, keys))}: {message.lower()}")
+
+
+def execution_of(config: dict[str, Any], path: Path) -> Execution:
+    raw = (config.get("extra") or {}).get("portfolio") or {}
+    if not isinstance(raw, dict):
+        return Execution()
+    try:
+        return Execution.model_validate({k: raw[k] for k in EXECUTION_KEYS if k in raw})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise _located(path, error["loc"], error["msg"]) from None
+
+
 def profile_of(config: dict[str, Any], path: Path) -> Profile:
     raw = (config.get("extra") or {}).get("portfolio") or {}
+    if isinstance(raw, dict):
+        raw = {k: v for k, v in raw.items() if k not in EXECUTION_KEYS}
+    execution_of(config, path)  # checked with the profile, before anything runs
     try:
         return Profile.model_validate(raw)
     except ValidationError as exc:
         error = exc.errors()[0]
-        keys = ("extra", "portfolio", *error["loc"])
-        pos = yamlpos.position_of(path, keys, mkdocs_loader())
-        raise ConfigError(f"{path}:{pos.line}: {'.'.join(map(str, keys))}: "
-                          f"{error['msg'].lower()}") from None
+        raise _located(path, error["loc"], error["msg"]) from None

@@ -70,12 +70,15 @@ class Inputs:
     def __post_init__(self) -> None:
         object.__setattr__(self, "digest", _sha(json.dumps(self.as_dict(), sort_keys=True)))
 
-    def after_run(self, outputs: list[str], local_modules: dict[str, str]) -> Inputs:
+    def after_run(self, outputs: list[str], local_modules: dict[str, str],
+                  versions: dict[str, str] | None = None) -> Inputs:
         """The inputs as the run turned out to have them: less the files it wrote (outputs,
-        not inputs), with the repository modules it imported (known only once it ran)."""
+        not inputs), with the repository modules it imported (known only once it ran), and
+        the library ``versions`` of the machine it ran on when that was not this one."""
         files = {k: v for k, v in self.files.items()
                  if k not in outputs and not k.startswith(REPO_PREFIX)}
-        return Inputs({**files, **local_modules}, self.meta, self.versions, self.format)
+        return Inputs({**files, **local_modules}, self.meta, versions or self.versions,
+                      self.format)
 
     def as_dict(self) -> dict[str, Any]:
         return {"files": self.files, "meta": self.meta, "versions": self.versions,
@@ -175,10 +178,12 @@ def local_module_hashes(root: Path, modules: list[str]) -> dict[str, str]:
     return hashes
 
 
-def inputs_of(project: Project, root: Path, previous: RunResult | None = None) -> Inputs:
+def inputs_of(project: Project, root: Path, previous: RunResult | None = None,
+              libraries: dict[str, str] | None = None) -> Inputs:
+    """``libraries``: the versions where the project will run (a cluster's), else here."""
     files = file_hashes(project, root, previous.run.outputs if previous else [])
     files.update(local_module_hashes(root, previous.run.local_modules if previous else []))
-    return Inputs(files, project.meta.training_fields(), library_versions())
+    return Inputs(files, project.meta.training_fields(), libraries or library_versions())
 
 
 def written_by_run(project: Project, root: Path, before: Inputs) -> list[str]:
@@ -259,13 +264,15 @@ class Decision:
         return self.staleness != "fresh"
 
 
-def decide(workspace: Workspace, project: Project, versions: bool = True) -> Decision:
+def decide(workspace: Workspace, project: Project, versions: bool = True,
+           libraries: dict[str, str] | None = None) -> Decision:
     """Fresh, stale (and why), failed or never run. ``versions=False`` judges the results
     by the repository alone (the project's files, its training fields, the results format):
     the Python and library versions of the machine that trained are taken as recorded, for
-    an environment that renders but cannot train (CI: ``build --no-run --require-fresh``)."""
+    an environment that renders but cannot train (CI: ``build --no-run --require-fresh``).
+    ``libraries``: the versions of the machines that will run it (a Dask cluster's)."""
     state = state_of(workspace, project)
-    inputs = inputs_of(project, workspace.root, state.good)
+    inputs = inputs_of(project, workspace.root, state.good, libraries)
     if not versions and state.good is not None and state.good.run.inputs is not None:
         recorded = state.good.run.inputs
         inputs = Inputs(_as_git_holds_them(workspace.root, project, inputs.files,

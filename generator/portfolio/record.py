@@ -526,6 +526,20 @@ class Hardware(_Model):
     cpus: int | None = Field(None, description="os.cpu_count()")
 
 
+class Placement(_Model):
+    """Where the run ran: here (the local executor) or on a Dask worker, with that
+    worker's host name and address, the resources it was placed by, and its GPUs."""
+
+    executor: Literal["local", "dask"] = Field(description="local or dask")
+    host: str | None = Field(None, description="dask: the worker's host name")
+    worker: str | None = Field(None, description="dask: the worker's address")
+    scheduler: str | None = Field(None, description="dask: the scheduler's address")
+    resources: dict[str, float] = Field(
+        default_factory=dict, description="dask: what project.yaml asked the worker for")
+    gpus: list[str] = Field(
+        default_factory=list, description="dask: the GPUs the worker sees (nvidia-smi)")
+
+
 def _doc(model: type[BaseModel]) -> str:
     """A model's docstring as one line: the description of a field holding it."""
     return " ".join((model.__doc__ or "").split())
@@ -633,6 +647,7 @@ class RunRecord(_Model):
         default_factory=dict, description="python, keras, tensorflow, scikit-learn and numpy "
                                           "versions ('absent' when not installed)")
     hardware: Hardware | None = Field(None, description=_doc(Hardware))
+    placement: Placement | None = Field(None, description=_doc(Placement))
 
     @field_validator("judged", mode="before")
     @classmethod

@@ -1,8 +1,9 @@
 """Stage 3: run each stale project's script in a child process and keep its results.
 
-Each run goes through an executor (local child processes today; the interface keeps
-the door open to a remote pool): the child gets the project folder as cwd, its own
-process group, a timeout and a fresh output folder. Only a successful run replaces
+Each run goes through an executor: local child processes (the default), or a Dask
+cluster (``portfolio.cluster``), whose workers run the same :func:`run_child` on a copy
+of the project. Either way the child gets the project folder as cwd, its own process
+group, a timeout and a fresh output folder. Only a successful run replaces
 ``results/<slug>/``; a failed one is kept beside it in ``results/<slug>/failed/`` so
 the last good results stay on the site.
 """
@@ -20,7 +21,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -32,7 +33,15 @@ from portfolio.domain import Project, RunResult, Workspace
 from portfolio.errors import PortfolioError
 from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
 from portfolio.progress import Reporter, describe_epoch
-from portfolio.record import Hardware, Inputs, LeftRunning, OutsideWrites, Process, RunRecord
+from portfolio.record import (
+    Hardware,
+    Inputs,
+    LeftRunning,
+    OutsideWrites,
+    Placement,
+    Process,
+    RunRecord,
+)
 
 _GRACE_S = children.GRACE_S  # between SIGTERM and SIGKILL when a run is stopped
 _SETTLE_S = 1.0  # for what a run started to leave by itself once the run has ended
@@ -55,6 +64,14 @@ class Job:
     threads: int = 1
     smoke: bool = False
     env: tuple[str, ...] = ()  # variables project.yaml asks to pass through
+    exclusive: bool = False  # alone, with every core of the machine it runs on
+    resources: tuple[tuple[str, float], ...] = ()  # what a Dask worker must offer
+    data: tuple[str, ...] = ()  # declared data, relative to the project folder
+    modules: tuple[str, ...] = ()  # repository modules its last run imported
+    # Set when the run happens elsewhere: the values of ``env`` here, and the entries of
+    # PYTHONPATH inside the repository (relative to it), to point into the copy there.
+    values: tuple[tuple[str, str], ...] = ()
+    pythonpath: tuple[str, ...] = ()
 
 
 def project_folder(workspace: Workspace, job: Job) -> Path:
@@ -79,13 +96,23 @@ class Outcome:
     process: dict[str, Any] | None = None  # how the child was started (run.json "process")
     left_running: tuple[leftovers.Leftover, ...] = ()  # what it left behind, now stopped
     log_incomplete: str | None = None  # why log.txt lacks some of the output (a full disk)
+    # Where it ran, when not here (a Dask worker): the run.json "placement", "versions"
+    # and "hardware" of that machine. None: this machine's.
+    placement: dict[str, Any] | None = None
+    versions: dict[str, str] | None = None
+    hardware: dict[str, Any] | None = None
 
 
 class Executor(Protocol):
-    """Runs jobs somewhere and hands back futures. A :class:`Job` holds paths relative to
-    the repository and its ``results/`` and the settings, nothing else of this process, so
-    a remote pool with a checkout of its own can implement this; how runs start there (a
-    warm worker, a container) is the executor's business, not the job's."""
+    """Runs jobs somewhere and hands back futures; the contract of every executor.
+
+    A :class:`Job` holds paths relative to the repository and its ``results/`` and the
+    settings, nothing else of this process; an :class:`Outcome` is plain data. When the
+    future is done, the run's folder (``results/<job.out>``, made before ``submit``) holds
+    what the run wrote: ``run.json``, ``log.txt``, figures, the model. While it runs, the
+    folder shows it started (``log.txt`` exists) and its progress (``progress.jsonl``),
+    which the runner reads for the live display. How runs start (a warm worker, a
+    cluster) is the executor's business, not the job's."""
 
     def submit(self, job: Job) -> Future[Outcome]: ...
 
@@ -121,6 +148,10 @@ def child_env(job: Job, out: Path, root: Path) -> dict[str, str]:
     """The policy's variables (``portfolio.childenv``) and the run's own: it writes to
     ``out``, in the repository ``root``."""
     env = childenv.child_environment(job.env)
+    env.update(dict(job.values))
+    if job.pythonpath:  # the repository's folders, as they are in this copy of it
+        here = [str(root / rel) for rel in job.pythonpath]
+        env["PYTHONPATH"] = os.pathsep.join([*here, *filter(None, [env.get("PYTHONPATH")])])
     threads = str(job.threads)
     env.update({
         "PORTFOLIO_OUT": str(out),
@@ -242,9 +273,10 @@ def run_child(workspace: Workspace, job: Job, stop: threading.Event | None = Non
 
 @contextlib.contextmanager
 def _log_file(path: Path) -> Iterator[Any]:
-    """``path`` open for writing; a close that fails (a full disk, already reported by
-    the pump) does not end the run's bookkeeping."""
-    log = path.open("wb")
+    """``path`` open for writing, unbuffered (what the child printed is in the file as
+    soon as it is read: a remote run relays it while it runs); a close that fails (a full
+    disk, already reported by the pump) does not end the run's bookkeeping."""
+    log = path.open("wb", buffering=0)
     try:
         yield log
     finally:
@@ -311,7 +343,7 @@ def store_run(workspace: Workspace, decision: Decision, job: Job, outcome: Outco
     outputs = sorted({*record.outputs, *written_by_run(project, workspace.root, decision.inputs)}
                      - {project.meta.script})
     inputs = decision.inputs.after_run(
-        outputs, local_module_hashes(workspace.root, record.local_modules))
+        outputs, local_module_hashes(workspace.root, record.local_modules), outcome.versions)
     for name, value in {
         "slug": project.slug,
         "title": project.meta.title,
@@ -333,8 +365,9 @@ def store_run(workspace: Workspace, decision: Decision, job: Job, outcome: Outco
         "input_hash": inputs.digest,
         "inputs": Inputs.model_validate(inputs.as_dict()),
         "outputs": outputs,
-        "versions": library_versions(),
-        "hardware": Hardware.model_validate(hardware()),
+        "versions": outcome.versions or library_versions(),
+        "hardware": Hardware.model_validate(outcome.hardware or hardware()),
+        "placement": Placement.model_validate(outcome.placement or {"executor": "local"}),
     }.items():
         if value is not None or name in ("error", "returncode", "peak_memory_mb"):
             setattr(record, name, value)
@@ -362,19 +395,30 @@ def _without_run_folder(out: Path, outcome: Outcome) -> Outcome:
         "ran: nothing it produced was kept"))
 
 
+MakeExecutor = Callable[[int], Executor]  # an executor running up to N jobs at once
+
+
+def local_executors(workspace: Workspace, worker: warm.Worker | None = None) -> MakeExecutor:
+    """Executors that run jobs here, forked from the warm ``worker`` when there is one."""
+    return lambda jobs: LocalExecutor(workspace, jobs, worker)
+
+
 def run_projects(workspace: Workspace, decisions: list[Decision], jobs: int, smoke: bool,
-                 reporter: Reporter, worker: warm.Worker | None = None) -> list[Outcome]:
+                 reporter: Reporter, worker: warm.Worker | None = None,
+                 executors: MakeExecutor | None = None) -> list[Outcome]:
     """Run every decision's project and keep its results; outcomes come in input order.
 
     Projects marked ``exclusive`` run first, one at a time with every core; the rest share
     the cores, ``jobs`` at a time, each child's thread pools sized to its share.
+    ``executors``: where they run (default: here, see :func:`local_executors`).
     """
     if not decisions:
         return []
     created = not workspace.results_dir.exists()
     workspace.results_dir.mkdir(parents=True, exist_ok=True)
+    executors = executors or local_executors(workspace, worker)
     try:
-        return _run_all(workspace, decisions, jobs, smoke, reporter, worker)
+        return _run_all(workspace, decisions, jobs, smoke, reporter, executors)
     except BaseException:
         if created and not any(workspace.results_dir.iterdir()):
             workspace.results_dir.rmdir()
@@ -382,7 +426,7 @@ def run_projects(workspace: Workspace, decisions: list[Decision], jobs: int, smo
 
 
 def _run_all(workspace: Workspace, decisions: list[Decision], jobs: int, smoke: bool,
-             reporter: Reporter, worker: warm.Worker | None) -> list[Outcome]:
+             reporter: Reporter, executors: MakeExecutor) -> list[Outcome]:
     for decision in decisions:
         reporter.queued(decision.state.project.slug, decision.reasons)
     alone = [d for d in decisions if d.state.project.meta.exclusive]
@@ -395,18 +439,16 @@ def _run_all(workspace: Workspace, decisions: list[Decision], jobs: int, smoke: 
     for batch, workers in [*[([d], 1) for d in alone], (shared, jobs)]:
         if batch:
             threads = max(1, cores // max(1, min(workers, len(batch))))
-            outcomes.update(_run_batch(workspace, batch, workers, threads, smoke, reporter,
-                                       worker))
+            outcomes.update(_run_batch(workspace, batch, executors(workers), threads, smoke,
+                                       reporter))
     return [outcomes[d.state.project.slug] for d in decisions]
 
 
-def _run_batch(workspace: Workspace, decisions: list[Decision], workers: int, threads: int,
-               smoke: bool, reporter: Reporter, worker: warm.Worker | None
-               ) -> dict[str, Outcome]:
-    executor = LocalExecutor(workspace, workers, worker)
+def _run_batch(workspace: Workspace, decisions: list[Decision], executor: Executor,
+               threads: int, smoke: bool, reporter: Reporter) -> dict[str, Outcome]:
     running = []
     for decision in decisions:
-        job = _job(workspace, decision.state.project, threads, smoke)
+        job = _job(workspace, decision, threads, smoke)
         running.append(_Running(decision, job, run_folder(workspace, job)))
     ended: queue.SimpleQueue[object] = queue.SimpleQueue()
     done: dict[str, Outcome] = {}
@@ -522,9 +564,13 @@ def _capture_warnings(folder: Path | None) -> list[str]:
     return child_record(folder)[0].capture_warnings if folder is not None else []
 
 
-def _job(workspace: Workspace, project: Project, threads: int, smoke: bool) -> Job:
+def _job(workspace: Workspace, decision: Decision, threads: int, smoke: bool) -> Job:
+    project, last = decision.state.project, decision.state.latest
     out = results.new_run_folder(workspace, project.slug).path
     return Job(slug=project.slug, project=os.path.relpath(project.folder, workspace.root),
                script=project.meta.script, out=out.name, timeout=project.meta.timeout,
                seed=project.meta.seed, threads=threads, smoke=smoke,
-               env=tuple(project.meta.env))
+               env=tuple(project.meta.env), exclusive=project.meta.exclusive,
+               resources=tuple(sorted(project.meta.resources.items())),
+               data=tuple(project.meta.data),
+               modules=tuple(last.run.local_modules) if last else ())

@@ -81,6 +81,10 @@ class ProjectMeta(_Strict):
     model_url: StrictStr | None = None  # where the model lives instead, when not published
     demo: bool = True  # false: no "Try the model" section (publish_model: false implies it)
     exclusive: bool = False  # run alone, with every core, never beside another project
+    # What a Dask worker must offer to run it (``--executor dask``): ``{GPU: 1}`` places it
+    # on a worker started with ``--resources GPU=1``. The local executor ignores it.
+    resources: dict[Annotated[StrictStr, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")],
+                    Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     data: list[StrictStr] = Field(default_factory=list)  # data files hashed even if git-ignored
     # Environment variables the script needs beyond the default policy (their names only;
     # the values come from the environment portfolio runs in).

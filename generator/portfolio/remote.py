@@ -1,0 +1,156 @@
+"""The worker's half of the Dask executor: one project's run, on a Dask worker.
+
+``run`` is the task the client submits. It unpacks the project into a scratch folder of
+the worker (the repository's layout, so relative paths hold), runs the same
+:func:`portfolio.run.run_child` a local build runs (its own child process and process
+group, the timeout, the log cap, capture, the environment allowlist, ``--smoke``), and
+returns the run's folder as an archive with the outcome. While it runs, a relay thread
+sends the run's progress and the start of its log to the client (Dask events, at most
+twice a second), and stops the child when the client cancels the task: Ctrl-C there,
+or the client gone.
+
+This module is imported on workers only: the client names it, never runs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from portfolio import parcel, results
+from portfolio.domain import Workspace
+from portfolio.plan import library_versions
+from portfolio.run import Job, hardware, run_child
+
+RELAY_EVERY_S = 0.5
+LOG_MIRROR_BYTES = 256_000  # of the log, sent as it comes (the whole log comes at the end)
+_RUNNING_STATES = {"executing", "long-running"}
+
+
+def describe() -> dict[str, Any]:
+    """This worker, for the client before it sends anything: what it can run with."""
+    from portfolio import __version__
+
+    return {"portfolio": __version__, "versions": library_versions(),
+            "host": socket.gethostname(), "cpus": _cpus(), "gpus": gpu_names()}
+
+
+def run(job: Job, project: bytes, topic: str, scheduler: str, threads: dict[str, int]
+        ) -> dict[str, Any]:
+    """Run ``job`` on this worker; ``project`` is :func:`parcel.pack_project`'s archive,
+    ``threads`` each worker's share of its machine's cores (by address: a LocalCluster
+    puts several workers on one machine). Returns the :class:`Outcome` (plain data) and
+    the run's folder as an archive (``results``)."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    key = worker.get_current_task()
+    scratch = Path(tempfile.mkdtemp(prefix="portfolio-", dir=worker.local_directory))
+    try:
+        parcel.unpack(project, scratch)
+        workspace = Workspace(scratch)
+        out = results.in_progress(workspace, job.out).path
+        out.mkdir(parents=True)
+        job = replace(job, threads=_cpus() if job.exclusive
+                      else threads.get(worker.address, 1))
+        where = {"executor": "dask", "host": socket.gethostname(), "worker": worker.address,
+                 "scheduler": scheduler, "resources": dict(job.resources),
+                 "gpus": gpu_names()}
+        stop = threading.Event()
+        relay = _Relay(worker, key, topic, job.out, out, stop)
+        worker.log_event(topic, {"out": job.out, "started": True, "pid": os.getpid(),
+                                 "host": where["host"]})
+        relay.start()
+        try:
+            outcome = run_child(workspace, job, stop)
+        finally:
+            relay.finish()
+        outcome = replace(outcome, placement=where, versions=library_versions(),
+                          hardware=hardware())
+        return {"outcome": outcome, "results": parcel.pack_folder(out)}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _cpus() -> int:
+    with contextlib.suppress(AttributeError, OSError):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def gpu_names() -> list[str]:
+    """The GPUs this worker sees, by name (``nvidia-smi``; none without it), limited to
+    ``CUDA_VISIBLE_DEVICES`` when that names indices."""
+    tool = shutil.which("nvidia-smi")
+    if tool is None:
+        return []
+    try:
+        listed = subprocess.run([tool, "--query-gpu=index,name", "--format=csv,noheader"],
+                                capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    rows = [line.split(",", 1) for line in listed.stdout.splitlines() if "," in line]
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    wanted = {v.strip() for v in visible.split(",")} if visible else None
+    return [name.strip() for index, name in rows if wanted is None or index.strip() in wanted]
+
+
+class _Relay(threading.Thread):
+    """Sends the run's new progress lines and log bytes to the client, and sets ``stop``
+    when the task is no longer wanted (cancelled by the client, or the client is gone)."""
+
+    def __init__(self, worker: Any, key: Any, topic: str, name: str, out: Path,
+                 stop: threading.Event) -> None:
+        super().__init__(name="portfolio-relay", daemon=True)
+        self._worker, self._key, self._topic, self._name = worker, key, topic, name
+        self._out, self._stop_run = out, stop
+        self._done = threading.Event()
+        self._progress = self._log = 0  # bytes of each already sent
+
+    def run(self) -> None:
+        while not self._done.wait(RELAY_EVERY_S):
+            if not self._wanted():
+                self._stop_run.set()
+            self._send()
+
+    def finish(self) -> None:
+        self._done.set()
+        self.join()
+        self._send()
+
+    def _wanted(self) -> bool:
+        task = self._worker.state.tasks.get(self._key)
+        return task is not None and task.state in _RUNNING_STATES
+
+    def _send(self) -> None:
+        message: dict[str, Any] = {}
+        lines = self._read(results.PROGRESS, self._progress, whole_lines=True)
+        if lines:
+            self._progress += len(lines)
+            message["progress"] = lines.decode("utf-8", errors="replace")
+        room = LOG_MIRROR_BYTES - self._log
+        log = self._read(results.LOG, self._log, limit=room) if room > 0 else b""
+        if log:
+            self._log += len(log)
+            message["log"] = log.decode("utf-8", errors="replace")
+        if message:
+            with contextlib.suppress(Exception):  # the client learns the rest at the end
+                self._worker.log_event(self._topic, {"out": self._name, **message})
+
+    def _read(self, name: str, offset: int, whole_lines: bool = False,
+              limit: int = 1 << 20) -> bytes:
+        try:
+            with (self._out / name).open("rb") as fh:
+                fh.seek(offset)
+                chunk = fh.read(limit)
+        except OSError:
+            return b""
+        return chunk[: chunk.rfind(b"\n") + 1] if whole_lines else chunk
