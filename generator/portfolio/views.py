@@ -728,9 +728,19 @@ class ProjectView:
                                     for library, version in run.versions.items()])),
             Row("Hardware", "–" if run.hardware is None else markup(
                 "{} × {} ({})", hardware.cpus, hardware.processor, hardware.system)),
+            *self._placement_rows(),
             Row("Input hash", markup("<code>{}</code>", (run.input_hash or "")[:16])),
             Row("Files", joined(files, " · ")),
         ]
+
+    def _placement_rows(self) -> list[Row]:
+        """Where it trained, when that was a Dask worker: its GPUs say what it ran on (the
+        worker's address stays in run.json; the page has no use for it)."""
+        placement = self.run.placement if self.run else None
+        if placement is None or placement.executor != "dask":
+            return []
+        gpus = joined([text(g) for g in placement.gpus]) if placement.gpus else "none"
+        return [Row("Trained on", markup("a Dask worker; GPUs: {}", gpus))]
 
     @property
     def left_running_sentence(self) -> str:
