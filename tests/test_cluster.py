@@ -50,7 +50,7 @@ def children_of(project: str) -> list[int]:
             continue
         try:
             command = (entry / "cmdline").read_bytes()
-            cwd = os.readlink(entry / "cwd")
+            cwd = str((entry / "cwd").readlink())
         except OSError:
             continue
         if b"portfolio.child" in command and cwd.endswith(f"/projects/{project}"):
@@ -62,7 +62,7 @@ def parent_of(pid: int) -> int:
     return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
-def wait_for(check, what: str, timeout: float = WAIT_S):  # noqa: ANN001, ANN201
+def wait_for(check, what: str, timeout: float = WAIT_S):
     """Poll ``check`` until it returns something true; fail naming ``what``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -274,3 +274,62 @@ def test_no_scheduler_address_is_bad_input(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "--executor dask needs the Dask scheduler's address" in result.stderr
     assert not (root / "results").exists()
+
+
+def test_a_scheduler_that_goes_away_fails_the_run_cleanly(tmp_path: Path) -> None:
+    """The scheduler killed while a project runs: the build says so at once, keeps the
+    project's earlier results, and the worker's child does not outlive the worker."""
+    dask = str(Path(sys.executable).parent / "dask")
+    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                  "--no-dashboard", "--scheduler-file",
+                                  str(tmp_path / "scheduler.json")],
+                                 stderr=subprocess.DEVNULL, start_new_session=True)
+    worker = None
+    try:
+        address = wait_for(lambda: _address(tmp_path / "scheduler.json"), "the scheduler")
+        worker = subprocess.Popen([dask, "worker", address, "--nthreads", "1",
+                                   "--no-dashboard"], stderr=subprocess.DEVNULL,
+                                  start_new_session=True)
+        root = _portfolio_with(tmp_path, "orphan", QUICK)
+        first = portfolio_cli("build", "--executor", "dask", "--scheduler", address, cwd=root)
+        assert first.returncode == 0, first.stderr
+        good = (root / "results" / "orphan" / "run.json").read_bytes()
+        (root / "projects" / "orphan" / "train.py").write_text(SLEEPER)
+        build = _start(root, "--executor", "dask", "--scheduler", address)
+        wait_for(lambda: "ready" in relayed_log(root, "orphan"), "the run's first line")
+        scheduler.kill()
+        _, err = build.communicate(timeout=WAIT_S)
+
+        assert build.returncode == 1, err
+        assert ("orphan: failed in" in err and f"the connection to the Dask scheduler at "
+                f"{address} was lost while it ran" in err), err
+        assert "Traceback" not in err
+        assert (root / "results" / "orphan" / "run.json").read_bytes() == good
+        assert not list((root / "results").glob(".run-*"))
+    finally:
+        for process in (scheduler, worker):
+            if process is not None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    wait_for(lambda: not children_of("orphan"), "the child to end with its worker", 30)
+
+
+def _address(scheduler_file: Path) -> str | None:
+    try:
+        return json.loads(scheduler_file.read_text())["address"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def test_a_local_build_imports_no_dask(tmp_path: Path) -> None:
+    root = _portfolio_with(tmp_path, "quick", QUICK)
+    probe = ("import sys\nfrom portfolio import cli\n"
+             "try:\n    cli.cli.main(['build'], standalone_mode=False)\n"
+             "finally:\n    print(sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('dask', 'distributed')))\n")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True,
+                            text=True, check=False, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    record = json.loads((root / "results" / "quick" / "run.json").read_text())
+    assert record["placement"] == {"executor": "local"}

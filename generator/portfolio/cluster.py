@@ -24,6 +24,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -74,6 +75,11 @@ class Cluster:
             raise ClusterError("--executor dask needs Dask's distributed scheduler, which "
                                "is not installed here: pip install 'portfolio[dask]'") from None
         self.address = address if "://" in address else f"tcp://{address}"
+        # Dask logs its own view of a lost connection with tracebacks; the build says what
+        # happened to each project instead, in one line.
+        for name in ["distributed", *logging.Logger.manager.loggerDict]:
+            if name.startswith("distributed"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
         try:
             self.client = distributed.Client(self.address, timeout=CONNECT_S,
                                              set_as_default=False)
