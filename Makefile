@@ -94,7 +94,7 @@ clean:
 
 # Benchmarks against mkdocs-gallery (installed in its own venv under bench/): several
 # minutes; the report goes to BENCHMARKS.md.
-bench: $(VENV)/.base chromium quality-tools
+bench: $(VENV)/.test chromium quality-tools
 	$(BIN)/python bench/run_bench.py > BENCHMARKS.md.new
 	mv BENCHMARKS.md.new BENCHMARKS.md
 	cat BENCHMARKS.md

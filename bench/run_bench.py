@@ -321,7 +321,7 @@ def main() -> None:
     peak = max(r[3] for r in rows if r[3] == r[3])
     scaling = scaling_rows()
     print(report(rows, ratios, speedups, peak) + scaling_report(scaling)
-          + lighthouse_report(lighthouse_rows()))
+          + cluster_report(cluster_rows()) + lighthouse_report(lighthouse_rows()))
 
 
 def machine() -> str:
@@ -394,6 +394,53 @@ def scaling_report(rows: list[tuple[int, str, float, float]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def cluster_rows() -> list[tuple[str, float, float]]:
+    """The example portfolio built cold on a two-worker Dask LocalCluster (one thread per
+    worker, on loopback) against the local executor with -j2, in alternating rounds:
+    (round, local seconds, cluster seconds). The cluster is started before the clock
+    starts, as a cluster is up before a build uses it; nothing else is warm on either side
+    (every build runs in a never-built copy, on a machine with no warm worker)."""
+    import distributed
+
+    examples = {p.name: p for p in sorted((REPO / "projects").iterdir()) if p.is_dir()}
+    rows = []
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        for index in range(ROUNDS):
+            times = {}
+            for side, args in (("local", ["build", "-j", "2"]),
+                               ("cluster", ["build", "--executor", "dask", "--scheduler",
+                                            cluster.scheduler_address])):
+                machine = Machine()
+                try:
+                    root = workspace(examples, {})
+                    times[side] = timed(args, root, machine.env)[0]
+                    shutil.rmtree(root)
+                finally:
+                    machine.stop()
+            rows.append((f"round {index + 1}", times["local"], times["cluster"]))
+    return rows
+
+
+def cluster_report(rows: list[tuple[str, float, float]]) -> str:
+    local = statistics.median(r[1] for r in rows)
+    remote = statistics.median(r[2] for r in rows)
+    lines = ["", "## The example portfolio on a Dask cluster", "",
+             "Cold builds of the three example projects (every run, then the site): the",
+             "local executor with `-j2` (forking from a warm worker it starts) against",
+             "`--executor dask` on a `distributed.LocalCluster` of two worker processes with",
+             "one thread each on this machine (each run a fresh interpreter on a worker; the",
+             "projects travel as archives and their results come back the same way).",
+             "Alternating rounds, same run; medians in the last row.", "",
+             "| round | local, -j2 | Dask, 2 workers | cluster / local |",
+             "| --- | ---: | ---: | ---: |"]
+    for label, ours, theirs in rows:
+        lines.append(f"| {label} | {ours:.1f} s | {theirs:.1f} s | {theirs / ours:.2f}× |")
+    lines.append(f"| **median** | **{local:.1f} s** | **{remote:.1f} s** | "
+                 f"**{remote / local:.2f}×** |")
+    return "\n".join(lines) + "\n"
+
+
 def lighthouse_rows() -> list[tuple[str, str, dict[str, int], float]]:
     """Lighthouse 12.2.3 on the example site's audited pages (quality/gates.py), with the
     mobile and the desktop preset: scores and transfer size (KB) of each page."""
@@ -435,5 +482,7 @@ def lighthouse_report(rows: list[tuple[str, str, dict[str, int], float]]) -> str
 if __name__ == "__main__":
     if sys.argv[1:] == ["--lighthouse"]:  # that section alone
         print(lighthouse_report(lighthouse_rows()))
+    elif sys.argv[1:] == ["--cluster"]:  # that section alone
+        print(cluster_report(cluster_rows()))
     else:
         main()
