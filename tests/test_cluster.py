@@ -314,6 +314,40 @@ def test_a_scheduler_that_goes_away_fails_the_run_cleanly(tmp_path: Path) -> Non
     wait_for(lambda: not children_of("orphan"), "the child to end with its worker", 30)
 
 
+def test_a_worker_with_other_portfolio_code_stops_the_build_before_anything_runs(
+        tmp_path: Path) -> None:
+    """A worker whose portfolio differs from the client's (an older install, an edited
+    copy) is refused by name before any project is sent: exit 2, nothing run."""
+    edited = tmp_path / "other" / "portfolio"
+    shutil.copytree(REPO / "generator" / "portfolio", edited,
+                    ignore=shutil.ignore_patterns("node_modules", "__pycache__"))
+    with (edited / "capture" / "plots.py").open("a") as fh:
+        fh.write("\n# an edit the client does not have\n")
+    dask = str(Path(sys.executable).parent / "dask")
+    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                  "--no-dashboard", "--scheduler-file",
+                                  str(tmp_path / "scheduler.json")],
+                                 stderr=subprocess.DEVNULL, start_new_session=True)
+    worker = None
+    try:
+        address = wait_for(lambda: _address(tmp_path / "scheduler.json"), "the scheduler")
+        worker = subprocess.Popen([dask, "worker", address, "--nthreads", "1",
+                                   "--no-dashboard"], stderr=subprocess.DEVNULL,
+                                  start_new_session=True,
+                                  env={**os.environ, "PYTHONPATH": str(edited.parent)})
+        root = _portfolio_with(tmp_path, "quick", QUICK)
+        result = portfolio_cli("build", "--executor", "dask", "--scheduler", address, cwd=root)
+    finally:
+        for process in (scheduler, worker):
+            if process is not None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    assert result.returncode == 2, result.stderr
+    assert "the Dask workers must run the portfolio this client runs" in result.stderr
+    assert "these run other code: tcp://127.0.0.1:" in result.stderr
+    assert not (root / "results").exists()
+
+
 def _address(scheduler_file: Path) -> str | None:
     try:
         return json.loads(scheduler_file.read_text())["address"]

@@ -75,8 +75,11 @@ def test_the_wheel_puts_the_training_libraries_in_the_train_extra(wheel: Path) -
     assert not core_names & {"keras", "tensorflow", "tensorflow-cpu", "scikit-learn", "pydot"}
     assert {"keras", "tensorflow-cpu", "tensorflow", "scikit-learn", "pydot"} <= {
         _name(r) for r in train}
-    for extra in ("examples", "test"):
-        assert f'portfolio[train]; extra == "{extra}"' in requires
+    assert 'portfolio[train]; extra == "examples"' in requires
+    # The Dask executor is an extra of its own: the core never needs it.
+    assert not core_names & {"dask", "distributed"}
+    assert {_name(r) for r in requires if 'extra == "dask"' in r} == {"distributed"}
+    assert 'portfolio[dask,train]; extra == "test"' in requires
 
 
 def _name(requirement: str) -> str:

@@ -119,11 +119,14 @@ class Cluster:
                 f"a worker of the Dask cluster at {self.address} cannot run portfolio "
                 f"({type(exc).__name__}: {exc}): install portfolio[train,dask] {__version__} "
                 "on every worker") from None
-        wrong = {a: d["portfolio"] for a, d in described.items() if d["portfolio"] != __version__}
+        ours = remote.code_digest()
+        wrong = {a: d["portfolio"] for a, d in described.items() if d["code"] != ours}
         if wrong:
             raise ClusterError(
-                "the Dask workers must run the portfolio version this client runs "
-                f"({__version__}): " + ", ".join(f"{a} has {v}" for a, v in wrong.items()))
+                f"the Dask workers must run the portfolio this client runs ({__version__}, "
+                f"code {ours}); these run other code: " + ", ".join(
+                    f"{a} ({v}, code {described[a]['code']})" for a, v in wrong.items())
+                + ". Install the same portfolio on every worker")
         return described
 
     def versions(self) -> dict[str, str]:

@@ -15,6 +15,8 @@ This module is imported on workers only: the client names it, never runs it.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import os
 import shutil
 import socket
@@ -39,8 +41,19 @@ def describe() -> dict[str, Any]:
     """This worker, for the client before it sends anything: what it can run with."""
     from portfolio import __version__
 
-    return {"portfolio": __version__, "versions": library_versions(),
+    return {"portfolio": __version__, "code": code_digest(), "versions": library_versions(),
             "host": socket.gethostname(), "cpus": _cpus(), "gpus": gpu_names()}
+
+
+@functools.cache
+def code_digest() -> str:
+    """portfolio's own code, by content: a worker whose code differs from the client's
+    captures differently (or cannot read the jobs it is sent), whatever the version says."""
+    own = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(own.rglob("*.py")):
+        digest.update(path.relative_to(own).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def run(job: Job, project: bytes, topic: str, scheduler: str, threads: dict[str, int]
