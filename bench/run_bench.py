@@ -431,7 +431,8 @@ def cluster_report(rows: list[tuple[str, float, float]]) -> str:
              "`--executor dask` on a `distributed.LocalCluster` of two worker processes with",
              "one thread each on this machine (each run a fresh interpreter on a worker; the",
              "projects travel as archives and their results come back the same way).",
-             "Alternating rounds, same run; medians in the last row.", "",
+             "Alternating rounds, same run; medians in the last row. Measured on "
+             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}.", "",
              "| round | local, -j2 | Dask, 2 workers | cluster / local |",
              "| --- | ---: | ---: | ---: |"]
     for label, ours, theirs in rows:

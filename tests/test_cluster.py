@@ -186,6 +186,53 @@ def _start(root: Path, *args: str, env: dict[str, str] | None = None) -> subproc
                             env=env)
 
 
+# A tutorial-style Keras fit that, before its second epoch, waits for the test's go-ahead: the
+# flag's path comes from the test's shell through env: (values travel with the job).
+WAITING_FIT = """\
+import os
+import time
+
+import numpy as np
+from tensorflow import keras
+
+
+class WaitForTheTest(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):  # the second: the first has ended
+        deadline = time.time() + 120
+        while epoch == 1 and not os.path.exists(os.environ["GO_AHEAD"]) and time.time() < deadline:
+            time.sleep(0.1)
+
+
+x = np.random.default_rng(0).normal(size=(64, 4))
+y = (x.sum(axis=1) > 0).astype("float32")
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+model.fit(x, y, epochs=2, batch_size=16, verbose=1, callbacks=[WaitForTheTest()])
+"""
+
+
+def test_progress_streams_back_while_the_project_trains(
+        tmp_path: Path, cluster: distributed.LocalCluster) -> None:
+    root = _portfolio_with(tmp_path, "fit", WAITING_FIT, "env: [GO_AHEAD]\n")
+    flag = tmp_path / "go-ahead"
+    build = _start(root, *on(cluster), env={**os.environ, "GO_AHEAD": str(flag)})
+
+    def relayed_epochs() -> list[dict]:
+        for stream in (root / "results").glob(".run-fit-*/progress.jsonl"):
+            return [json.loads(line) for line in stream.read_text().splitlines()]
+        return []
+
+    # The first epoch has ended on the worker and the run is waiting: the client has it.
+    epochs = wait_for(relayed_epochs, "the first epoch to reach the client")
+    assert epochs[0]["epoch"] == 1 and epochs[0]["epochs"] == 2 and "loss" in epochs[0]
+    assert build.poll() is None
+    flag.touch()
+    _, err = build.communicate(timeout=WAIT_S)
+    assert build.returncode == 0, err
+    history = (root / "results" / "fit" / "history.csv").read_text().splitlines()
+    assert len(history) == 3  # the header and both epochs, from the worker's run folder
+
+
 def test_a_killed_worker_fails_the_project_and_keeps_its_results(
         tmp_path: Path, cluster: distributed.LocalCluster) -> None:
     root = _portfolio_with(tmp_path, "slow", QUICK)

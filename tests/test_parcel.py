@@ -111,3 +111,71 @@ def test_a_bad_executor_in_mkdocs_yml_is_located(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"mkdocs.yml:{line}: extra.portfolio.executor: input should be 'local' or " \
            "'dask'" in result.stderr
+
+
+def test_a_recorded_module_outside_the_repository_never_travels(repo: Path,
+                                                                tmp_path: Path) -> None:
+    folder = make_project(repo, "p", "print(1)\n")
+    (tmp_path / "secret.py").write_text("KEY = 'not for the cluster'\n")
+    modules = parcel.local_modules(repo, folder, recorded=["../secret.py",
+                                                           str(tmp_path / "secret.py")])
+    assert modules == []
+
+
+def test_planning_on_a_cluster_uses_the_versions_of_the_workers_that_can_take_it() -> None:
+    from types import SimpleNamespace
+
+    from portfolio.cluster import Cluster
+
+    cpu = {"python": "3.11.7", "tensorflow": "2.21.0"}
+    gpu = {"python": "3.11.7", "tensorflow": "2.20.0"}
+    cluster = SimpleNamespace(
+        workers={"tcp://a:1": {"versions": cpu}, "tcp://b:1": {"versions": cpu},
+                 "tcp://g:1": {"versions": gpu}},
+        _alive={"tcp://a:1": {"resources": {}}, "tcp://b:1": {"resources": {}},
+                "tcp://g:1": {"resources": {"GPU": 1.0}}})
+
+    def versions_for(resources: dict[str, float], recorded: dict[str, str] | None) -> dict:
+        return Cluster.versions_for(cluster, resources, recorded)  # type: ignore[arg-type]
+
+    # Pinned to the GPU worker: its versions, whatever the majority has.
+    assert versions_for({"GPU": 1}, None) == gpu
+    assert versions_for({"GPU": 1}, gpu) == gpu
+    # Free to go anywhere: fresh if it ran where it may run again, else the most common.
+    assert versions_for({}, gpu) == gpu
+    assert versions_for({}, cpu) == cpu
+    assert versions_for({}, {"python": "3.12.0", "tensorflow": "2.21.0"}) == cpu
+
+
+def test_a_project_trained_on_a_cluster_is_judged_with_the_versions_it_recorded(
+        tmp_path: Path) -> None:
+    """`portfolio status` (and --require-fresh) on a machine whose libraries differ from
+    the workers': a project that ran on a cluster stays fresh; one that ran here does
+    not."""
+    import json
+
+    from portfolio.plan import Inputs
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "mkdocs.yml").write_text((FIXTURES / "tiny" / "mkdocs.yml").read_text())
+    make_project(root, "p", "import portfolio\nportfolio.log_metric('accuracy', 0.5)\n")
+    built = subprocess.run([sys.executable, "-m", "portfolio", "run", "--no-warm"], cwd=root,
+                           capture_output=True, text=True, check=False, timeout=300)
+    assert built.returncode == 0, built.stderr
+
+    def trained(executor: str) -> str:
+        path = root / "results" / "p" / "run.json"
+        record = json.loads(path.read_text())
+        versions = {**record["inputs"]["versions"], "numpy": "0.0.1"}  # not this machine's
+        inputs = Inputs(record["inputs"]["files"], record["inputs"]["meta"], versions,
+                        record["inputs"]["format"])
+        record.update(placement={"executor": executor}, input_hash=inputs.digest,
+                      inputs=inputs.as_dict(), versions=versions)
+        path.write_text(json.dumps(record))
+        status = subprocess.run([sys.executable, "-m", "portfolio", "status"], cwd=root,
+                                capture_output=True, text=True, check=False, timeout=120)
+        return status.stdout + status.stderr
+
+    assert "stale" not in trained("dask")
+    assert "numpy 0.0.1 →" in trained("local")

@@ -12,6 +12,7 @@ The way MkDocs' ``commands/build.py`` reads: the order is the code.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import resource
 import shutil
@@ -130,8 +131,12 @@ def plan_runs(ws: Workspace, projects: list[Project], options: Options,
     if not options.run:
         return []
     chosen = discover.select(ws, projects, list(options.slugs)) if options.slugs else projects
-    libraries = cluster.versions() if cluster else None
-    return [plan.decide(ws, p, libraries=libraries) for p in chosen]
+    if cluster is None:
+        return [plan.decide(ws, p) for p in chosen]
+    cluster.warn_if_versions_differ()
+    return [plan.decide(ws, p, libraries=functools.partial(cluster.versions_for,
+                                                           dict(p.meta.resources)))
+            for p in chosen]
 
 
 def start_worker(ws: Workspace, projects: list[Project]) -> warm.Worker | None:

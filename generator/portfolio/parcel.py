@@ -73,7 +73,9 @@ def local_modules(root: Path, project: Path, recorded: Iterable[str] = (),
     relative to ``root``. ``pythonpath``: folders of the repository (relative to it) that
     are on the import path, searched first."""
     index = _ModuleIndex(root, project, list(pythonpath))
-    found = {rel for rel in recorded if (root / rel).is_file()}
+    inside = root.resolve()
+    found = {rel for rel in recorded  # a run.json is a file anyone may edit: in the repository
+             if (root / rel).is_file() and (root / rel).resolve().is_relative_to(inside)}
     todo = [p for p in plan.source_files(project, root) if p.suffix == ".py"]
     seen: set[str] = set()
     while todo:

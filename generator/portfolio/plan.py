@@ -264,15 +264,28 @@ class Decision:
         return self.staleness != "fresh"
 
 
+Libraries = Callable[[dict[str, str] | None], dict[str, str]]
+
+
 def decide(workspace: Workspace, project: Project, versions: bool = True,
-           libraries: dict[str, str] | None = None) -> Decision:
+           libraries: Libraries | None = None) -> Decision:
     """Fresh, stale (and why), failed or never run. ``versions=False`` judges the results
     by the repository alone (the project's files, its training fields, the results format):
     the Python and library versions of the machine that trained are taken as recorded, for
     an environment that renders but cannot train (CI: ``build --no-run --require-fresh``).
-    ``libraries``: the versions of the machines that will run it (a Dask cluster's)."""
+    ``libraries``: given the versions its last good run recorded, the versions of the
+    machines that will run it (a Dask cluster's). Without it, a project whose last run was
+    on a cluster is judged by the versions it recorded there, not by this machine's."""
     state = state_of(workspace, project)
-    inputs = inputs_of(project, workspace.root, state.good, libraries)
+    recorded = dict(state.good.run.inputs.versions) if state.good is not None \
+        and state.good.run.inputs is not None else None
+    if libraries is not None:
+        wanted = libraries(recorded)
+    elif recorded and state.good.run.placement and state.good.run.placement.executor != "local":
+        wanted = recorded
+    else:
+        wanted = None
+    inputs = inputs_of(project, workspace.root, state.good, wanted)
     if not versions and state.good is not None and state.good.run.inputs is not None:
         recorded = state.good.run.inputs
         inputs = Inputs(_as_git_holds_them(workspace.root, project, inputs.files,

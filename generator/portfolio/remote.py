@@ -9,7 +9,8 @@ sends the run's progress and the start of its log to the client (Dask events, at
 twice a second), and stops the child when the client cancels the task: Ctrl-C there,
 or the client gone.
 
-This module is imported on workers only: the client names it, never runs it.
+The client imports this module to name ``run`` and ``describe`` (and to compare its code
+digest with the workers'); only workers run them.
 """
 
 from __future__ import annotations
@@ -42,7 +43,20 @@ def describe() -> dict[str, Any]:
     from portfolio import __version__
 
     return {"portfolio": __version__, "code": code_digest(), "versions": library_versions(),
-            "host": socket.gethostname(), "cpus": _cpus(), "gpus": gpu_names()}
+            "hardware": hardware(), "host": socket.gethostname(), "cpus": _cpus(),
+            "gpus": gpu_names()}
+
+
+class StartedBefore(RuntimeError):
+    """Dask started this run a second time (its first worker went away, or the worker
+    holding its results did): it does not run again behind the owner's back."""
+
+    def __init__(self, worker: str) -> None:
+        super().__init__(f"this run started before, on {worker}; it is not run twice")
+        self.worker = worker
+
+    def __reduce__(self) -> tuple[Any, ...]:  # it travels back to the client pickled
+        return StartedBefore, (self.worker,)
 
 
 @functools.cache
@@ -56,16 +70,23 @@ def code_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def run(job: Job, project: bytes, topic: str, scheduler: str, threads: dict[str, int]
-        ) -> dict[str, Any]:
+def run(job: Job, project: bytes, topic: str, scheduler: str, slots: dict[str, int],
+        code: str) -> dict[str, Any]:
     """Run ``job`` on this worker; ``project`` is :func:`parcel.pack_project`'s archive,
-    ``threads`` each worker's share of its machine's cores (by address: a LocalCluster
-    puts several workers on one machine). Returns the :class:`Outcome` (plain data) and
-    the run's folder as an archive (``results``)."""
+    ``slots`` the task slots of each machine of the cluster (by the host the scheduler
+    sees: a LocalCluster puts several workers on one machine), ``code`` the client's
+    :func:`code_digest`. Returns the :class:`Outcome` (plain data) and the run's folder as
+    an archive (``results``)."""
     from distributed import get_worker
+    from distributed.comm import get_address_host
 
+    if code != code_digest():
+        raise RuntimeError(f"this worker runs other portfolio code ({code_digest()}) than "
+                           f"the client ({code}): install the same portfolio on every worker")
     worker = get_worker()
     key = worker.get_current_task()
+    _first_start(topic, job.out, worker.address)
+    here = slots.get(get_address_host(worker.address), worker.state.nthreads)
     scratch = Path(tempfile.mkdtemp(prefix="portfolio-", dir=worker.local_directory))
     try:
         parcel.unpack(project, scratch)
@@ -73,7 +94,7 @@ def run(job: Job, project: bytes, topic: str, scheduler: str, threads: dict[str,
         out = results.in_progress(workspace, job.out).path
         out.mkdir(parents=True)
         job = replace(job, threads=_cpus() if job.exclusive
-                      else threads.get(worker.address, 1))
+                      else max(1, _cpus() // max(1, here)))
         where = {"executor": "dask", "host": socket.gethostname(), "worker": worker.address,
                  "scheduler": scheduler, "resources": dict(job.resources),
                  "gpus": gpu_names()}
@@ -91,6 +112,17 @@ def run(job: Job, project: bytes, topic: str, scheduler: str, threads: dict[str,
         return {"outcome": outcome, "results": parcel.pack_folder(out)}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _first_start(topic: str, name: str, address: str) -> None:
+    """Mark the run as started on the scheduler; raise :class:`StartedBefore` if it was."""
+    from distributed import get_client
+
+    client = get_client()
+    before = client.get_metadata([topic, name], default=None)
+    if before:
+        raise StartedBefore(before)
+    client.set_metadata([topic, name], address)
 
 
 def _cpus() -> int:
@@ -111,8 +143,11 @@ def gpu_names() -> list[str]:
     except (OSError, subprocess.TimeoutExpired):
         return []
     rows = [line.split(",", 1) for line in listed.stdout.splitlines() if "," in line]
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    wanted = {v.strip() for v in visible.split(",")} if visible else None
+    if os.environ.get("CUDA_VISIBLE_DEVICES", "x").strip() == "":
+        return []  # set and empty: CUDA sees no GPU
+    visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")]
+    # Indices filter; GPU UUIDs (or nothing set) leave the list as nvidia-smi gives it.
+    wanted = set(visible) if visible and all(v.isdigit() for v in visible) else None
     return [name.strip() for index, name in rows if wanted is None or index.strip() in wanted]
 
 

@@ -192,6 +192,7 @@ def _pump(stream: Any, log: Any, cap: int, abandon: threading.Event) -> str | No
             if room > 0:
                 try:
                     log.write(chunk[:room])
+                    log.flush()  # in the file as soon as read: a remote run relays it
                 except OSError as exc:  # keep reading: the child must not block on us
                     failed, room = exc, 0
                 else:
@@ -273,10 +274,9 @@ def run_child(workspace: Workspace, job: Job, stop: threading.Event | None = Non
 
 @contextlib.contextmanager
 def _log_file(path: Path) -> Iterator[Any]:
-    """``path`` open for writing, unbuffered (what the child printed is in the file as
-    soon as it is read: a remote run relays it while it runs); a close that fails (a full
-    disk, already reported by the pump) does not end the run's bookkeeping."""
-    log = path.open("wb", buffering=0)
+    """``path`` open for writing; a close that fails (a full disk, already reported by
+    the pump) does not end the run's bookkeeping."""
+    log = path.open("wb")
     try:
         yield log
     finally:
@@ -342,8 +342,13 @@ def store_run(workspace: Workspace, decision: Decision, job: Job, outcome: Outco
     # The script is never an output of its own run, whatever the run did to it.
     outputs = sorted({*record.outputs, *written_by_run(project, workspace.root, decision.inputs)}
                      - {project.meta.script})
+    # The versions and machine of where it ran: here, or what the remote executor says
+    # (nothing, for a run that failed before a worker took it).
+    elsewhere = outcome.placement is not None and outcome.placement.get("executor") != "local"
+    versions = outcome.versions if elsewhere else library_versions()
+    machine = outcome.hardware if elsewhere else hardware()
     inputs = decision.inputs.after_run(
-        outputs, local_module_hashes(workspace.root, record.local_modules), outcome.versions)
+        outputs, local_module_hashes(workspace.root, record.local_modules), versions)
     for name, value in {
         "slug": project.slug,
         "title": project.meta.title,
@@ -365,8 +370,8 @@ def store_run(workspace: Workspace, decision: Decision, job: Job, outcome: Outco
         "input_hash": inputs.digest,
         "inputs": Inputs.model_validate(inputs.as_dict()),
         "outputs": outputs,
-        "versions": outcome.versions or library_versions(),
-        "hardware": Hardware.model_validate(outcome.hardware or hardware()),
+        "versions": versions,
+        "hardware": Hardware.model_validate(machine) if machine else None,
         "placement": Placement.model_validate(outcome.placement or {"executor": "local"}),
     }.items():
         if value is not None or name in ("error", "returncode", "peak_memory_mb"):
