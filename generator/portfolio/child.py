@@ -20,7 +20,7 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from portfolio import printed, process, recorder
+from portfolio import notebook, printed, process, recorder
 from portfolio.capture import all_capturers, baseline, demo, guarded, install_all, plots
 
 
@@ -187,7 +187,13 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, str(script.parent))
     namespace: dict[str, object] = {}
     try:
-        namespace = runpy.run_path(str(script), run_name="__main__")
+        if notebook.is_notebook(script):  # its code cells, in order, in one namespace
+            namespace = notebook.run(script)
+        else:
+            namespace = runpy.run_path(str(script), run_name="__main__")
+    except notebook.NotebookError as exc:  # a cell that needs a shell: refused, not run
+        print(f"portfolio: {script.name}: {exc}", file=sys.stderr)
+        status, error = "failed", f"{script.name}: {exc}"
     except SystemExit as exc:
         if exc.code not in (None, 0):
             status, error = "failed", f"the script exited with sys.exit({exc.code!r})"

@@ -45,6 +45,9 @@ def discover(workspace: Workspace, only: list[str] | None = None) -> list[Projec
         problems.extend(found)
         if meta is None:
             continue
+        if "script" not in meta.model_fields_set and not (folder / meta.script).exists() \
+                and (folder / "train.ipynb").is_file():  # a notebook is the script
+            meta = meta.model_copy(update={"script": "train.ipynb"})
         project = Project(folder.name, folder, meta)
         problems.extend(_check_paths(project, workspace.root))
         projects.append(project)

@@ -1,4 +1,5 @@
-"""A project's own ``README.md``, split into its sections and placed under the five steps.
+"""A project's own ``README.md`` (and a notebook's Markdown cells), split into its
+sections and placed under the five steps.
 
 The narrative is the owner's Markdown and is passed through as written (it may hold
 HTML); every other field on a page is escaped. A ``## Data`` section in the README lands
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from portfolio import yamlpos
+from portfolio import notebook, yamlpos
 from portfolio.errors import MetadataError, Problem
 
 STEPS = ("problem", "data", "evaluate", "improve", "results", "limitations")
@@ -46,13 +47,17 @@ def step_of(heading: str) -> str | None:
     return None
 
 
-def read(folder: Path) -> Narrative:
-    """Split ``folder/README.md``; the first ``# Title`` is dropped (the page has one)."""
+def read(folder: Path, script: Path | None = None) -> Narrative:
+    """Split ``folder/README.md``, and a notebook ``script``'s Markdown cells after it; the
+    first ``# Title`` is dropped (the page has one)."""
     path = folder / "README.md"
     narrative = Narrative()
-    if not path.is_file():
+    parts = [_text(path)] if path.is_file() else []
+    if script is not None and notebook.is_notebook(script) and script.is_file():
+        parts.append(notebook.markdown(script))
+    text = "\n\n".join(part for part in parts if part.strip())
+    if not text:
         return narrative
-    text = _text(path)
     lines = text.splitlines()
     # Top-level h1 and h2 headings (not in a quote or a list): (first line, line after, text).
     tokens = MarkdownIt("commonmark").parse(text)

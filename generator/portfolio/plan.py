@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from portfolio import caches, gitignore, results
+from portfolio import caches, gitignore, notebook, results
 from portfolio.domain import Project, ProjectState, RunResult, Workspace
 from portfolio.errors import ResultsError, display
 from portfolio.record import RESULTS_FORMAT, syntax_error
@@ -161,8 +161,9 @@ def file_hashes(project: Project, root: Path, outputs: list[str] = ()) -> dict[s
     """The SHA-256 of each of :func:`project_files`, streamed (a large data file is never
     held in memory) and remembered for large files (:class:`caches.Digests`)."""
     digests = caches.Digests()
-    try:
-        return {p.relative_to(project.folder).as_posix(): digests.sha256(p)
+    try:  # a notebook by its code cells alone: new outputs or prose leave it fresh
+        return {p.relative_to(project.folder).as_posix():
+                notebook.code_digest(p) if notebook.is_notebook(p) else digests.sha256(p)
                 for p in project_files(project, root, outputs)}
     finally:
         digests.save()

@@ -255,7 +255,7 @@ def check(workspace: Workspace, projects: list[Project], out: Path) -> Path:
     user_config = load_mkdocs_yml(workspace.mkdocs_yml)
     profile_of(user_config, workspace.mkdocs_yml)
     for project in projects:
-        narrative.read(project.folder)
+        narrative.read(project.folder, project.script)
     (out / "docs").mkdir(parents=True, exist_ok=True)
     tags = _uses_tags(user_config) and any(p.meta.tags for p in projects)
     pages = [(p.slug, p.meta.title) for p in projects]

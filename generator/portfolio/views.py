@@ -16,7 +16,7 @@ from typing import Any
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
-from portfolio import caches, narrative
+from portfolio import caches, narrative, notebook
 from portfolio.demopage import DemoView, demo_view
 from portfolio.domain import Headline, ProjectState, RunResult
 from portfolio.metricnames import canonical, is_fraction_metric
@@ -790,11 +790,13 @@ def libraries_of(folder: Path, root: Path | None = None,
     imports = imports or caches.Imports()
     found: list[str] = []
     root = folder.parent.parent if root is None else root  # <root>/projects/<slug>
-    for path in (p for p in source_files(folder, root) if p.suffix == ".py"):
+    for path in (p for p in source_files(folder, root) if p.suffix in (".py", ".ipynb")):
         try:
-            names = imports.of(path.read_bytes())
+            source = notebook.python_source(path).encode() if notebook.is_notebook(path) \
+                else path.read_bytes()
         except OSError:
             continue
+        names = imports.of(source)
         for name in names:
             label = _LIBRARIES.get(name.split(".")[0])
             if label and label not in found:
@@ -1014,7 +1016,7 @@ def project_view(state: ProjectState, imports: caches.Imports | None = None) -> 
         script=meta.script,
         script_href=f"{SCRIPT_COPY}/{meta.script}" if good and good.script_file
         and good.run.script == meta.script else meta.script,
-        story=narrative.read(state.project.folder),
+        story=narrative.read(state.project.folder, state.project.script),
         limitations=list(meta.limitations),
         notes=list(good.run.notes) if good else [],
         raw_metrics=dict(good.metrics) if good else {},

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from portfolio import childenv
+from portfolio import childenv, notebook
 
 # Import-time thread-free libraries worth preloading; a script's imports of anything else
 # happen in its own child, after the fork.
@@ -78,7 +78,8 @@ def preloads(scripts: Iterable[Path]) -> list[str]:
     found: set[str] = set()
     for script in scripts:
         try:
-            tree = ast.parse(script.read_text(encoding="utf-8"))
+            tree = ast.parse(notebook.python_source(script) if notebook.is_notebook(script)
+                             else script.read_text(encoding="utf-8"))
         except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
             continue
         for node in ast.walk(tree):
