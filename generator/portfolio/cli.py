@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from portfolio import build as pipeline
-from portfolio import discover, plan, preview, process, render, results, run, site, warm
+from portfolio import discover, livepreview, plan, preview, process, results, run, site, warm
 from portfolio.domain import Workspace
 from portfolio.errors import EXIT_OK, BuildLocked, PortfolioError, ProjectsFailed
 
@@ -232,16 +232,18 @@ def stop() -> None:
 @cli.command()
 @root_option
 @click.option("--port", default=8000, show_default=True)
-def serve(root: str | None, port: int) -> None:
-    """Render from results/ and serve a live preview on 127.0.0.1."""
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on (0.0.0.0 shows the preview to your network).")
+def serve(root: str | None, port: int, host: str) -> None:
+    """Render from results/ and serve a live preview that follows your edits (it never
+    trains: a changed script marks its project stale until `portfolio build`)."""
     ws = _workspace(root)
     discover.check_layout(ws)
-    states = [plan.state_of(ws, p) for p in discover.discover(ws)]
     with pipeline.private_build_dir(ws, "serve") as out:  # beside a build, never in its way
-        rendered = render.render(ws, states, out=out)
+        rendered = livepreview.render_preview(ws, out)
         pipeline.finish_previews(preview.start(rendered.previews, ws.build_dir / "previews"),
                                  rendered.docs)
-        site.serve(rendered.config, port=port)
+        livepreview.serve(ws, out, rendered, host, port)
 
 
 @cli.command()

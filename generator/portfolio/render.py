@@ -191,12 +191,13 @@ class Rendered:
     previews: list[tuple[dict[str, Any], str]]
 
 
-def render(workspace: Workspace, states: list[ProjectState], out: Path | None = None
-           ) -> Rendered:
+def render(workspace: Workspace, states: list[ProjectState], out: Path | None = None,
+           stale: dict[str, str] | None = None) -> Rendered:
     """Write ``.build/docs`` and ``.build/mkdocs.yml`` (or into ``out``: ``serve`` uses a
     folder of its own, so a build's pages are never its to replace). Only files whose
     content changed are written, and files no page needs any more are removed: a no-op
-    build leaves the pages, their times and the engine's inputs as they were."""
+    build leaves the pages, their times and the engine's inputs as they were. ``stale``:
+    why a project's results are behind its files, by slug (the live preview's banner)."""
     _require_templates(template_dirs(workspace))
     user_config = load_mkdocs_yml(workspace.mkdocs_yml)
     profile = profile_of(user_config, workspace.mkdocs_yml)
@@ -204,7 +205,9 @@ def render(workspace: Workspace, states: list[ProjectState], out: Path | None = 
     docs = Tree(out / "docs")
     env = environment(template_dirs(workspace))
     imports = caches.Imports()
-    project_views = [dataclasses.replace(view, story=readme(view.story, user_config))
+    stale = stale or {}
+    project_views = [dataclasses.replace(view, story=readme(view.story, user_config),
+                                         stale=stale.get(view.slug, ""))
                      for view in (views.project_view(state, imports) for state in states)]
     imports.save()
     ignored = ignored_among(workspace.root, [*(s.project.script for s in states),

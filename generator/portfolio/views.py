@@ -277,6 +277,9 @@ class ProjectView:
     script: str
     script_href: str  # the copy of the script that ran, beside the page (else the project's)
     story: narrative.Narrative = field(default_factory=narrative.Narrative)
+    # Why the results shown are not of the files as they are now (the live preview's
+    # banner: "train.py changed"); empty when they are, and in a built site.
+    stale: str = ""
     limitations: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     raw_metrics: dict[str, float] = field(default_factory=dict)

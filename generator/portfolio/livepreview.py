@@ -1,0 +1,117 @@
+"""``portfolio serve``: a live preview that follows edits, and never trains.
+
+The pages are rendered from ``results/`` into a folder of the preview's own and served by
+the engine's development server, which rebuilds and reloads the browser whenever a page it
+serves changes. A watcher looks at what the pages are made from (each ``project.yaml``,
+``README.md`` and script, ``mkdocs.yml`` with the profile's files, ``site_templates/``,
+``results/``) twice a second, and renders again when something changed: only the pages
+whose Markdown changed are written, so only those reload. A script (or data) that changed
+is not run: its page says it is stale and why, until ``portfolio build`` runs it. A file
+that does not parse (a ``project.yaml`` half typed) is reported once and the preview
+keeps the last pages that rendered.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from portfolio import discover, plan, render, site
+from portfolio.config import load_mkdocs_yml, profile_of
+from portfolio.domain import Workspace
+from portfolio.errors import PortfolioError
+
+WATCH_EVERY_S = 0.5
+# Folders under projects/ and results/ whose changes no page shows.
+_QUIET = {"__pycache__", ".ipynb_checkpoints", "node_modules", ".venv", "venv"}
+
+
+def render_preview(ws: Workspace, out: Path) -> render.Rendered:
+    """The pages as the files are now, with a banner on each project whose results are
+    behind its inputs (the reasons ``portfolio status`` gives)."""
+    projects = discover.discover(ws)
+    states, stale = [], {}
+    for project in projects:
+        decision = plan.decide(ws, project)
+        states.append(decision.state)
+        if decision.staleness == "stale":
+            stale[project.slug] = ", ".join(decision.reasons)
+    return render.render(ws, states, out=out, stale=stale)
+
+
+def snapshot(ws: Workspace) -> dict[str, tuple[int, int]]:
+    """(modification time, size) of every file a page is made from."""
+    seen: dict[str, tuple[int, int]] = {}
+    roots = [ws.projects_dir, ws.results_dir, ws.templates_dir]
+    files = [ws.mkdocs_yml]
+    try:
+        profile = profile_of(load_mkdocs_yml(ws.mkdocs_yml), ws.mkdocs_yml)
+        files += profile.local_files(ws.root)
+    except PortfolioError:
+        pass  # reported by the render that follows
+    for path in [*files, *_walk(roots)]:
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        seen[str(path)] = (info.st_mtime_ns, info.st_size)
+    return seen
+
+
+def _walk(roots: list[Path]) -> Iterator[Path]:
+    for root in roots:
+        for top, dirs, names in os.walk(root):
+            # A run in progress (results/.run-*) shows once it is kept, not while it runs.
+            dirs[:] = [d for d in dirs if d not in _QUIET and not d.startswith(".")]
+            for name in names:
+                yield Path(top) / name
+
+
+class Follower(threading.Thread):
+    """Renders the preview again when its files change, until stopped."""
+
+    def __init__(self, ws: Workspace, out: Path) -> None:
+        super().__init__(name="portfolio-serve-watch", daemon=True)
+        self._ws, self._out = ws, out
+        self._stop = threading.Event()
+        self._last = snapshot(ws)
+        self._failing: str | None = None
+
+    def run(self) -> None:
+        while not self._stop.wait(WATCH_EVERY_S):
+            now = snapshot(self._ws)
+            if now == self._last:
+                continue
+            self._last = now
+            self.refresh()
+
+    def refresh(self) -> None:
+        try:
+            render_preview(self._ws, self._out)
+        except PortfolioError as exc:  # keep serving the last pages that rendered
+            message = str(exc)
+            if message != self._failing:
+                print(f"error: {message}\n(the preview keeps its last pages until this is "
+                      "fixed)", file=sys.stderr, flush=True)
+            self._failing = message
+            return
+        if self._failing is not None:
+            print("the preview renders again", file=sys.stderr, flush=True)
+        self._failing = None
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def serve(ws: Workspace, out: Path, rendered: render.Rendered, host: str, port: int) -> None:
+    """Serve the pages :func:`render_preview` wrote into ``out`` on ``host:port`` until
+    Ctrl-C, following edits."""
+    follower = Follower(ws, out)
+    follower.start()
+    try:
+        site.serve(rendered.config, host=host, port=port)
+    finally:
+        follower.stop()
