@@ -45,6 +45,7 @@ class Options:
     warm: bool = True  # fork runs from the warm worker
     executor: str | None = None  # local or dask (--executor; else mkdocs.yml; else local)
     scheduler: str | None = None  # the Dask scheduler (--scheduler, PORTFOLIO_SCHEDULER)
+    engine: str | None = None  # mkdocs or zensical (--engine; else mkdocs.yml; else mkdocs)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ def build(ws: Workspace, options: Options) -> Report:
     try:
         built = site.build_if_changed(rendered.config, ws.site_dir,
                                       [*render.template_dirs(ws), ws.mkdocs_yml],
-                                      then=lambda folder: finish_previews(previews, folder))
+                                      then=lambda folder: finish_previews(previews, folder),
+                                      engine=engine_of(ws, options))
     finally:
         previews.stop()  # a drawing still going when the site build failed
     return Report(outcomes, built)
@@ -189,6 +191,14 @@ def not_fresh(ws: Workspace, versions: bool = True) -> list[str]:
     return behind
 
 
+def engine_of(ws: Workspace, options: Options | None = None) -> str:
+    """The site engine: ``--engine``, else ``engine:`` under ``extra.portfolio``, else
+    MkDocs; MkDocs too, with a warning, when the one asked for is not installed."""
+    settings = config.execution_of(config.load_mkdocs_yml(ws.mkdocs_yml), ws.mkdocs_yml)
+    return site.engine_available((options.engine if options else None) or settings.engine
+                                 or "mkdocs")
+
+
 def site_is_current(ws: Workspace) -> bool:
     """Whether ``site/`` is the finished build of the files as they are now (``publish
     --no-build``): the pages are rendered again, into ``.build/`` as a build would, and
@@ -196,7 +206,7 @@ def site_is_current(ws: Workspace) -> bool:
     states = [plan.state_of(ws, p) for p in discover.discover(ws)]
     rendered = render.render(ws, states)
     now = site.inputs_digest(rendered.config, ws.site_dir,
-                             [*render.template_dirs(ws), ws.mkdocs_yml])
+                             [*render.template_dirs(ws), ws.mkdocs_yml], engine_of(ws))
     return site.finished(ws.site_dir, rendered.config.parent) == now
 
 

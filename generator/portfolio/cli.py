@@ -108,6 +108,10 @@ executor_option = click.option(
     "--executor", type=click.Choice(["local", "dask"]),
     help="Where projects run: here (local, the default), or on a Dask cluster (dask; "
          "also executor: under extra.portfolio in mkdocs.yml).")
+engine_option = click.option(
+    "--engine", type=click.Choice(["mkdocs", "zensical"]),
+    help="The site engine: MkDocs + Material (the default) or Zensical (pip install "
+         "'portfolio[zensical]'; also engine: under extra.portfolio in mkdocs.yml).")
 scheduler_option = click.option(
     "--scheduler", metavar="tcp://HOST:PORT", envvar="PORTFOLIO_SCHEDULER",
     help="The Dask scheduler for --executor dask (also PORTFOLIO_SCHEDULER, or scheduler: "
@@ -153,17 +157,18 @@ def run_command(slugs: tuple[str, ...], root: str | None, jobs: int | None, forc
 @warm_option
 @executor_option
 @scheduler_option
+@engine_option
 def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: bool, smoke: bool,
           keep_going: bool, no_run: bool, require_fresh: bool = False,
           use_warm: bool = True, executor: str | None = None,
-          scheduler: str | None = None) -> None:
+          scheduler: str | None = None, engine: str | None = None) -> None:
     """Run the stale projects, then build the site into site/.
 
     Exit status: 0 ok; 1 a project failed, or with --require-fresh is not fresh (the site
     is still built); 2 bad input; 3 the site did not build."""
     ws = _workspace(root)
     options = pipeline.Options(slugs, jobs, force, smoke, run=not no_run, warm=use_warm,
-                               executor=executor, scheduler=scheduler)
+                               executor=executor, scheduler=scheduler, engine=engine)
     with _exclusive(ws):
         report = pipeline.build(ws, options)
         behind = pipeline.not_fresh(ws, versions=not no_run) if require_fresh else []

@@ -69,17 +69,19 @@ def mkdocs_loader() -> type[yaml.SafeLoader]:
     return get_yaml_loader()
 
 
-EXECUTION_KEYS = ("executor", "scheduler")  # where projects run, beside the profile
+EXECUTION_KEYS = ("executor", "scheduler", "engine")  # how the build runs, beside the profile
 
 
 class Execution(BaseModel):
-    """Where projects run, from ``extra.portfolio``: ``executor: dask`` and the cluster's
-    ``scheduler`` address (the command line and ``PORTFOLIO_SCHEDULER`` win over these)."""
+    """How the build runs, from ``extra.portfolio``: where projects run (``executor: dask``
+    and the cluster's ``scheduler`` address) and which ``engine`` builds the site (the
+    command line and ``PORTFOLIO_SCHEDULER`` win over these)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     executor: Literal["local", "dask"] | None = None
     scheduler: StrictStr | None = None
+    engine: Literal["mkdocs", "zensical"] | None = None
 
 
 def _located(path: Path, loc: tuple[str | int, ...], message: str) -> ConfigError:

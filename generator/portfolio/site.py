@@ -1,7 +1,10 @@
-"""Stage 6: the static-site engine. MkDocs + Material today, behind three calls.
+"""Stage 6: the static-site engine: MkDocs + Material (the default), or Zensical.
 
 Rendering writes plain Markdown and a derived ``mkdocs.yml``; this module is the only
-one that imports MkDocs, so the engine can be swapped (Zensical reads the same file).
+one that runs an engine. Zensical, by Material's authors, reads the same configuration,
+but neither MkDocs' ``INHERIT`` nor a folder outside its own: for it the derived
+configuration is flattened into one file beside the pages, with the theme overrides
+copied next to them, and its site is built there and then swapped into place.
 """
 
 from __future__ import annotations
@@ -11,10 +14,14 @@ import logging
 import os
 import re
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from portfolio import caches, swap, yamlpos
 from portfolio.config import mkdocs_loader
@@ -30,13 +37,29 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def inputs_digest(config_file: Path, site_dir: Path, extra: list[Path]) -> str:
+ENGINES = ("mkdocs", "zensical")
+
+
+def engine_available(engine: str) -> str:
+    """``engine`` if it can run here, else MkDocs, with a warning saying why."""
+    import importlib.util
+
+    if engine == "zensical" and importlib.util.find_spec("zensical") is None:
+        print("warning: --engine zensical: Zensical is not installed here (pip install "
+              "'portfolio[zensical]'); the site is built with MkDocs", file=sys.stderr,
+              flush=True)
+        return "mkdocs"
+    return engine
+
+
+def inputs_digest(config_file: Path, site_dir: Path, extra: list[Path],
+                  engine: str = "mkdocs") -> str:
     """Everything the engine reads: the generated pages and assets, the configs, the theme
     overrides, and the engine's versions. Equal digests mean an identical site."""
     from importlib import metadata
 
     digest = hashlib.sha256()
-    for name in ("mkdocs", "mkdocs-material"):
+    for name in ("mkdocs", "mkdocs-material", *(["zensical"] if engine == "zensical" else [])):
         digest.update(f"{name}={metadata.version(name)}\n".encode())
     folders = [config_file.parent / "docs", *(e for e in extra if e.is_dir())]
     files = [config_file, *(e for e in extra if e.is_file()),
@@ -53,7 +76,8 @@ STAMP = "site-inputs.sha256"  # beside the derived config, in .build/
 
 def build_if_changed(config_file: Path, site_dir: Path, extra: list[Path],
                      strict: bool = True,
-                     then: Callable[[Path], None] = lambda folder: None) -> bool:
+                     then: Callable[[Path], None] = lambda folder: None,
+                     engine: str = "mkdocs") -> bool:
     """Build unless the last build had the same inputs and its site is still there.
     Returns whether the engine ran. ``then`` gets the folder that becomes the site (the
     new build, before it is swapped in, or the site as it is) to add files to it.
@@ -63,13 +87,16 @@ def build_if_changed(config_file: Path, site_dir: Path, extra: list[Path],
     during a build leaves the old site as it was, and :func:`finished` tells a site that
     did not finish. (A partial MkDocs build would also leave the search index incomplete.)"""
     stamp = config_file.parent / STAMP
-    digest = inputs_digest(config_file, site_dir, extra)
+    digest = inputs_digest(config_file, site_dir, extra, engine)
     if finished(site_dir, config_file.parent) == digest:
         then(site_dir)
         return False
     building = site_dir.with_name(f".{site_dir.name}-new-{uuid.uuid4().hex[:8]}")
     try:
-        build(config_file, strict, site_dir=building)
+        if engine == "zensical":
+            build_with_zensical(config_file, building)
+        else:
+            build(config_file, strict, site_dir=building)
         then(building)
         swap.replace(building, site_dir)
     finally:
@@ -186,6 +213,49 @@ def build(config_file: Path, strict: bool = True, site_dir: Path | None = None) 
         raise SiteBuildError(f"the site did not build: {_template_error(exc)}") from None
     finally:
         logger.removeHandler(collector)
+
+
+def build_with_zensical(config_file: Path, site_dir: Path) -> None:
+    """Build with Zensical into ``site_dir``: the derived config flattened (``INHERIT``
+    resolved, ``!ENV`` read) into ``zensical.yml`` beside the pages, the theme overrides
+    copied beside it (Zensical reads nothing outside its folder), its site built there and
+    moved to ``site_dir``. Its refusal is a :class:`SiteBuildError` with its own words."""
+    folder = config_file.parent
+    derived = _load(config_file)
+    parent = derived.pop("INHERIT", None)
+    config = _load((folder / parent).resolve()) if parent else {}
+    if isinstance(config.get("theme"), str):  # `theme: material`, the short form
+        config["theme"] = {"name": config["theme"]}
+    for key, value in derived.items():  # MkDocs' INHERIT: mappings merged, the rest replaced
+        config[key] = {**config[key], **value} if isinstance(value, dict) and \
+            isinstance(config.get(key), dict) else value
+    overrides = config.get("theme", {}).get("custom_dir")
+    copied = folder / "zensical-overrides"
+    shutil.rmtree(copied, ignore_errors=True)
+    if overrides and (folder / overrides).is_dir():
+        shutil.copytree(folder / overrides, copied)
+        config["theme"]["custom_dir"] = copied.name
+    elif overrides:
+        del config["theme"]["custom_dir"]
+    built = folder / "zensical-site"
+    shutil.rmtree(built, ignore_errors=True)
+    config["site_dir"] = built.name
+    (folder / "zensical.yml").write_text(yaml.safe_dump(config, sort_keys=False,
+                                                        allow_unicode=True), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "zensical", "build", "-f", "zensical.yml"],
+                            cwd=folder, capture_output=True, text=True, check=False)
+    if result.returncode != 0 or not (built / "index.html").is_file():
+        said = (result.stderr or result.stdout).strip().splitlines()[-5:]
+        raise SiteBuildError("the site did not build with Zensical: "
+                             + ("\n  ".join(said) or f"exit code {result.returncode}"))
+    built.rename(site_dir)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    """A config as MkDocs reads it (its loader is a SafeLoader that knows ``!ENV``)."""
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.load(fh, Loader=mkdocs_loader())
+    return data if isinstance(data, dict) else {}
 
 
 def _template_error(error: Exception) -> str:
