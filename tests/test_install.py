@@ -79,7 +79,7 @@ def test_the_wheel_puts_the_training_libraries_in_the_train_extra(wheel: Path) -
     # The Dask executor is an extra of its own: the core never needs it.
     assert not core_names & {"dask", "distributed"}
     assert {_name(r) for r in requires if 'extra == "dask"' in r} == {"distributed"}
-    assert 'portfolio[dask,train]; extra == "test"' in requires
+    assert 'portfolio[dask,mlflow,train,zensical]; extra == "test"' in requires
 
 
 def _name(requirement: str) -> str:

@@ -234,6 +234,31 @@ def stop() -> None:
                                                          if pids else ""))
 
 
+@cli.group()
+def export() -> None:
+    """Export the recorded runs to the tools you already use."""
+
+
+@export.command(name="mlflow")
+@click.argument("slugs", nargs=-1)
+@root_option
+@click.option("--tracking-uri", metavar="URI",
+              help="The MLflow tracking store (default: MLFLOW_TRACKING_URI, else ./mlruns); "
+                   "sqlite:///mlflow.db, http://host:5000 ...")
+def export_mlflow(slugs: tuple[str, ...], root: str | None, tracking_uri: str | None) -> None:
+    """Replay each project's recorded run (or SLUGS') into MLflow: params, metrics with
+    their per-epoch history, tags and artifacts. Exporting again updates the same runs."""
+    from portfolio import mlflowexport
+
+    ws = _workspace(root)
+    exported = mlflowexport.export(ws, list(slugs), tracking_uri)
+    for item in exported:
+        click.echo(f"{item.slug}: {'created' if item.created else 'updated'} MLflow run "
+                   f"{item.run_id} ({item.metrics} metric values logged)")
+    if not exported:
+        click.echo("nothing to export: no project has a successful run in results/")
+
+
 @cli.command()
 @root_option
 @click.option("--port", default=8000, show_default=True)
