@@ -25,6 +25,7 @@ CELLS = [
                   "y = (X[:, 0] + X[:, 1] > 0).astype('float32')\n"
                   "X_train, X_test, y_train, y_test = X[:120], X[120:], y[:120], y[120:]\n"
                   "X_train.shape"),
+    new_markdown_cell("## Build the model\n\nTwo dense layers, nothing more."),
     new_code_cell("model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, "
                   "activation='relu'), keras.layers.Dense(1, activation='sigmoid')])\n"
                   "model.compile(optimizer='adam', loss='binary_crossentropy', "
@@ -75,14 +76,16 @@ def test_a_notebook_builds_into_a_case_study(tmp_path: Path) -> None:
     assert "Tell rocks from mines by their echo." in page  # under the Problem step
     assert "Sixty readings per echo" in page
     assert "The network beats the majority class." in page
+    # A heading that matches no step: its section goes to the introduction.
+    assert page.index("Two dense layers, nothing more.") < page.index("Tell rocks from mines")
     assert "learning-curve" in page or "Learning curve" in page
     assert f"{metrics['accuracy'] * 100:.1f}% accuracy on held-out data" in page
 
     # Saved again with new outputs, or with its prose edited: still fresh. Code: stale.
     path = root / "projects" / "sonar" / "train.ipynb"
     nb = nbformat.read(path, as_version=4)
-    nb.cells[5].outputs = [new_output("stream", name="stdout", text="a new output")]
-    nb.cells[5].execution_count = 7
+    nb.cells[6].outputs = [new_output("stream", name="stdout", text="a new output")]
+    nb.cells[6].execution_count = 7
     nb.cells[1].source += "\n\nMore prose."
     nbformat.write(nb, path)
     status = portfolio_cli("status", cwd=root)
@@ -152,3 +155,35 @@ def test_the_hash_covers_code_cells_only(tmp_path: Path) -> None:
     nb.cells[1].source = "x = 2"
     nbformat.write(nb, path)
     assert notebook.code_digest(path) != before
+
+
+def test_python_that_only_looks_like_ipython_is_left_alone(tmp_path: Path) -> None:
+    cells = [
+        "ok = (1\n      != 2)",  # black's way of breaking a long comparison
+        "x = (7\n% 3)",
+        'template = """\n%(name)s: %(score).3f\n!important\n"""',
+        "%matplotlib inline\nrate = (10\n        % 4)",
+    ]
+    path = write_notebook(tmp_path / "n.ipynb", [new_code_cell(c) for c in cells])
+    translated = [cell.source for cell in notebook.code_cells(path)]
+    assert translated[:3] == cells[:3]
+    assert translated[3] == "pass\nrate = (10\n        % 4)"
+
+
+def test_display_only_cells_options_and_a_hidden_last_value(tmp_path: Path) -> None:
+    path = write_notebook(tmp_path / "n.ipynb", [
+        new_code_cell("%%html\n<b>shown in Jupyter only</b>"),
+        new_code_cell("def f():\n    return 41\n%timeit -n 10 -r 3 f()\n%env SEED 7"),
+        new_code_cell("import os\nvalue = f() + 1\nvalue;"),
+        new_code_cell("value * int(os.environ['SEED'])"),
+    ])
+    html, timed, *_ = notebook.code_cells(path)
+    assert html.source == "pass" and "%%html cell skipped" in html.notes[0]
+    assert timed.source.splitlines()[-2:] == ["f()", "__import__('os').environ['SEED'] = '7'"]
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        notebook.run(path)
+    lines = out.getvalue().splitlines()
+    assert lines == ["294"]  # 42 * 7 shown; `value;` hid its value

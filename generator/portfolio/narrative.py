@@ -48,15 +48,28 @@ def step_of(heading: str) -> str | None:
 
 
 def read(folder: Path, script: Path | None = None) -> Narrative:
-    """Split ``folder/README.md``, and a notebook ``script``'s Markdown cells after it; the
-    first ``# Title`` is dropped (the page has one)."""
+    """Split ``folder/README.md``: the first ``# Title`` is dropped (the page has one), a
+    section that matches no step is kept under its own heading. A notebook ``script``'s
+    Markdown cells are split the same way and added: their sections that match a step go
+    to it, the rest (a notebook's "Imports", "Train the model") to the introduction, in
+    the order a reader of the notebook met them."""
     path = folder / "README.md"
-    narrative = Narrative()
-    parts = [_text(path)] if path.is_file() else []
+    narrative = _split(_text(path)) if path.is_file() else Narrative()
     if script is not None and notebook.is_notebook(script) and script.is_file():
-        parts.append(notebook.markdown(script))
-    text = "\n\n".join(part for part in parts if part.strip())
-    if not text:
+        cells = _split(notebook.markdown(script))
+        parts = [narrative.intro, cells.intro,
+                 *(f"### {heading}\n\n{body}" for heading, body in cells.other)]
+        narrative.intro = "\n\n".join(part for part in parts if part.strip())
+        for step, body in cells.steps.items():
+            if body:
+                narrative.steps[step] = "\n\n".join(
+                    part for part in (narrative.steps[step], body) if part)
+    return narrative
+
+
+def _split(text: str) -> Narrative:
+    narrative = Narrative()
+    if not text.strip():
         return narrative
     lines = text.splitlines()
     # Top-level h1 and h2 headings (not in a quote or a list): (first line, line after, text).

@@ -26,6 +26,7 @@ import hashlib
 import linecache
 import re
 import sys
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,10 @@ _IGNORED = {"matplotlib", "config", "load_ext", "reload_ext", "unload_ext", "aut
             "reset", "store", "killbgscripts", "load", "pinfo", "pdoc", "psearch"}
 # Magics that run a shell or install packages: refused.
 _SHELL = {"pip", "conda", "mamba", "system", "sx", "sc", "bash", "sh", "script", "shell",
-          "cd", "mkdir", "rm", "cp", "mv", "ls", "cat", "env_run", "perl", "ruby", "html",
-          "javascript", "js", "writefile", "svg", "latex", "markdown", "kaggle", "bookmark"}
+          "cd", "mkdir", "rm", "cp", "mv", "ls", "cat", "env_run", "perl", "ruby", "writefile",
+          "kaggle", "bookmark"}
+# Cell magics that only show something in the notebook: the cell is skipped, with a note.
+_DISPLAY = {"html", "javascript", "js", "svg", "latex", "markdown", "md"}
 _TIMING = {"time", "timeit", "prun", "capture"}
 _MAGIC = re.compile(r"^(\s*)(?:(\w[\w.]*)\s*=\s*)?(%%?|!!?)\s*(\w*)(.*)$")
 
@@ -62,14 +65,17 @@ def is_notebook(path: Path) -> bool:
 
 
 def read(path: Path) -> Any:
-    """The notebook at ``path`` (nbformat 4); :class:`NotebookError` if it is not one."""
+    """The notebook at ``path`` (nbformat 4, validated); :class:`NotebookError` if it is not
+    one."""
     import nbformat
 
     try:
         with path.open(encoding="utf-8") as fh:
-            return nbformat.read(fh, as_version=4)
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, AttributeError,
-            TypeError) as exc:
+            notebook = nbformat.read(fh, as_version=4)
+        nbformat.validate(notebook)
+        return notebook
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, AttributeError, TypeError,
+            nbformat.ValidationError) as exc:
         raise NotebookError(f"{path.name}: not a Jupyter notebook nbformat can read "
                             f"({type(exc).__name__}: {exc})") from None
 
@@ -127,8 +133,11 @@ def code_digest(path: Path) -> str:
 
 
 def _translate(source: str, number: int) -> Cell:
-    """IPython syntax to Python, line by line: a line that starts with ``%`` or ``!`` is
-    never valid Python, so nothing else is touched."""
+    """IPython syntax to Python. A cell that parses as Python is left as it is; otherwise
+    a line is IPython's only where a statement may start there (not inside brackets or a
+    string: ``!= b)`` continuing a comparison, a ``%(name)s`` line of a template)."""
+    if _parses(source):
+        return Cell(number, source)
     lines = source.splitlines()
     notes: list[str] = []
     first = lines[0].strip() if lines else ""
@@ -137,12 +146,15 @@ def _translate(source: str, number: int) -> Cell:
         if name in _TIMING:
             notes.append(f"%%{name} ran its code once, untimed")
             lines = lines[1:]
+        elif name in _DISPLAY:
+            return Cell(number, "pass", (f"%%{name} cell skipped (it only shows something "
+                                         "in the notebook)",))
         else:
             raise _refused(number, first, shell=name in _SHELL)
-    out = []
+    out: list[str] = []
     for line in lines:
         match = _MAGIC.match(line)
-        if match is None:
+        if match is None or not _statement_starts(out, match[1]):
             out.append(line)
             continue
         indent, target, sigil, name, rest = match.groups()
@@ -152,14 +164,18 @@ def _translate(source: str, number: int) -> Cell:
             raise _refused(number, line.strip(), shell=False)
         if name in _TIMING:
             notes.append(f"%{name} ran its statement once, untimed")
-            out.append(f"{indent}{rest.strip() or 'pass'}")
-        elif name == "env" and "=" in rest:
-            key, value = (part.strip() for part in rest.strip().split("=", 1))
+            out.append(f"{indent}{_without_options(rest) or 'pass'}")
+        elif name == "env" and len(pair := re.split(r"\s*=\s*|\s+", rest.strip(),
+                                                    maxsplit=1)) == 2:
+            key, value = pair
             out.append(f"{indent}__import__('os').environ[{key!r}] = {value!r}")
-        elif name == "run" and rest.strip():
-            target = rest.split()[0]
+        elif name == "run" and _without_options(rest):
+            target = _without_options(rest).split()[0]
             out.append(f"{indent}globals().update(__import__('runpy').run_path({target!r}, "
                        "run_name='__main__'))")
+        elif name == "pylab":
+            notes.append("%pylab: numpy imported as np and matplotlib.pyplot as plt")
+            out.append(f"{indent}import numpy as np; import matplotlib.pyplot as plt")
         elif name in _IGNORED or name == "env":
             notes.append(f"%{name}{rest.rstrip()} skipped (it means nothing outside a "
                          "notebook; figures are captured as they are)")
@@ -168,6 +184,29 @@ def _translate(source: str, number: int) -> Cell:
             notes.append(f"%{name} is not known to portfolio and was skipped")
             out.append(f"{indent}pass")
     return Cell(number, "\n".join(out), tuple(notes))
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _statement_starts(before: list[str], indent: str) -> bool:
+    """Whether a statement may start after the lines ``before`` (they are complete: not
+    inside brackets or a string), at ``indent``."""
+    return any(_parses("\n".join([*before, f"{margin}pass"])) for margin in (indent, ""))
+
+
+def _without_options(rest: str) -> str:
+    """``-n 10 -r 3 f()`` → ``f()``: the options of %timeit, %time, %run."""
+    words = rest.strip().split()
+    while words and words[0].startswith("-"):
+        if words.pop(0) in ("-n", "-r", "-p") and words:  # these take a value
+            words.pop(0)
+    return " ".join(words)
 
 
 def _refused(number: int, line: str, shell: bool) -> NotebookError:
@@ -184,13 +223,22 @@ def run(path: Path) -> dict[str, Any]:
     script with runpy); returns the namespace. Raises :class:`NotebookError` before any
     cell runs when one needs a shell."""
     cells = code_cells(path)
-    namespace: dict[str, Any] = {"__name__": "__main__", "__file__": str(path),
-                                 "__builtins__": __builtins__, "display": _display,
-                                 "get_ipython": lambda: None}
-    for cell in cells:
-        for note in cell.notes:
-            print(f"[portfolio: cell {cell.number}: {note}]", file=sys.stderr, flush=True)
-        _run_cell(cell, path, namespace)
+    # A module of its own as __main__, as runpy gives a script: pickle and joblib find the
+    # classes and functions the notebook defines.
+    main = types.ModuleType("__main__")
+    main.__dict__.update({"__file__": str(path), "__builtins__": __builtins__,
+                          "display": _display, "get_ipython": lambda: None})
+    namespace = main.__dict__
+    previous = sys.modules.get("__main__")
+    sys.modules["__main__"] = main
+    try:
+        for cell in cells:
+            for note in cell.notes:
+                print(f"[portfolio: cell {cell.number}: {note}]", file=sys.stderr, flush=True)
+            _run_cell(cell, path, namespace)
+    finally:
+        if previous is not None:
+            sys.modules["__main__"] = previous
     return namespace
 
 
@@ -204,10 +252,12 @@ def _run_cell(cell: Cell, path: Path, namespace: dict[str, Any]) -> None:
     last = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
     if last is not None:
         tree.body = tree.body[:-1]
-    exec(compile(tree, filename, "exec"), namespace)  # the user's own code, as runpy would
-    if last is not None:
+    exec(compile(tree, filename, "exec", dont_inherit=True), namespace)  # as runpy would
+    if last is not None and not cell.source.rstrip().endswith(";"):  # `;` hides it
         shown = ast.Interactive(body=[last])
-        exec(compile(shown, filename, "single"), namespace)  # shown by sys.displayhook
+        exec(compile(shown, filename, "single", dont_inherit=True), namespace)
+    elif last is not None:
+        exec(compile(ast.Module([last], []), filename, "exec", dont_inherit=True), namespace)
 
 
 def _display(*objects: Any, **_: Any) -> None:

@@ -1,10 +1,10 @@
 """Stage 6: the static-site engine: MkDocs + Material (the default), or Zensical.
 
 Rendering writes plain Markdown and a derived ``mkdocs.yml``; this module is the only
-one that runs an engine. Zensical, by Material's authors, reads the same configuration,
-but neither MkDocs' ``INHERIT`` nor a folder outside its own: for it the derived
-configuration is flattened into one file beside the pages, with the theme overrides
-copied next to them, and its site is built there and then swapped into place.
+one that runs an engine. Zensical, by Material's authors, reads the same configuration
+but builds nothing outside its config's folder: a small config beside the derived one
+inherits from it and keeps the site and the theme overrides inside; the site built
+there is then swapped into place as a MkDocs build is.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from portfolio import caches, swap, yamlpos
 from portfolio.config import mkdocs_loader
@@ -45,8 +43,9 @@ def engine_available(engine: str) -> str:
     import importlib.util
 
     if engine == "zensical" and importlib.util.find_spec("zensical") is None:
-        print("warning: --engine zensical: Zensical is not installed here (pip install "
-              "'portfolio[zensical]'); the site is built with MkDocs", file=sys.stderr,
+        print("warning: the zensical engine was asked for, but Zensical is not installed "
+              "here (pip install 'portfolio[zensical]'): the site is built with MkDocs",
+              file=sys.stderr,
               flush=True)
         return "mkdocs"
     return engine
@@ -216,46 +215,36 @@ def build(config_file: Path, strict: bool = True, site_dir: Path | None = None) 
 
 
 def build_with_zensical(config_file: Path, site_dir: Path) -> None:
-    """Build with Zensical into ``site_dir``: the derived config flattened (``INHERIT``
-    resolved, ``!ENV`` read) into ``zensical.yml`` beside the pages, the theme overrides
-    copied beside it (Zensical reads nothing outside its folder), its site built there and
-    moved to ``site_dir``. Its refusal is a :class:`SiteBuildError` with its own words."""
+    """Build with Zensical into ``site_dir``. It follows ``INHERIT`` (the derived config's,
+    and the user's own) but builds only inside the folder of the config it is given: a
+    ``zensical.yml`` beside the derived config inherits from it and moves the site folder
+    and the theme overrides inside (the overrides copied there). Its refusal is a
+    :class:`SiteBuildError` with its own words, never a traceback."""
     folder = config_file.parent
-    derived = _load(config_file)
-    parent = derived.pop("INHERIT", None)
-    config = _load((folder / parent).resolve()) if parent else {}
-    if isinstance(config.get("theme"), str):  # `theme: material`, the short form
-        config["theme"] = {"name": config["theme"]}
-    for key, value in derived.items():  # MkDocs' INHERIT: mappings merged, the rest replaced
-        config[key] = {**config[key], **value} if isinstance(value, dict) and \
-            isinstance(config.get(key), dict) else value
-    overrides = config.get("theme", {}).get("custom_dir")
+    derived = yamlpos.load_file(config_file, mkdocs_loader()).data or {}
+    overrides = (derived.get("theme") or {}).get("custom_dir") \
+        if isinstance(derived, dict) else None
     copied = folder / "zensical-overrides"
     shutil.rmtree(copied, ignore_errors=True)
+    theme = ""
     if overrides and (folder / overrides).is_dir():
         shutil.copytree(folder / overrides, copied)
-        config["theme"]["custom_dir"] = copied.name
-    elif overrides:
-        del config["theme"]["custom_dir"]
+        theme = f"theme:\n  custom_dir: {copied.name}\n"
     built = folder / "zensical-site"
     shutil.rmtree(built, ignore_errors=True)
-    config["site_dir"] = built.name
-    (folder / "zensical.yml").write_text(yaml.safe_dump(config, sort_keys=False,
-                                                        allow_unicode=True), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "zensical", "build", "-f", "zensical.yml"],
-                            cwd=folder, capture_output=True, text=True, check=False)
+    (folder / "zensical.yml").write_text(
+        f"INHERIT: {config_file.name}\nsite_dir: {built.name}\n{theme}", encoding="utf-8")
+    try:
+        result = subprocess.run([sys.executable, "-m", "zensical", "build", "-f",
+                                 "zensical.yml"], cwd=folder, capture_output=True, text=True,
+                                check=False)
+    except OSError as exc:
+        raise SiteBuildError(f"Zensical could not start: {exc}") from None
     if result.returncode != 0 or not (built / "index.html").is_file():
         said = (result.stderr or result.stdout).strip().splitlines()[-5:]
         raise SiteBuildError("the site did not build with Zensical: "
                              + ("\n  ".join(said) or f"exit code {result.returncode}"))
     built.rename(site_dir)
-
-
-def _load(path: Path) -> dict[str, Any]:
-    """A config as MkDocs reads it (its loader is a SafeLoader that knows ``!ENV``)."""
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.load(fh, Loader=mkdocs_loader())
-    return data if isinstance(data, dict) else {}
 
 
 def _template_error(error: Exception) -> str:
