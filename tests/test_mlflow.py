@@ -57,3 +57,14 @@ def test_export_replays_the_recorded_runs_and_updates_them(built_tiny: Built,
         again.stdout
     assert len(client.search_runs([experiment.experiment_id])) == 1
     assert len(client.get_metric_history(run.info.run_id, "loss")) == len(history)
+
+
+def test_a_store_mlflow_cannot_open_is_a_message(built_tiny: Built, tmp_path: Path) -> None:
+    root = tmp_path / "tiny"
+    shutil.copytree(built_tiny.root, root)
+    (tmp_path / "a-file").write_text("not a folder")
+    uri = f"sqlite:///{tmp_path / 'a-file' / 'mlflow.db'}"
+    result = portfolio_cli("export", "mlflow", "--tracking-uri", uri, cwd=root)
+    assert result.returncode == 2, result.stderr
+    assert f"the export to {uri} failed after 0 project(s)" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -4,6 +4,7 @@ marks its project stale instead of training."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import socket
@@ -101,6 +102,12 @@ def test_the_open_page_follows_edits_and_never_trains(
             fh.write("\n# edited while serving\n")
         expect(page.locator(".pf-stale")).to_contain_text(
             "Stale: train.py changed; run portfolio build", timeout=WAIT_MS)
+
+        # mkdocs.yml changes no page's Markdown: the engine is told all the same.
+        yml = root / "mkdocs.yml"
+        name = re.search(r"^site_name: (.*)$", yml.read_text(), re.M)[1]
+        yml.write_text(yml.read_text().replace(f"site_name: {name}", "site_name: Renamed"))
+        expect(page).to_have_title(re.compile("Renamed"), timeout=WAIT_MS)
 
         # A project.yaml half typed: reported, and the preview keeps its pages; fixed, it
         # renders again.

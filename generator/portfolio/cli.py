@@ -243,8 +243,8 @@ def export() -> None:
 @click.argument("slugs", nargs=-1)
 @root_option
 @click.option("--tracking-uri", metavar="URI",
-              help="The MLflow tracking store (default: MLFLOW_TRACKING_URI, else ./mlruns); "
-                   "sqlite:///mlflow.db, http://host:5000 ...")
+              help="The MLflow tracking store: sqlite:///mlflow.db, http://host:5000 ... "
+                   "(default: MLFLOW_TRACKING_URI, else MLflow's own default).")
 def export_mlflow(slugs: tuple[str, ...], root: str | None, tracking_uri: str | None) -> None:
     """Replay each project's recorded run (or SLUGS') into MLflow: params, metrics with
     their per-epoch history, tags and artifacts. Exporting again updates the same runs."""

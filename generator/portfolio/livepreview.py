@@ -35,7 +35,9 @@ def render_preview(ws: Workspace, out: Path) -> render.Rendered:
     projects = discover.discover(ws)
     states, stale = [], {}
     for project in projects:
-        decision = plan.decide(ws, project)
+        # Judged by the files alone, as CI judges them: a preview without the training
+        # libraries installed must not call every project stale for that.
+        decision = plan.decide(ws, project, versions=False)
         states.append(decision.state)
         if decision.staleness == "stale":
             stale[project.slug] = ", ".join(decision.reasons)
@@ -90,9 +92,13 @@ class Follower(threading.Thread):
 
     def refresh(self) -> None:
         try:
-            render_preview(self._ws, self._out)
-        except PortfolioError as exc:  # keep serving the last pages that rendered
-            message = str(exc)
+            rendered = render_preview(self._ws, self._out)
+            # The engine rebuilds when a page it serves changes; a change to mkdocs.yml or
+            # a theme override changes no page, so its config is touched to say so.
+            os.utime(rendered.config)
+        except Exception as exc:  # a half-typed file or template: keep the last pages
+            message = str(exc) if isinstance(exc, PortfolioError) else \
+                f"{type(exc).__name__}: {exc}"
             if message != self._failing:
                 print(f"error: {message}\n(the preview keeps its last pages until this is "
                       "fixed)", file=sys.stderr, flush=True)
@@ -104,6 +110,7 @@ class Follower(threading.Thread):
 
     def stop(self) -> None:
         self._stop.set()
+        self.join(timeout=30)  # a render under way ends before its folder is removed
 
 
 def serve(ws: Workspace, out: Path, rendered: render.Rendered, host: str, port: int) -> None:

@@ -13,9 +13,10 @@ client API (``MlflowClient``) into an experiment per project (``portfolio/<slug>
   of the repository, the script (``mlflow.source.name``);
 - artifacts: the figures, the model and the log.
 
-Exporting again updates the same MLflow run (found by its ``portfolio.input_hash`` tag):
-params and metrics it already holds are not logged twice, artifacts are replaced. A new
-run of the project (new inputs) becomes a new MLflow run in the same experiment.
+Exporting again updates the same MLflow run (found by its ``portfolio.input_hash`` and
+``portfolio.started`` tags): params and metrics it already holds are not logged twice,
+artifacts are replaced. A new run of the project (new inputs, or the same ones trained
+again) becomes a new MLflow run in the same experiment.
 MLflow is an optional extra (``pip install 'portfolio[mlflow]'``), imported only here.
 """
 
@@ -56,14 +57,19 @@ def export(ws: Workspace, slugs: list[str], tracking_uri: str | None) -> list[Ex
     except ImportError:
         raise ExportError("portfolio export mlflow needs MLflow, which is not installed "
                           "here: pip install 'portfolio[mlflow]'") from None
-    client = MlflowClient(tracking_uri=tracking_uri)
     projects = discover.discover(ws, slugs or None)
     commit = _git_commit(ws.root)
     done = []
-    for project in projects:
-        result = plan.state_of(ws, project).good
-        if result is not None:
-            done.append(_export_one(client, project, result, commit))
+    try:
+        client = MlflowClient(tracking_uri=tracking_uri)
+        for project in projects:
+            result = plan.state_of(ws, project).good
+            if result is not None:
+                done.append(_export_one(client, project, result, commit))
+    except Exception as exc:  # MLflow's errors: a store it cannot open, a refused value
+        where = tracking_uri or "MLflow's default tracking store"
+        raise ExportError(f"the export to {where} failed after {len(done)} project(s): "
+                          f"{type(exc).__name__}: {exc}") from None
     return done
 
 
@@ -76,22 +82,25 @@ def _export_one(client: Any, project: Project, result: RunResult, commit: str | 
     experiment = client.get_experiment_by_name(name)
     experiment_id = experiment.experiment_id if experiment else client.create_experiment(
         name, tags={"portfolio.slug": project.slug})
+    # One MLflow run per recorded run: the same inputs trained again (--force) is a new run.
     found = client.search_runs(
-        [experiment_id], filter_string=f"tags.`portfolio.input_hash` = '{record.input_hash}'",
+        [experiment_id], filter_string=f"tags.`portfolio.input_hash` = '{record.input_hash}' "
+                                       f"and tags.`portfolio.started` = '{record.started}'",
         max_results=1)
     started = _millis(record.started)
+    tags = [RunTag(k, v) for k, v in _tags(project, result, commit).items()]
     if found:
         run = found[0]
         created = False
-    else:
-        run = client.create_run(experiment_id, start_time=started, run_name=project.meta.title)
+    else:  # tagged as it is made: an export stopped halfway is found again, not duplicated
+        run = client.create_run(experiment_id, start_time=started, run_name=project.meta.title,
+                                tags={t.key: t.value for t in tags})
         created = True
     run_id = run.info.run_id
     have_params = dict(run.data.params) if not created else {}
     have_metrics = set(run.data.metrics) if not created else set()
 
     params = [Param(k, v) for k, v in _params(result).items() if k not in have_params]
-    tags = [RunTag(k, v) for k, v in _tags(project, result, commit).items()]
     ended = started + int((record.duration_s or 0) * 1000) if started else None
     # Held-out results as test_<name>: Keras' history has its own `accuracy` (on the
     # training data), and MLflow would show its last epoch under the same name.
@@ -136,6 +145,7 @@ def _params(result: RunResult) -> dict[str, str]:
 def _tags(project: Project, result: RunResult, commit: str | None) -> dict[str, str]:
     record = result.run
     tags = {"portfolio.slug": project.slug, "portfolio.input_hash": record.input_hash or "",
+            "portfolio.started": record.started or "",
             "portfolio.version": __version__, "portfolio.status": record.status,
             "mlflow.source.name": project.meta.script, "mlflow.runName": project.meta.title}
     if commit:
