@@ -270,10 +270,11 @@ def serve(root: str | None, port: int, host: str) -> None:
     ws = _workspace(root)
     discover.check_layout(ws)
     with pipeline.private_build_dir(ws, "serve") as out:  # beside a build, never in its way
+        before = livepreview.snapshot(ws)
         rendered = livepreview.render_preview(ws, out)
         pipeline.finish_previews(preview.start(rendered.previews, ws.build_dir / "previews"),
                                  rendered.docs)
-        livepreview.serve(ws, out, rendered, host, port)
+        livepreview.serve(ws, out, rendered, host, port, since=before)
 
 
 @cli.command()

@@ -75,11 +75,12 @@ def _walk(roots: list[Path]) -> Iterator[Path]:
 class Follower(threading.Thread):
     """Renders the preview again when its files change, until stopped."""
 
-    def __init__(self, ws: Workspace, out: Path) -> None:
+    def __init__(self, ws: Workspace, out: Path,
+                 since: dict[str, tuple[int, int]] | None = None) -> None:
         super().__init__(name="portfolio-serve-watch", daemon=True)
         self._ws, self._out = ws, out
         self._stop = threading.Event()
-        self._last = snapshot(ws)
+        self._last = snapshot(ws) if since is None else since
         self._failing: str | None = None
 
     def run(self) -> None:
@@ -113,10 +114,12 @@ class Follower(threading.Thread):
         self.join(timeout=30)  # a render under way ends before its folder is removed
 
 
-def serve(ws: Workspace, out: Path, rendered: render.Rendered, host: str, port: int) -> None:
+def serve(ws: Workspace, out: Path, rendered: render.Rendered, host: str, port: int,
+          since: dict[str, tuple[int, int]] | None = None) -> None:
     """Serve the pages :func:`render_preview` wrote into ``out`` on ``host:port`` until
-    Ctrl-C, following edits."""
-    follower = Follower(ws, out)
+    Ctrl-C, following edits made after ``since`` (the files as they were before that
+    render: an edit made while it ran is not missed)."""
+    follower = Follower(ws, out, since)
     follower.start()
     try:
         site.serve(rendered.config, host=host, port=port)
