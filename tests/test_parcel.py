@@ -58,6 +58,17 @@ def test_the_project_travels_as_its_inputs_hash_sees_it(repo: Path) -> None:
         "projects/p/big/train.csv", *modules}
 
 
+def test_a_notebook_s_imports_travel_too(repo: Path) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    folder = make_project(repo, "nb", "", "script: train.ipynb\n")
+    (folder / "train.py").unlink()
+    nbformat.write(new_notebook(cells=[new_code_cell("%matplotlib inline\nimport features")]),
+                   folder / "train.ipynb")
+    assert parcel.local_modules(repo, folder) == ["lib/features.py", "lib/shapes.py"]
+
+
 def test_recorded_modules_and_the_import_path_come_first(repo: Path) -> None:
     folder = make_project(repo, "p", "import features\nname = 'computed'\n")
     (repo / "src").mkdir()

@@ -24,7 +24,7 @@ import tarfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from portfolio import plan
+from portfolio import notebook, plan
 
 _LEVEL = 1  # gzip's fastest
 _NOT_LOCAL = {"portfolio", *sys.stdlib_module_names}  # never the repository's own
@@ -76,7 +76,7 @@ def local_modules(root: Path, project: Path, recorded: Iterable[str] = (),
     inside = root.resolve()
     found = {rel for rel in recorded  # a run.json is a file anyone may edit: in the repository
              if (root / rel).is_file() and (root / rel).resolve().is_relative_to(inside)}
-    todo = [p for p in plan.source_files(project, root) if p.suffix == ".py"]
+    todo = [p for p in plan.source_files(project, root) if p.suffix in (".py", ".ipynb")]
     seen: set[str] = set()
     while todo:
         for name in _imported_names(todo.pop()) - seen - _NOT_LOCAL:
@@ -91,9 +91,12 @@ def local_modules(root: Path, project: Path, recorded: Iterable[str] = (),
 
 
 def _imported_names(path: Path) -> set[str]:
-    """The top-level names a Python file imports absolutely (``a`` for ``import a.b``)."""
+    """The top-level names a Python file (or a notebook's code) imports absolutely (``a``
+    for ``import a.b``)."""
     try:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
+        source = notebook.python_source(path) if notebook.is_notebook(path) \
+            else path.read_bytes()
+        tree = ast.parse(source, filename=str(path))
     except (OSError, SyntaxError, ValueError):
         return set()
     names = set()
