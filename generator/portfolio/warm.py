@@ -60,8 +60,12 @@ _DISTRIBUTIONS = {"sklearn": "scikit-learn", "PIL": "pillow"}
 IDLE_S = 900.0
 _MESSAGE = 1 << 20  # largest request (the environment is most of it)
 _MAX_ADDRESS = 107  # a Unix socket's path, in bytes (Linux)
+# The worker's own settings, so that importing the libraries starts no thread. pyarrow,
+# which pandas imports whenever it is installed (MLflow brings it), starts jemalloc's
+# background purging thread at import unless told not to.
 _SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                    "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1", "PYTHONHASHSEED": "0"}
+                    "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1", "PYTHONHASHSEED": "0",
+                    "JE_ARROW_MALLOC_CONF": "background_thread:false"}
 
 
 def enabled() -> bool:
