@@ -4,6 +4,7 @@ processes of one thread each, started once for the module. Every build is the re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -323,9 +324,12 @@ def test_no_scheduler_address_is_bad_input(tmp_path: Path) -> None:
     assert not (root / "results").exists()
 
 
-def test_a_scheduler_that_goes_away_fails_the_run_cleanly(tmp_path: Path) -> None:
-    """The scheduler killed while a project runs: the build says so at once, keeps the
-    project's earlier results, and the worker's child does not outlive the worker."""
+@contextlib.contextmanager
+def own_cluster(tmp_path: Path, worker_env: dict[str, str] | None = None
+                ) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A cluster of this test's own, started with the README's two commands (`dask
+    scheduler`, `dask worker`): yields its address and the scheduler's process, and kills
+    both at the end."""
     dask = str(Path(sys.executable).parent / "dask")
     scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
                                   "--no-dashboard", "--scheduler-file",
@@ -336,7 +340,19 @@ def test_a_scheduler_that_goes_away_fails_the_run_cleanly(tmp_path: Path) -> Non
         address = wait_for(lambda: _address(tmp_path / "scheduler.json"), "the scheduler")
         worker = subprocess.Popen([dask, "worker", address, "--nthreads", "1",
                                    "--no-dashboard"], stderr=subprocess.DEVNULL,
-                                  start_new_session=True)
+                                  start_new_session=True, env=worker_env)
+        yield address, scheduler
+    finally:
+        for process in (scheduler, worker):
+            if process is not None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def test_a_scheduler_that_goes_away_fails_the_run_cleanly(tmp_path: Path) -> None:
+    """The scheduler killed while a project runs: the build says so at once, keeps the
+    project's earlier results, and the worker's child does not outlive the worker."""
+    with own_cluster(tmp_path) as (address, scheduler):
         root = _portfolio_with(tmp_path, "orphan", QUICK)
         first = portfolio_cli("build", "--executor", "dask", "--scheduler", address, cwd=root)
         assert first.returncode == 0, first.stderr
@@ -353,11 +369,6 @@ def test_a_scheduler_that_goes_away_fails_the_run_cleanly(tmp_path: Path) -> Non
         assert "Traceback" not in err
         assert (root / "results" / "orphan" / "run.json").read_bytes() == good
         assert not list((root / "results").glob(".run-*"))
-    finally:
-        for process in (scheduler, worker):
-            if process is not None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
     wait_for(lambda: not children_of("orphan"), "the child to end with its worker", 30)
 
 
@@ -370,25 +381,10 @@ def test_a_worker_with_other_portfolio_code_stops_the_build_before_anything_runs
                     ignore=shutil.ignore_patterns("node_modules", "__pycache__"))
     with (edited / "capture" / "plots.py").open("a") as fh:
         fh.write("\n# an edit the client does not have\n")
-    dask = str(Path(sys.executable).parent / "dask")
-    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
-                                  "--no-dashboard", "--scheduler-file",
-                                  str(tmp_path / "scheduler.json")],
-                                 stderr=subprocess.DEVNULL, start_new_session=True)
-    worker = None
-    try:
-        address = wait_for(lambda: _address(tmp_path / "scheduler.json"), "the scheduler")
-        worker = subprocess.Popen([dask, "worker", address, "--nthreads", "1",
-                                   "--no-dashboard"], stderr=subprocess.DEVNULL,
-                                  start_new_session=True,
-                                  env={**os.environ, "PYTHONPATH": str(edited.parent)})
+    with own_cluster(tmp_path, {**os.environ, "PYTHONPATH": str(edited.parent)}) as (
+            address, _):
         root = _portfolio_with(tmp_path, "quick", QUICK)
         result = portfolio_cli("build", "--executor", "dask", "--scheduler", address, cwd=root)
-    finally:
-        for process in (scheduler, worker):
-            if process is not None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
     assert result.returncode == 2, result.stderr
     assert "the Dask workers must run the portfolio this client runs" in result.stderr
     assert "these run other code: tcp://127.0.0.1:" in result.stderr

@@ -45,8 +45,15 @@ def test_the_example_site_with_both_engines(tmp_path: Path) -> None:
             assert (ours.parent / src).is_file(), src
     assert (root / "site" / "index.html").is_file()
 
-    # engine: in mkdocs.yml picks it too; the default stays MkDocs.
+    # engine: under extra.portfolio picks it without the flag; without either, MkDocs.
+    page = root / "site" / "projects" / slugs[0] / "index.html"
+    zensical_page = page.read_text()
+    yml = root / "mkdocs.yml"
+    plain = yml.read_text()
+    yml.write_text(plain.replace("  portfolio:\n", "  portfolio:\n    engine: zensical\n", 1))
+    assert portfolio_cli("build", "--no-run", cwd=root).returncode == 0
+    assert page.read_text() == zensical_page
+    yml.write_text(plain)
     back = portfolio_cli("build", "--no-run", cwd=root)
     assert back.returncode == 0, back.stderr
-    assert (root / "site" / "projects" / slugs[0] / "index.html").read_text() == \
-        (mkdocs_site / "projects" / slugs[0] / "index.html").read_text()
+    assert page.read_text() == (mkdocs_site / "projects" / slugs[0] / "index.html").read_text()

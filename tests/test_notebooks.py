@@ -78,7 +78,8 @@ def test_a_notebook_builds_into_a_case_study(tmp_path: Path) -> None:
     assert "The network beats the majority class." in page
     # A heading that matches no step: its section goes to the introduction.
     assert page.index("Two dense layers, nothing more.") < page.index("Tell rocks from mines")
-    assert "learning-curve" in page or "Learning curve" in page
+    kinds = {f["kind"]: f["path"] for f in record["figures"]}
+    assert f'src="{kinds["learning-curve"]}"' in page  # drawn from the fit's epochs
     assert f"{metrics['accuracy'] * 100:.1f}% accuracy on held-out data" in page
 
     # Saved again with new outputs, or with its prose edited: still fresh. Code: stale.
