@@ -76,6 +76,43 @@ def test_scripts_with_worker_pools_finish_as_they_do_on_their_own(tiny: Path,
         assert expected in (tiny / "results" / slug / "log.txt").read_text()
 
 
+# What joblib gives each of its loky workers: it sizes their thread pools to
+# cores // n_jobs, unless the variable is set already, and then it passes it on.
+LOKY_POOL_SIZES = """\
+import os
+from joblib import Parallel, delayed
+
+NAMES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def pool_sizes():
+    return [os.environ.get(name) for name in NAMES]
+
+
+print("workers", Parallel(n_jobs=2)(delayed(pool_sizes)() for _ in range(2)), flush=True)
+"""
+POOL_SIZES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+              "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+@pytest.mark.parametrize("runner", list(RUNNERS))
+def test_a_project_alone_sizes_its_worker_pools_as_it_would_on_its_own(
+        tiny: Path, runner: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that has every core is not told how many threads to use: the variable would
+    reach its loky workers, n_jobs of them each as many threads as the machine has cores
+    (OpenMP under cross_validate(n_jobs=-1) ran two to eight times slower)."""
+    for name in POOL_SIZES:  # a shell that sets none of them, for both runs
+        monkeypatch.delenv(name, raising=False)
+    folder = make_project(tiny, "loky-pools", LOKY_POOL_SIZES, "timeout: 60\n")
+    alone = subprocess.run([sys.executable, "train.py"], cwd=folder, capture_output=True,
+                           text=True, timeout=120, check=True).stdout
+    result = portfolio_cli("run", runner, "loky-pools", cwd=tiny, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert run_json(tiny, "loky-pools")["process"]["kind"] == RUNNERS[runner]
+    log = (tiny / "results" / "loky-pools" / "log.txt").read_text()
+    assert alone.startswith("workers [[") and alone in log
+
+
 def alive(pid: int) -> bool:
     status = Path(f"/proc/{pid}/status")
     try:

@@ -62,7 +62,9 @@ def test_a_cross_validation_only_script_is_shown_with_its_cv_score(tiny: Path) -
     page = html.unescape((tiny / "site" / "projects" / "cv-only" / "index.html").read_text())
     assert "accuracy on 4-fold cross-validation" in page
     assert "No metrics recorded" not in page
-    assert "cv-only: 96.7% accuracy on 4-fold cross-validation." in page  # the description
+    # The description names the data, and the dummy cross-validated on the same folds.
+    assert ("cv-only: 96.7% accuracy on 4-fold cross-validation: +64.7 pts over Always "
+            "predicts class 0.") in page
     home = html.unescape((tiny / "site" / "index.html").read_text())
     assert "accuracy (4-fold cross-validation)" in home
     status = portfolio_cli("status", cwd=tiny).stdout

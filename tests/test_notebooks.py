@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -188,3 +190,123 @@ def test_display_only_cells_options_and_a_hidden_last_value(tmp_path: Path) -> N
         notebook.run(path)
     lines = out.getvalue().splitlines()
     assert lines == ["294"]  # 42 * 7 shown; `value;` hid its value
+
+
+# -- a tutorial notebook as Google publishes them (issue 24) ------------------------------
+# A copyright cell and a licence code cell before the title, a table of buttons to other
+# hosts, a Colab badge, a remote picture; figures drawn without plt.show() across cells,
+# one helper showing three figures, and a `!pip install` of what is already there.
+TUTORIAL = [
+    new_markdown_cell("##### Copyright 2018 The TensorFlow Authors."),
+    new_code_cell('#@title Licensed under the Apache License, Version 2.0 (the "License");\n'
+                  "# you may not use this file except in compliance with the License.\n"
+                  "# You may obtain a copy of the License at\n#\n"
+                  "# https://www.apache.org/licenses/LICENSE-2.0"),
+    new_markdown_cell("# Plotting curves"),
+    new_markdown_cell(
+        '<table class="tfo-notebook-buttons" align="left">\n  <td>\n'
+        '    <a target="_blank" href="https://www.tensorflow.org/tutorials/curves">'
+        '<img src="https://www.tensorflow.org/images/tf_logo_32px.png" />'
+        "View on TensorFlow.org</a>\n  </td>\n  <td>\n"
+        '    <a target="_blank" href="https://colab.research.google.com/github/t/curves.ipynb">'
+        '<img src="https://www.tensorflow.org/images/colab_logo_32px.png" />'
+        "Run in Google Colab</a>\n  </td>\n</table>"),
+    new_markdown_cell("[![Open In Colab](https://colab.research.google.com/assets/colab-badge"
+                      ".svg)](https://colab.research.google.com/github/t/curves.ipynb)\n\n"
+                      "Curves drawn the way tutorials draw them."),
+    new_markdown_cell("## Problem\n\nShow how a curve falls.\n\n"
+                      "![The falling curve](https://www.tensorflow.org/images/curve.png)"),
+    new_code_cell("%%capture\n!pip install -q numpy matplotlib"),
+    new_code_cell("import matplotlib.pyplot as plt\nimport numpy as np\n"
+                  "plt.figure(figsize=(3, 2))\nplt.plot(np.arange(5))"),
+    new_code_cell("plt.plot(np.arange(5) ** 2)\nprint('lines in this figure:', "
+                  "len(plt.gca().lines))"),
+    new_code_cell("def plot_curve(values):\n    plt.plot(values)\n    plt.show()"),
+    new_code_cell("plot_curve(np.ones(3))\nplot_curve(np.zeros(3))\nplot_curve(np.arange(3))"),
+    new_markdown_cell("## Results\n\nThe curves fall."),
+]
+
+
+@pytest.fixture(scope="module")
+def tutorial(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tutorial") / "repo"
+    portfolio_with_notebook(root, TUTORIAL, yaml="title: Curves\n")
+    result = portfolio_cli("build", cwd=root)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def tutorial_figures(root: Path) -> list[dict]:
+    return json.loads((root / "results" / "sonar" / "run.json").read_text())["figures"]
+
+
+def test_figures_a_cell_leaves_open_are_its_own_not_the_next_cells(tutorial: Path) -> None:
+    log = (tutorial / "results" / "sonar" / "log.txt").read_text()
+    assert "lines in this figure: 1" in log  # cell 9 draws a figure of its own
+    captions = [f["caption"] for f in tutorial_figures(tutorial)][:2]
+    assert captions == ["Figure drawn at train.ipynb, cell 8:3 (plt.figure(figsize=(3, 2)))",
+                        "Figure drawn at train.ipynb, cell 9:1 (plt.plot(np.arange(5) ** 2))"]
+    assert {f["source"] for f in tutorial_figures(tutorial)[:2]} == {"end of cell"}
+
+
+def test_figures_shown_by_one_helper_are_captioned_by_their_call_sites(tutorial: Path) -> None:
+    captions = [f["caption"] for f in tutorial_figures(tutorial)][2:]
+    assert captions == [
+        f"Figure shown at train.ipynb, cell 10:3 in plot_curve(), called from "
+        f"train.ipynb, cell 11:{line} ({call})"
+        for line, call in enumerate(["plot_curve(np.ones(3))", "plot_curve(np.zeros(3))",
+                                     "plot_curve(np.arange(3))"], start=1)]
+    page = (tutorial / "site" / "projects" / "sonar" / "index.html").read_text()
+    shown = [html.unescape(c) for c in re.findall(r"<figcaption>(.*?)</figcaption>", page)]
+    assert set(captions) <= set(shown)
+
+
+def test_the_licence_comes_after_the_story_never_before_the_problem(tutorial: Path) -> None:
+    page = (tutorial / "site" / "projects" / "sonar" / "index.html").read_text()
+    problem = page.index("Show how a curve falls.")
+    assert page.index("Curves drawn the way tutorials draw them.") < problem
+    notice = page.index("Copyright 2018 The TensorFlow Authors.")
+    assert notice > page.index("The curves fall.") > problem
+    assert page.index("Licensed under the Apache License") > problem
+    assert '<h2 id="licence">Licence</h2>' in page
+    assert "Plotting curves" not in page  # the notebook's title, no longer hidden by it
+
+
+def test_badges_and_pictures_from_other_hosts_become_plain_links(tutorial: Path) -> None:
+    page = (tutorial / "site" / "projects" / "sonar" / "index.html").read_text()
+    images = re.findall(r"<img\b[^>]*>", page)
+    assert not [image for image in images if re.search(r"src=\"(https?:)?//", image)], images
+    links = set(re.findall(r'<a href="([^"]*)"[^>]*>([^<]*)</a>', page))
+    colab = "https://colab.research.google.com/github/t/curves.ipynb"
+    assert {("https://www.tensorflow.org/tutorials/curves", "View on TensorFlow.org"),
+            (colab, "Run in Google Colab"), (colab, "Open In Colab"),
+            ("https://www.tensorflow.org/images/curve.png", "The falling curve")} <= links
+
+
+def test_a_pip_install_of_what_already_imports_is_skipped_with_a_note(tutorial: Path) -> None:
+    log = (tutorial / "results" / "sonar" / "log.txt").read_text()
+    assert "[portfolio: cell 7: `!pip install -q numpy matplotlib` skipped: what it installs " \
+           "already imports here (numpy " in log
+
+
+@pytest.mark.parametrize("line", ["!pip install numpy", "%pip install -q numpy PyYAML",
+                                  "!pip install -U scikit-learn==0.1 pillow",
+                                  "!python -m pip install 'numpy>=1'",
+                                  "!{sys.executable} -m pip install numpy"])
+def test_installs_of_what_is_there_are_skipped(tmp_path: Path, line: str) -> None:
+    path = write_notebook(tmp_path / "n.ipynb", [new_code_cell(f"{line}\nimport numpy")])
+    [cell] = notebook.code_cells(path)
+    assert cell.source == "pass\nimport numpy"
+    assert cell.notes[0].startswith(f"`{line}` skipped: what it installs already imports")
+
+
+@pytest.mark.parametrize("line", ["!pip install numpy no-such-package-for-portfolio",
+                                  "!pip install -r requirements.txt", "!pip uninstall -y numpy",
+                                  "!pip install --index-url https://example.com numpy",
+                                  "!pip install git+https://github.com/x/y",
+                                  "installed = !pip install numpy"])
+def test_installs_that_would_really_run_are_still_refused(tmp_path: Path, line: str) -> None:
+    path = write_notebook(tmp_path / "n.ipynb", [new_markdown_cell("Setup"),
+                                                 new_code_cell(f"{line}\nimport numpy")])
+    with pytest.raises(notebook.NotebookError, match=re.escape(f"cell 2: `{line}` runs a shell")):
+        notebook.code_cells(path)

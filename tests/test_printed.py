@@ -235,3 +235,81 @@ def test_a_printed_baseline_goes_with_a_printed_result_only(tmp_path: Path) -> N
                     "0.5)\n")
     assert record["baselines"] == [{"name": "persistence", "value": 0.5, "metric": "rmse",
                                     "source": "printed by the script", "line": 2}]
+
+
+# Issue 24, pattern 10: lines that count things, and prints that repeat a hooked result.
+@pytest.mark.parametrize("line", [
+    "Number of batches in raw_test_ds: 63",          # TensorFlow's text classification
+    "Number of test images: 10000",
+    "Test samples: 10000",
+    "Test batches: 63",
+    "Test set: 200 samples",
+    "Test data: 2000 files",
+    "Test size: 0.2",
+    "Final count: 12",
+])
+def test_a_line_that_counts_things_is_never_offered_as_a_score(line: str,
+                                                               tmp_path: Path) -> None:
+    assert reader.read_printed(line) == []
+    record = absorb(tmp_path, f"Found 2000 files belonging to 2 classes.\n{line}\nEpoch 3/10\n")
+    assert record["results"] == [] and record["printed_lines"] == []
+
+
+SCORE = 0.744186  # what clf.score returned
+
+
+@pytest.mark.parametrize("script_print", [
+    "print('model score: %.3f' % score)",                 # scikit-learn's gallery
+    "print('Score:', round(score, 3))",
+    "print(f'Test score: {score}')",
+    "print(f'Score on the test set: {score * 100:.2f}%')",
+    "print('Final score: %.1f %%' % (score * 100))",
+])
+def test_a_print_naming_no_metric_that_repeats_a_hooked_result_is_that_result(
+        script_print: str, tmp_path: Path) -> None:
+    line = _printed(script_print, score=SCORE)
+    clf_score = hooked("accuracy", SCORE, "test", 1, "LogisticRegression.score")
+    rec = finished(tmp_path, f"loading\n{line}\n", [clf_score])
+    assert rec.results == [{**clf_score, "printed_line": 2}]  # linked, nothing added
+    assert rec.extra["printed_lines"] == [] and rec.extra["printed_metrics"] == []
+    assert rec.test_metrics() == {"accuracy": SCORE}  # the hooked result stays the result
+
+
+def _printed(statement: str, **names: float) -> str:
+    """What ``statement`` (a script's print) writes, as the script would have."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(statement, {}, dict(names))
+    return out.getvalue().rstrip("\n")
+
+
+@pytest.mark.parametrize(("line", "recorded_at"), [
+    ("Score: 0.744", 3),   # printed before the score was measured: another number
+    ("Score: 0.75", 1),    # another value at the precision printed
+    ("Result: 1", 1),      # a whole number is as likely a count as a score
+])
+def test_a_print_naming_no_metric_that_repeats_nothing_stays_printed_text(
+        line: str, recorded_at: int, tmp_path: Path) -> None:
+    clf_score = hooked("accuracy", SCORE if "Result" not in line else 1.0, "test", recorded_at)
+    record = absorb(tmp_path, f"loading\n{line}\n", {"results": [clf_score]})
+    assert "printed_line" not in record["results"][0]
+    assert [t["text"] for t in record["printed_lines"]] == [line]
+
+
+@pytest.mark.parametrize("script_print", [
+    "print('Test loss:', loss)",                           # the tutorial's evaluate
+    "print('Test loss: %.4f' % loss)",
+    "print(f'Test MAE: {round(loss, 2)}')",
+    "print('Mean absolute error on the test set: %.2f MPG' % loss)",
+])
+def test_a_print_of_evaluates_loss_named_by_its_metric_is_that_result(
+        script_print: str, tmp_path: Path) -> None:
+    loss = 2.17133
+    # evaluate() of a model compiled with loss="mean_absolute_error" (capture/keras_loss.py)
+    mae = {**hooked("mae", loss, "test", 1, "keras.evaluate"), "raw_name": "loss"}
+    rec = finished(tmp_path, f"fitted\n{_printed(script_print, loss=loss)}\n", [mae])
+    assert rec.results == [{**mae, "printed_line": 2}]
+    assert rec.extra["printed_metrics"] == [] and rec.extra["printed_lines"] == []

@@ -245,8 +245,8 @@ def test_the_results_page_row_sets_the_score_beside_the_reference_with_raw_numbe
         tmp_path: Path) -> None:
     view = view_of(tmp_path, HELD_OUT, {"accuracy": 0.9}, baselines=BASELINES[:1])
     row = view.results_page_row
-    assert (row.dataset, shown(row.metric), row.score) == ("–", "accuracy (higher is better)",
-                                                          "90.0%")
+    assert (row.dataset, shown(row.metric), shown(row.score)) == (
+        "–", "accuracy (higher is better)", "90.0% <small>(held-out data)</small>")
     assert (shown(row.reference), shown(row.difference)) == ("95.0% (a reference)",
                                                              "-5.0 pts, worse")
     assert float(row.score_value) == 0.9 and float(row.reference_value) == 0.95

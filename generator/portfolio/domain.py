@@ -84,12 +84,58 @@ class Headline:
     value: float
     goal: str  # "max" or "min"
     measured_on: str = "held-out data"  # or "5-fold cross-validation", for a CV-only run
-    basis: str = "held-out"  # held-out, cv, unverified or train
+    basis: str = "held-out"  # held-out, cv, validation, unverified or train
+    check: int | None = None  # cv: the spot-check it is the mean of
 
     def brief(self) -> str:
         """``accuracy 0.9812``; ``accuracy 0.768 (training data)`` for a status line."""
         where = "" if self.basis == "held-out" else f" ({self.measured_on})"
         return f"{self.name} {self.value:.4g}{where}"
+
+    def beats(self, value: float) -> bool:
+        """Strictly better than ``value``: a tie with a trivial baseline is no result."""
+        return self.value > value if self.goal == "max" else self.value < value
+
+
+@dataclass(frozen=True)
+class TrivialScore:
+    """The trivial baseline a headline is compared with, scored on the same data."""
+
+    name: str  # 'Always predicts class 1'
+    value: float
+    source: str  # how it was measured, for the baselines table
+
+
+# The data a headline was measured on, by basis, as trivial baselines record it.
+_BASELINE_DATA = {"validation": ("validation",), "train": ("train",),
+                  "unverified": ("unknown", "mixed")}
+
+
+def trivial_for(run: RunRecord, headline: Headline) -> TrivialScore | None:
+    """The trivial baseline measured on the headline's own data and metric: its split's
+    (held-out), the dummy on the same folds (cross-validation), or the constant on the
+    validation, training or streamed targets; None when none could be computed (a
+    reconstruction loss, a metric no constant is scored by)."""
+    metric = canonical(headline.name)
+    if headline.basis == "cv":
+        checks = run.spot_checks
+        check = checks[headline.check] if headline.check is not None \
+            and headline.check < len(checks) else None
+        dummy = check.baseline if check else None
+        if dummy is None or dummy.mean is None:
+            return None
+        negated = str(check.metric or "").startswith("neg_")
+        return TrivialScore(dummy.name, -dummy.mean if negated else dummy.mean, dummy.estimator)
+    if headline.basis == "held-out":
+        chosen = [run.trivial_baseline] if run.trivial_baseline else []
+    else:
+        data = _BASELINE_DATA.get(headline.basis, ())
+        chosen = [b for b in run.trivial_baselines if b.measured_on in data]
+    for baseline in chosen:
+        value = baseline.metrics.get(metric)
+        if value is not None:
+            return TrivialScore(baseline.name, value, f"{baseline.estimator}, {baseline.source}")
+    return None
 
 
 @dataclass
@@ -170,11 +216,35 @@ class RunResult:
             return _pick(unverified, meta, "data not verified as held-out", "unverified")
         validation = {k: v for k, v in self.results_on("validation").items() if known_metric(k)}
         if validation:  # evaluate(x_val, y_val) on the validation_data fit watched
-            return _pick(validation, meta, "the validation data given to fit", "unverified")
+            loaded = self.run.loaded_checkpoint
+            chose = loaded is not None and loaded.save_best_only and loaded.monitor
+            return _pick(validation, meta, "validation data, which chose the checkpoint"
+                         if chose else "validation data", "validation")
         training = self.results_on("train")
+        if training and len(self.models_on("train")) > 1:
+            return None  # several models compared on their training data: no single one
         if training:
             return _pick(training, meta, "training data", "train")
-        return None
+        return self._fit_validation(meta)
+
+    def models_on(self, split: str) -> list[str]:
+        """The models scored on ``split``, by name, in the order first scored."""
+        return list(dict.fromkeys(r.model or r.where or "" for r in self.run.results
+                                  if r.split == split and r.value is not None))
+
+    def _fit_validation(self, meta: ProjectMeta) -> Headline | None:
+        """No score outside training: the final model's validation scores at its last
+        epoch (``val_accuracy``), which fit measured on data it did not train on."""
+        fits = [f for f in self.run.fits if f.epochs]
+        if not fits:
+            return None
+        last = fits[-1].epochs[-1].model_dump()
+        scores = {canonical(k.removeprefix("val_")): float(v) for k, v in last.items()
+                  if k.startswith("val_") and v is not None and k != "val_loss"
+                  and known_metric(canonical(k.removeprefix("val_")))}
+        if not scores:
+            return None
+        return _pick(scores, meta, "validation data, at the last epoch", "validation")
 
     def _cross_validated(self, meta: ProjectMeta) -> Headline | None:
         checks = [c for c in self.run.spot_checks if c.metric and c.mean is not None]
@@ -190,7 +260,8 @@ class RunResult:
             name, value = canonical(name.removeprefix("neg_")), -value
         folds = len(best.scores)
         return Headline(canonical(name), value, "min" if lower_is_better(canonical(name))
-                        else "max", f"{folds}-fold cross-validation", "cv")
+                        else "max", f"{folds}-fold cross-validation", "cv",
+                        self.run.spot_checks.index(best))
 
     @classmethod
     def load(cls, folder: Path) -> RunResult | None:

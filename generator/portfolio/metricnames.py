@@ -28,10 +28,15 @@ _ALIASES = {
     "recall_score": "recall",
     "balanced_accuracy_score": "balanced_accuracy",
     "log_loss": "log_loss",
+    # A Keras loss that is a metric (capture/keras_loss.py): integer labels or one-hot
+    # rows, the same cross-entropy, as sparse_categorical_accuracy is accuracy.
+    "sparse_categorical_crossentropy": "categorical_crossentropy",
+    "huber_loss": "huber",
 }
 # Words that say where a number was measured, not what it measures.
 _QUALIFIERS = {"test", "testing", "final", "heldout", "holdout", "held", "out", "the", "on", "set"}
-_LOWER_IS_BETTER = ("loss", "error", "mse", "mae", "rmse", "mape", "perplexity", "crossentropy")
+_LOWER_IS_BETTER = ("loss", "error", "mse", "mae", "rmse", "mape", "perplexity", "crossentropy",
+                    "huber")
 _FRACTION_METRICS = ("accuracy", "auc", "precision", "recall", "f1")
 
 
@@ -43,7 +48,8 @@ def canonical(name: str) -> str:
 
 
 _KNOWN = ("accuracy", "auc", "precision", "recall", "f1", "r2", "mse", "rmse", "mae", "mape",
-          "loss", "error", "crossentropy", "perplexity", "iou", "dice", "bleu", "rouge")
+          "loss", "error", "crossentropy", "huber", "perplexity", "iou", "dice", "bleu",
+          "rouge")
 
 
 def known_metric(name: str) -> bool:

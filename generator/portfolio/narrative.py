@@ -52,11 +52,14 @@ def read(folder: Path, script: Path | None = None) -> Narrative:
     section that matches no step is kept under its own heading. A notebook ``script``'s
     Markdown cells are split the same way and added: their sections that match a step go
     to it, the rest (a notebook's "Imports", "Train the model") to the introduction, in
-    the order a reader of the notebook met them."""
+    the order a reader of the notebook met them. The notebook's licence and copyright
+    notices come last, under their own heading: attribution, not the story, and never
+    before the Problem."""
     path = folder / "README.md"
     narrative = _split(_text(path)) if path.is_file() else Narrative()
     if script is not None and notebook.is_notebook(script) and script.is_file():
-        cells = _split(notebook.markdown(script))
+        prose = notebook.prose(script)
+        cells = _split(prose.narrative)
         parts = [narrative.intro, cells.intro,
                  *(f"### {heading}\n\n{body}" for heading, body in cells.other)]
         narrative.intro = "\n\n".join(part for part in parts if part.strip())
@@ -64,6 +67,8 @@ def read(folder: Path, script: Path | None = None) -> Narrative:
             if body:
                 narrative.steps[step] = "\n\n".join(
                     part for part in (narrative.steps[step], body) if part)
+        if prose.licence:
+            narrative.other.append(("Licence", prose.licence))
     return narrative
 
 

@@ -12,7 +12,10 @@ A printed number is never taken for a held-out result on its word alone: it is
 ``cv`` when it carries a spread (``± 0.02``, ``(std 0.4)``) or was printed inside or
 right after a cross-validation or search, and it takes the split of a hooked result
 when it repeats that result's value. A value whose label names no metric
-(``Score: 0.93``) is kept as printed text, never as a result.
+(``Score: 0.93``) is kept as printed text, never as a result, unless it repeats a hooked
+result (``model score: 0.744`` printed after ``clf.score``): then it is that result's
+printed line. A number that counts or sizes something (``Number of batches in
+raw_test_ds: 63``) is not read at all.
 """
 
 from __future__ import annotations
@@ -59,6 +62,15 @@ _SPLIT_WORDS = {"train": "train", "training": "train", "trained": "train",
                 "cv": "cv", "fold": "cv", "folds": "cv", "spot": "cv", "cross": "cv",
                 "crossval": "cv", "kfold": "cv"}
 _SUMMARY_WORDS = {"best", "average", "avg", "overall", "model", "our", "my"}
+# Words that say a number counts or sizes something ("Number of batches in raw_test_ds:
+# 63", "Test samples: 10000", "Test set: 200 rows"): never a score, whatever else the
+# label says ("test" alone would offer it as one).
+_COUNT_WORDS = {"number", "num", "count", "counts", "size", "sizes", "len", "length", "shape",
+                "samples", "sample", "examples", "rows", "records", "instances", "items",
+                "observations", "points", "images", "files", "documents", "sentences",
+                "words", "tokens", "batches", "batch", "steps", "classes", "labels",
+                "features", "columns", "elements", "entries", "epochs", "iterations"}
+_COUNT_AFTER = re.compile(r"\s*([A-Za-z]+)")  # the word right after the number
 _PROGRESS = re.compile(r"^\s*\d+/\d+\b")  # a Keras progress line: its hooks record it
 _TEXT_LINES_KEPT = 20
 _LONGEST_LINE = 1000  # longer lines are arrays and tables, not a score someone printed
@@ -170,6 +182,7 @@ class Printed:
     baseline: tuple[str, float] | None = None  # "(persistence 0.160)" after the value
     tolerance: float = 0.0  # half the last printed digit, in the value's own scale
     text: str = ""  # the whole line, as a terminal showed it
+    percent: bool = False  # printed with a % sign
 
 
 def _words(text: str) -> list[str]:
@@ -224,10 +237,10 @@ def _read_line(number: int, line: str) -> list[Printed]:
     for index, pair in enumerate(pairs):
         label, unit = pair["label"], pair["unit"]
         name = _name_of(label, unit)
-        if not name and not _GENERIC & set(_words(label)):
-            continue  # "Number of samples: 150" is no score at all
         end = pairs[index + 1].start() if index + 1 < len(pairs) else len(line)
         rest = line[pair.end():end]
+        if not name and (not _GENERIC & set(_words(label)) or _counts(label, rest)):
+            continue  # "Number of samples: 150" is no score at all
         value, tolerance = _scaled(name, pair["value"], bool(pair["percent"]))
         split = (_split_of(_words(label)) or _split_of(_words(line[:pairs[0].start()]))
                  or "printed")
@@ -235,8 +248,16 @@ def _read_line(number: int, line: str) -> list[Printed]:
             split = "cv"
         found.append(Printed(name, value, number, pair.group().strip(), split,
                              _baseline(name, rest) if name and split != "cv" else None,
-                             tolerance, line.strip()))
+                             tolerance, line.strip(), bool(pair["percent"])))
     return found
+
+
+def _counts(label: str, rest: str) -> bool:
+    """A pair that counts or sizes something: its label says so ("Number of batches in
+    raw_test_ds"), or the word after its number does ("Test set: 200 samples")."""
+    after = _COUNT_AFTER.match(rest)
+    return bool(_COUNT_WORDS & set(_words(label))) or bool(
+        after and after[1].lower() in _COUNT_WORDS)
 
 
 def read_printed(text: str) -> list[Printed]:
@@ -263,22 +284,42 @@ def _within(value: Any, printed: float, tolerance: float) -> bool:
 def _hooked_match(results: list[dict[str, Any]], printed: Printed) -> dict[str, Any] | None:
     """The hooked result this printed pair repeats: same metric and equal to the printed
     precision (or a printed RMSE that is the root of a hooked MSE); the latest one
-    recorded before the line was printed, else any. A line labelled train or validation
+    recorded before the line was printed, else any. A pair naming no metric ("model
+    score: 0.744") repeats a result of any metric, recorded before the line was printed
+    (the script printed what it had just measured). A line labelled train or validation
     repeats only a result of that split or of an unknown one."""
-    found = []
-    for result in results:
-        if result.get("source") == "output" or (
-                printed.split != "printed" and result.get("split") not in (printed.split,
-                                                                           "unknown")):
-            continue
-        name, value = canonical(str(result.get("name", ""))), result.get("value")
-        if name == "mse" and printed.name == "rmse" and isinstance(value, int | float):
-            name, value = "rmse", math.sqrt(max(value, 0.0))
-        if name == printed.name and _within(value, printed.value, printed.tolerance):
-            found.append(result)
+    found = [r for r in results if r.get("source") != "output" and (
+        printed.split == "printed" or r.get("split") in (printed.split, "unknown"))
+        and _repeats(r, printed)]
     before = [r for r in found
               if isinstance(r.get("log_line"), int) and r["log_line"] < printed.line]
-    return (before or found or [None])[-1]
+    return (before or (found if printed.name else []) or [None])[-1]
+
+
+def _repeats(result: dict[str, Any], printed: Printed) -> bool:
+    """The printed pair is this result's value, to the precision printed, under its name
+    (or its raw name: Keras' ``loss`` named by the metric it is) or none."""
+    value = result.get("value")
+    if not isinstance(value, int | float):
+        return False
+    if not printed.name:
+        return _unnamed_repeats(canonical(str(result.get("name", ""))), value, printed)
+    names = {canonical(str(result.get(key) or "")) for key in ("name", "raw_name")}
+    if "mse" in names and printed.name == "rmse":
+        return _within(math.sqrt(max(value, 0.0)), printed.value, printed.tolerance)
+    return printed.name in names and _within(value, printed.value, printed.tolerance)
+
+
+def _unnamed_repeats(name: str, value: float, printed: Printed) -> bool:
+    """"model score: 0.744" or "Score: 74.4%" repeats an accuracy of 0.7441; a whole
+    number ("Result: 12") is as likely a count as a score, so it repeats nothing."""
+    if printed.tolerance >= 0.5:
+        return False
+    if _within(value, printed.value, printed.tolerance):
+        return True
+    as_percent = printed.percent or 1.0 < printed.value <= 100.0
+    return is_fraction_metric(name) and as_percent and _within(
+        value, printed.value / 100.0, printed.tolerance / 100.0)
 
 
 def _cv_windows(record: dict[str, Any]) -> list[tuple[int, float]]:
@@ -320,7 +361,8 @@ def read_printed_results(record: dict[str, Any], lines: list[tuple[int, str]]) -
     last print of a name and split wins). None reaches ``metrics.json``, which holds
     the held-out results capture verified: a printed score can still be a project's
     headline, labelled "not verified as held-out" (``printed_metrics`` names those
-    candidates). Values whose label names no metric are kept as text in ``printed_lines``.
+    candidates). Values whose label names no metric are kept as text in ``printed_lines``,
+    unless they repeat a hooked result (then they mark it, as a named print does).
     """
     results = record.setdefault("results", [])
     new, texts = _sort_printed(record, _read_lines(lines))
@@ -378,19 +420,18 @@ def roots_of_printed_mse(results: list[dict[str, Any]]) -> None:
 
 def _sort_printed(record: dict[str, Any], found: list[Printed]
                   ) -> tuple[list[Printed], list[dict[str, Any]]]:
-    """Mark the hooked results the script printed again; return the printed results that
-    are new (the last per name and split) and the printed text naming no metric (one
-    entry per line)."""
+    """Mark the hooked results the script printed again, under their name or none; return
+    the printed results that are new (the last per name and split) and the printed text
+    naming no metric that repeats no result (one entry per line)."""
     results = record.setdefault("results", [])
     windows = _cv_windows(record)
     kept: dict[tuple[str, str], Printed] = {}
     texts: dict[int, dict[str, Any]] = {}
     for printed in found:
-        hooked = (_hooked_match(results, printed) if printed.name and printed.split != "cv"
-                  else None)
+        hooked = _hooked_match(results, printed) if printed.split != "cv" else None
         if hooked is not None:
             hooked.setdefault("printed_line", printed.line)
-            if printed.name != canonical(str(hooked["name"])):
+            if printed.name == "rmse" and canonical(str(hooked["name"])) == "mse":
                 hooked.setdefault("printed_name", printed.name)  # the author reported RMSE
             if printed.split in ("train", "validation") and hooked.get("split") == "unknown":
                 hooked["split"] = printed.split  # "Train Score: ..." places an unknown one

@@ -21,7 +21,9 @@ Scores only ever name the data; which result is the project's own is decided by
 
 from __future__ import annotations
 
+import itertools
 import linecache
+import math
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,20 +37,45 @@ _TRAINING_SHARE = 0.5  # from this share of training rows on, a score is a train
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What is needed to recognise an array again without keeping it."""
+    """What is needed to recognise an array again without keeping it.
+
+    ``lineage`` says where the rows came from, when the data says so itself: the labels
+    of a pandas index (``df.sample`` and ``df.drop(train.index)`` keep them), or the
+    NumPy buffer a slice is a view of. Equal values are not the same rows (a column of
+    horsepower repeats its values); where the rows came from is."""
 
     shape: tuple[int, ...]
     digest: int
     rows: frozenset[int] | None  # one digest per sample (first axis), for feature arrays
+    lineage: Lineage | None = None
 
     @property
     def length(self) -> int:
         return self.shape[0] if self.shape else 0
 
+    @property
+    def repeats(self) -> bool:
+        """Many rows equal other rows (a low-cardinality column): equal values between two
+        arrays then say nothing about whether they hold the same samples."""
+        return self.rows is not None and len(self.rows) < _DISTINCT_SHARE * self.length
 
-def _array(value: Any) -> Any:
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where an array's rows came from: ``labels`` of a pandas index (``default`` when it
+    is the 0..n-1 a new frame gets, which says nothing on its own), or the ``buffer`` of
+    a NumPy view with the byte range it covers."""
+
+    labels: frozenset[int] | None = None
+    default: bool = False
+    buffer: int | None = None  # the base array's number (_buffer_number)
+    span: tuple[int, int] | None = None  # its first and last byte, within that buffer
+
+
+def _array(value: Any, objects: bool = False) -> Any:
     """A NumPy array for the data a script passes around, or None (a generator, a
-    ``tf.data.Dataset``, a dict of inputs we cannot line up)."""
+    ``tf.data.Dataset``, a dict of inputs we cannot line up). Arrays of Python objects
+    (text, mixed columns) are None unless ``objects``: they are then strings."""
     if "numpy" not in sys.modules or value is None:
         return None
     import numpy as np
@@ -63,18 +90,31 @@ def _array(value: Any) -> Any:
         array = np.asarray(value)
     except Exception:  # a symbolic tensor, a ragged list: not data we can compare
         return None
-    if array.dtype == object or array.ndim == 0:
+    if array.ndim == 0:
         return None
+    if array.dtype == object or array.dtype.kind == "U":
+        if not objects:
+            return None
+        try:  # a categorical of strings, text with NaN: each value as the text it shows
+            return array.astype(str)
+        except Exception:
+            return None
     return array
 
 
 _CHUNK_ROWS = 2048  # rows hashed at a time: memory stays bounded for image sets
+_DISTINCT_SHARE = 0.9  # fewer distinct rows than this share: the data repeats its rows
 
 
 def fingerprint(value: Any, rows: bool = True) -> Fingerprint | None:
+    """The shape, a digest of the whole and of each row, and where the rows came from.
+    Numbers are hashed by their bytes; DataFrames with text, categories or missing values
+    by the text of each cell, as ``str`` shows it."""
+    lineage = _index_lineage(value) or _buffer_lineage(value)
     array = _array(value)
     if array is None:
-        return None
+        text = _array(value, objects=True)
+        return None if text is None else _text_fingerprint(text, rows, lineage)
     import hashlib
 
     import numpy as np
@@ -94,20 +134,107 @@ def fingerprint(value: Any, rows: bool = True) -> Fingerprint | None:
             row_digests.update(hash(row.tobytes()) for row in chunk)
     return Fingerprint(tuple(int(n) for n in array.shape),
                        int.from_bytes(whole.digest()[:8], "little"),
-                       frozenset(row_digests) if rows else None)
+                       frozenset(row_digests) if rows else None, lineage)
+
+
+def _text_fingerprint(text: Any, rows: bool, lineage: Lineage | None) -> Fingerprint:
+    """Rows of text (``_array(..., objects=True)``), each hashed as the tuple of its cells:
+    the same strings whatever width NumPy gave the array."""
+    import hashlib
+
+    import numpy as np
+
+    flat = text.reshape(len(text), -1)
+    digests = np.fromiter((hash(tuple(row)) for row in flat.tolist()), dtype=np.int64,
+                          count=len(flat))
+    whole = hashlib.blake2b(digests.tobytes(), digest_size=16)
+    return Fingerprint(tuple(int(n) for n in text.shape),
+                       int.from_bytes(whole.digest()[:8], "little"),
+                       frozenset(digests.tolist()) if rows else None, lineage)
+
+
+def _index_lineage(value: Any) -> Lineage | None:
+    """A DataFrame's or Series' index labels: ``df.sample(frac=0.8)`` and
+    ``df.drop(train.index)`` keep them, and so does every column taken from either."""
+    pandas = sys.modules.get("pandas")
+    if pandas is None or not isinstance(value, pandas.DataFrame | pandas.Series):
+        return None
+    index = value.index
+    default = (isinstance(index, pandas.RangeIndex) and index.start == 0
+               and index.step == 1)
+    return Lineage(labels=frozenset(hash(label) for label in index.tolist()),
+                   default=default)
+
+
+def _buffer_lineage(value: Any) -> Lineage | None:
+    """A NumPy view's base array and the bytes it spans there: ``x[:1200]`` and
+    ``x[1200:]`` span different bytes of one buffer, so they hold different samples,
+    whatever values they repeat."""
+    np = sys.modules.get("numpy")
+    if np is None or not isinstance(value, np.ndarray) or value.base is None:
+        return None
+    base = value
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    if base is value or not base.flags.owndata:
+        return None
+    low, high = np.lib.array_utils.byte_bounds(value)
+    start = np.lib.array_utils.byte_bounds(base)[0]
+    return Lineage(buffer=_buffer_number(base), span=(low - start, high - start))
+
+
+_BUFFERS: dict[int, int] = {}  # id of a live base array -> its number
+_NUMBERS = itertools.count(1)
+
+
+def _buffer_number(base: Any) -> int:
+    """A number for a base array that no later array can share: an id is reused once its
+    array is freed, so the number goes with the array (which is never kept alive)."""
+    import weakref
+
+    key = id(base)
+    if key not in _BUFFERS:
+        _BUFFERS[key] = next(_NUMBERS)
+        weakref.finalize(base, _BUFFERS.pop, key, None)
+    return _BUFFERS[key]
+
+
+def same_rows(scored: Fingerprint, fitted: list[Fingerprint]) -> float | None:
+    """The share of the scored rows that are rows the model was fitted on, by lineage
+    (pandas index labels, a NumPy buffer's bytes); None when lineage cannot tell."""
+    mine = scored.lineage
+    if mine is None:
+        return None
+    if mine.labels is not None:
+        theirs = [f.lineage for f in fitted if f.lineage and f.lineage.labels is not None]
+        if not theirs or (mine.default and all(t.default for t in theirs)):
+            return None  # two new frames both count 0..n-1: their labels say nothing
+        seen = frozenset().union(*(t.labels for t in theirs))
+        return len(mine.labels & seen) / max(len(mine.labels), 1)
+    views = [f.lineage for f in fitted if f.lineage and f.lineage.buffer == mine.buffer]
+    if mine.buffer is None or not views or mine.span is None:
+        return None
+    low, high = mine.span
+    if all(v.span is not None and (high <= v.span[0] or low >= v.span[1]) for v in views):
+        return 0.0  # other bytes of the same buffer: other samples
+    if any(v.span is not None and v.span[0] <= low and high <= v.span[1] for v in views):
+        return 1.0  # inside the span the model was fitted on: a slice of its training data
+    return None
 
 
 def kept_targets(value: Any) -> Any:
     """A copy of a target vector (class labels or values) for the baselines: one-hot rows
     become class indices, a column becomes a vector."""
-    array = _array(value)
+    array = _array(value, objects=True)  # string and categorical labels too
     if array is None or array.size > _MAX_KEPT or array.ndim > 2:
         return None
-    if array.ndim == 2 and array.shape[1] > 1:
+    if array.ndim == 2 and array.shape[1] > 1 and array.dtype.kind in "iufb":
         import numpy as np
 
         one_hot = bool(np.all(np.isin(array, (0, 1))) and np.all(array.sum(axis=1) == 1))
         return array.argmax(axis=1) if one_hot else None  # several outputs: no baseline
+    if array.ndim == 2 and array.shape[1] > 1:
+        return None
     return array.reshape(len(array)).copy() if array.ndim == 2 else array.copy()
 
 
@@ -209,6 +336,8 @@ class Training:
     validation_split: float | None = None
     persistence: bool = False  # the inputs are windows of the target
     x_range: tuple[float, float] | None = None  # smallest and largest input value
+    validation_y: Any = None  # the targets of the validation data fit scored each epoch
+    validation_obj: Any = None  # a validation dataset capture cannot read, by identity
 
 
 @dataclass
@@ -238,6 +367,11 @@ class Scoring:
     persistence: Any = None  # last values of the scored windows, when they are windows
     rescale: tuple[float, float] | None = None  # y = a·prediction + b: an inverse transform
     x_sample: Any = None  # the first rows of the inputs scored (sample_rows), for the demo
+    overlap: float | None = None  # held out, though this share of rows equal training rows
+    reloaded: bool = False  # the model scored is a checkpoint reloaded (Ledger.reload)
+    labels_from: str | None = None  # where its targets came from, when not an array given
+    opaque: str | None = None  # what the scored inputs were, when capture cannot see rows
+    x_obj: Any = None  # those inputs themselves, to recognise a validation dataset by identity
 
 
 @dataclass
@@ -265,6 +399,9 @@ class Ledger:
     scorings: list[Scoring] = field(default_factory=list)
     splits: list[SplitArrays] = field(default_factory=list)
     events: int = 0
+    # Models that are another model's weights reloaded (a checkpoint): (model, its key).
+    reloaded: list[tuple[Any, int]] = field(default_factory=list)
+    checkpoint: str | None = None  # why a reloaded model's validation score chose it
 
     def _next(self) -> int:
         self.events += 1
@@ -275,19 +412,45 @@ class Ledger:
         for index, known in enumerate(self.models):
             if known is model or getattr(known, "best_estimator_", None) is model:
                 return index
+        for known, key in self.reloaded:
+            if known is model:
+                return key
         self.models.append(model)
         key = len(self.models) - 1
         self.labels[key], self.kinds[key] = label, kind
         return key
 
+    def label_of(self, model: Any) -> str | None:
+        """The name ``model`` was first recorded under; None for a model not seen yet."""
+        for index, known in enumerate(self.models):
+            if known is model:
+                return self.labels[index]
+        return next((self.labels[key] for known, key in self.reloaded if known is model), None)
+
     # -- what capturers report --------------------------------------------------------
+    def reload(self, model: Any, why: str | None) -> None:
+        """``model`` holds the weights the last fitted Keras model saved (a checkpoint
+        reloaded with ``load_model``): it was fitted on that model's data. ``why`` names
+        the quantity that chose the checkpoint ("val_accuracy"), when one did."""
+        fitted = [t.model for t in self.trainings if self.kinds.get(t.model) == "keras"]
+        if fitted and not any(known is model for known in self.models):
+            self.reloaded.append((model, fitted[-1]))
+            self.checkpoint = why
+
     def trained(self, model: Any, label: str, kind: str, x: Any, y: Any,
-                validation: Any = None, validation_split: float | None = None) -> None:
+                validation: Any = None, validation_split: float | None = None,
+                validation_y: Any = None) -> None:
         key = self.model_key(model, label, kind)
+        y_values = kept_targets(y)
+        if validation_y is None and validation_split and y_values is not None:
+            # Keras validates on the last rows, cut before shuffling: ceil(n·(1 - share)).
+            validation_y = y_values[math.ceil(len(y_values) * (1 - validation_split)):]
+        rows = fingerprint(validation) if validation is not None else None
         self.trainings.append(Training(
-            self._next(), key, fingerprint(x), fingerprint(y, rows=False), kept_targets(y),
-            fingerprint(validation) if validation is not None else None,
-            validation_split, windows_of(x, y) is not None, value_range(x)))
+            self._next(), key, fingerprint(x), fingerprint(y, rows=False), y_values,
+            rows, validation_split, windows_of(x, y) is not None, value_range(x),
+            kept_targets(validation_y) if validation_y is not None else None,
+            validation if validation is not None and rows is None else None))
 
     def predicted(self, model: Any, label: str, kind: str, x: Any, output: Any) -> None:
         key = self.model_key(model, label, kind) if model is not None else OUT_OF_FOLD
@@ -300,13 +463,21 @@ class Ledger:
                                            sample_rows(x) if kind == "keras" else None))
 
     def scored(self, entries: list[dict[str, Any]], model: Any = None, label: str = "",
-               kind: str = "", x: Any = None, y: Any = None, y_pred: Any = None) -> None:
+               kind: str = "", x: Any = None, y: Any = None, y_pred: Any = None,
+               labels_from: str | None = None) -> None:
+        """A score of ``model`` on ``x`` and ``y`` (or of ``y_pred`` against ``y``).
+        ``labels_from`` says where ``y`` came from when the script gave none (the labels
+        a dataset streamed)."""
         key = self.model_key(model, label, kind) if model is not None else None
+        rows = fingerprint(x) if x is not None else None
         self.scorings.append(Scoring(
-            entries, key, self._next(), fingerprint(x) if x is not None else None,
+            entries, key, self._next(), rows,
             fingerprint(y, rows=False), kept_targets(y), _array(y_pred), y_pred,
             caller_line() if model is None else None, windows_of(x, y),
-            x_sample=sample_rows(x) if kind == "keras" else None))
+            x_sample=sample_rows(x) if kind == "keras" else None,
+            reloaded=any(known is model for known, _ in self.reloaded),
+            labels_from=labels_from, opaque=_opaque(x) if rows is None else None,
+            x_obj=x if rows is None else None))
 
     def split(self, index: int, parts: list[Any]) -> None:
         """``train_test_split(X, y)`` returned ``X_train, X_test, y_train, y_test``."""
@@ -366,18 +537,17 @@ class Ledger:
         decided = self._by_split_function(scoring, trainings)
         if decided:
             return decided
+        if scoring.x_obj is not None and any(t.validation_obj is scoring.x_obj
+                                             for t in trainings):
+            return "validation", f"the very {scoring.opaque or 'data'} given to fit as its " \
+                                 "validation_data"
         if scoring.x is not None and scoring.x.rows and any(t.x for t in trainings):
             if any(t.validation and t.validation.digest == scoring.x.digest for t in trainings):
-                return "validation", "the validation_data given to fit"
-            seen = frozenset().union(*(t.x.rows for t in trainings if t.x and t.x.rows))
-            share = len(scoring.x.rows & seen) / max(len(scoring.x.rows), 1)
-            seen_share = f"{share:.0%} of its samples were in the data the model was fitted on"
-            if share >= _TRAINING_SHARE:
-                return "train", seen_share
-            if share > _DUPLICATE_SHARE:
-                return "mixed", seen_share
-            return "test", "none of its samples were in the data the model was fitted on" \
-                if share == 0 else f"only {share:.0%} of its samples repeat training samples"
+                if scoring.reloaded and self.checkpoint:
+                    return "validation", (f"the validation data given to fit, which chose the "
+                                          f"reloaded checkpoint (its best {self.checkpoint})")
+                return "validation", "the validation data given to fit"
+            return self._by_rows(scoring, [t.x for t in trainings if t.x])
         if scoring.y is not None:
             candidates = trainings or self.trainings
             if any(t.y and t.y.digest == scoring.y.digest for t in candidates):
@@ -387,7 +557,39 @@ class Ledger:
                     return "test", "its targets are the test part of train_test_split"
                 if part.y_train and part.y_train.digest == scoring.y.digest:
                     return "train", "its targets are the training part of train_test_split"
+        if scoring.opaque:
+            return "unknown", (f"{scoring.opaque}: capture cannot compare its rows with the "
+                               "data the model was fitted on")
+        if scoring.model is None:
+            return "unknown", ("a score computed from predictions capture could not trace to "
+                               "a model")
         return "unknown", "capture could not tell which data it was measured on"
+
+    def _by_rows(self, scoring: Scoring, fitted: list[Fingerprint]) -> tuple[str, str]:
+        """Place a score by its rows: the very arrays fitted on; where its rows came from
+        (a DataFrame's index, a slice of one buffer); else equal values, which say the rows
+        are the same only when the data does not repeat its rows anyway."""
+        x = scoring.x
+        assert x is not None and x.rows is not None
+        if any(f.digest == x.digest and f.shape == x.shape for f in fitted):
+            return "train", "the very data the model was fitted on"
+        share = same_rows(x, fitted)
+        if share is not None:
+            how = ("by the DataFrame's index" if x.lineage and x.lineage.labels is not None
+                   else "as slices of one array")
+            return _by_share(share, f"{{share}} of its rows are rows the model was fitted on, "
+                                    f"{how}", f"none of its rows are training rows, {how}")
+        seen = frozenset().union(*(f.rows for f in fitted if f.rows))
+        share = len(x.rows & seen) / max(len(x.rows), 1)
+        if share > _DUPLICATE_SHARE and (x.repeats or any(f.repeats for f in fitted)):
+            # Few distinct rows (one column of horsepower): equal values are expected between
+            # any two samples, so the score keeps its place with the overlap stated.
+            scoring.overlap = share
+            return "test", (f"{share:.0%} of its rows also appear in the training data "
+                            "(equal values; this data repeats its rows)")
+        return _by_share(share, "{share} of its samples were in the data the model was "
+                                "fitted on", "none of its samples were in the data the model "
+                                             "was fitted on")
 
     def _by_split_function(self, scoring: Scoring, trainings: list[Training]
                            ) -> tuple[str, str] | None:
@@ -428,6 +630,8 @@ class Ledger:
             entry.update(split=split, evidence=why, model=label, model_key=scoring.model,
                          model_kind=self.kinds.get(scoring.model) if label else None,
                          split_index=self.split_index(scoring))
+            if scoring.overlap is not None and split == "test":
+                entry["overlap"] = round(scoring.overlap, 4)
             if label is None and scoring.where:
                 entry["where"] = scoring.where
 
@@ -452,6 +656,32 @@ class Ledger:
 
 
 OUT_OF_FOLD = -1  # the "model" of cross_val_predict's predictions
+
+
+def _opaque(x: Any) -> str | None:
+    """What the scored inputs were, when they are data capture cannot read row by row: a
+    ``tf.data`` dataset, a generator, a Keras ``PyDataset``."""
+    if x is None:
+        return None
+    kind = type(x).__name__
+    if "Dataset" in kind:
+        return "a tf.data dataset" if type(x).__module__.startswith("tensorflow") \
+            else f"a {kind}"
+    if hasattr(x, "__next__") or hasattr(x, "__getitem__"):
+        return f"a {kind} of batches"
+    return None
+
+
+def _by_share(share: float, seen: str, none: str) -> tuple[str, str]:
+    """A share of training rows as a place: training from half on, mixed above the few
+    duplicates a real dataset has, else held out."""
+    said = seen.format(share=f"{share:.0%}")
+    if share >= _TRAINING_SHARE:
+        return "train", said
+    if share > _DUPLICATE_SHARE:
+        return "mixed", said
+    return "test", none if share == 0 else f"only {share:.0%} of its samples repeat training " \
+                                           "samples"
 
 
 def _readings(prediction: Prediction, size: int) -> list[Any]:

@@ -102,6 +102,9 @@ class _Placed(_Model):
     split_index: int | None = Field(
         None, description="the entry of splits the scored data belongs to")
     where: str | None = Field(None, description="script:line of a score traced to no model")
+    overlap: float | None = Field(
+        None, description="test scores placed without lineage: the share of their rows "
+                          "whose values equal training rows (the data repeats its rows)")
 
 
 class Result(_Placed):
@@ -177,13 +180,16 @@ class ClassBalance(_Model):
 
 
 class Split(_Model):
-    """How the data was split: a `train_test_split` call, or (kind `arrays`) the
-    arrays handed to the judged model's fit and evaluate."""
+    """How the data was split: a `train_test_split` call, (kind `arrays`) the arrays
+    handed to the judged model's fit and evaluate, (kind `validation`) only the share fit
+    kept apart for validation, or (kind `directory`) a Keras dataset read from folders."""
 
     index: int = Field(description="0, 1, ...: results name it in split_index")
-    kind: Literal["train_test_split", "arrays"] = Field(
+    kind: Literal["train_test_split", "arrays", "validation", "directory"] = Field(
         "train_test_split",
-        description="arrays: no split function; the arrays given to fit and evaluate")
+        description="arrays: no split function; the arrays given to fit and evaluate; "
+                    "validation: no test data, fit's validation part only; directory: "
+                    "a *_dataset_from_directory call")
     train_size: int | None = Field(None, description="training samples")
     test_size: int | None = Field(None, description="test samples")
     shapes: list[Shape] = Field(default_factory=list, description="one entry per array split")
@@ -198,6 +204,13 @@ class Split(_Model):
     validation_size: int | None = Field(
         None, description="arrays: the training samples fit kept apart for validation")
     class_balance: ClassBalance | None = Field(None, description="samples per class")
+    directory: str | None = Field(
+        None, description="directory: the folder read, relative to the project")
+    subset: str | None = Field(
+        None, description="directory: the subset asked for (training, validation, both)")
+    files: int | None = Field(None, description="directory: the files found")
+    classes: list[str] = Field(
+        default_factory=list, description="directory: the class folders, in label order")
 
 
 # -- evaluate: cross-validation ----------------------------------------------------------
@@ -205,6 +218,17 @@ class CvScorer(_Model):
     """One scorer of a `cross_validate` call with several."""
 
     name: str = Field(description="the scorer's name")
+    scores: list[float | None] = Field(default_factory=list, description="one per fold")
+    mean: float | None = Field(None, description="mean of the fold scores")
+    std: float | None = Field(None, description="standard deviation of the fold scores")
+
+
+class CvBaseline(_Model):
+    """The trivial estimator of a cross-validation, scored on the very same folds."""
+
+    name: str = Field(description="as the page names it: 'Always predicts benign'")
+    estimator: str = Field(description="DummyClassifier(strategy='most_frequent') or "
+                                       "DummyRegressor(strategy='mean')")
     scores: list[float | None] = Field(default_factory=list, description="one per fold")
     mean: float | None = Field(None, description="mean of the fold scores")
     std: float | None = Field(None, description="standard deviation of the fold scores")
@@ -232,6 +256,8 @@ class SpotCheck(_Model):
     log_line: int | None = Field(None, description=f"when it ended: {_LOG_LINE}")
     scorers: list[CvScorer] | None = Field(
         None, description="cross_validate with several scorers: every scorer's fold scores")
+    baseline: CvBaseline | None = Field(
+        None, description="the trivial estimator scored on the same folds")
 
 
 # -- improve: searches and fits ----------------------------------------------------------
@@ -430,6 +456,12 @@ class TrivialBaseline(_Model):
     train_size: int | None = Field(None, description="training targets (null: persistence)")
     test_size: int | None = Field(None, description="test targets")
     split_index: int | None = Field(None, description="the entry of splits it was measured on")
+    measured_on: MeasuredOn = Field(
+        "test", description="the data it was scored on, the same as the scores it is "
+                            "compared with: test, validation, train or unknown")
+    targets: str | None = Field(
+        None, description="what its targets were, when not a split's test part: 'the "
+                          "validation targets', 'labels counted from the tf.data dataset'")
 
 
 class Judged(_Model):

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from portfolio import childenv, children, gitignore, leftovers, printed, results, trespass, warm
-from portfolio.domain import Project, RunResult, Workspace
+from portfolio.domain import Project, RunResult, Workspace, trivial_for
 from portfolio.errors import PortfolioError
 from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
 from portfolio.progress import Reporter, describe_epoch
@@ -152,7 +152,6 @@ def child_env(job: Job, out: Path, root: Path) -> dict[str, str]:
     if job.pythonpath:  # the repository's folders, as they are in this copy of it
         here = [str(root / rel) for rel in job.pythonpath]
         env["PYTHONPATH"] = os.pathsep.join([*here, *filter(None, [env.get("PYTHONPATH")])])
-    threads = str(job.threads)
     env.update({
         "PORTFOLIO_OUT": str(out),
         "PORTFOLIO_SEED": str(job.seed),
@@ -162,14 +161,30 @@ def child_env(job: Job, out: Path, root: Path) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",  # the log keeps the order of prints and tracebacks
         "MPLBACKEND": "Agg",
         "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "1"),
-        # Size every thread pool so N children share the cores instead of fighting over them.
-        "OMP_NUM_THREADS": threads,
-        "OPENBLAS_NUM_THREADS": threads,
-        "MKL_NUM_THREADS": threads,
-        "TF_NUM_INTRAOP_THREADS": threads,
-        "TF_NUM_INTEROP_THREADS": threads,
     })
+    if job.threads < _cores():
+        # Size every thread pool so N children share the cores instead of fighting over
+        # them. A child that has every core gets none of these: the libraries' defaults
+        # are every core already, and the variables would reach the processes it starts.
+        # joblib gives each of its loky workers cores // n_jobs threads unless the
+        # variable is set, and then passes the variable on: n_jobs=-1 over OpenMP code
+        # (HistGradientBoosting) ran two workers of two threads each on two cores, two to
+        # eight times slower than `python train.py`.
+        threads = str(job.threads)
+        env.update({name: threads for name in _POOL_SIZES})
     return env
+
+
+# What sizes the thread pools of OpenMP, the BLAS libraries and TensorFlow.
+_POOL_SIZES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity), as the libraries count them."""
+    with contextlib.suppress(AttributeError, OSError):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _pump(stream: Any, log: Any, cap: int, abandon: threading.Event) -> str | None:
@@ -481,6 +496,9 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], executor: Execut
                                       outcome.peak_mb, _score(item.decision, final),
                                       outcome.error)
                     reporter.captured_with_warnings(item.slug, _capture_warnings(final))
+                    weak = _no_better_than_trivial(item.decision, final)
+                    if weak:
+                        reporter.warned(item.slug, weak)
                     done[item.slug] = outcome
             if len(done) == len(running):
                 break
@@ -563,6 +581,18 @@ def _score(decision: Decision, folder: Path | None) -> str:
     result = RunResult.load(folder) if folder is not None else None
     headline = result.headline(decision.state.project.meta) if result else None
     return headline.brief() if headline else ""
+
+
+def _no_better_than_trivial(decision: Decision, folder: Path | None) -> str:
+    """'accuracy 0.29 is no better than its trivial baseline: Always predicts class 1
+    scores 0.5 on the same data'; '' when the headline beats it or has none."""
+    result = RunResult.load(folder) if folder is not None else None
+    headline = result.headline(decision.state.project.meta) if result else None
+    trivial = trivial_for(result.run, headline) if result and headline else None
+    if trivial is None or headline is None or headline.beats(trivial.value):
+        return ""
+    return (f"{headline.brief()} is no better than its trivial baseline: {trivial.name} "
+            f"scores {trivial.value:.4g} on the same data")
 
 
 def _capture_warnings(folder: Path | None) -> list[str]:

@@ -18,8 +18,8 @@ from markupsafe import Markup
 
 from portfolio import caches, narrative, notebook
 from portfolio.demopage import DemoView, demo_view
-from portfolio.domain import Headline, ProjectState, RunResult
-from portfolio.metricnames import canonical, is_fraction_metric
+from portfolio.domain import Headline, ProjectState, RunResult, trivial_for
+from portfolio.metricnames import canonical, is_fraction_metric, lower_is_better
 from portfolio.printed import clean
 from portfolio.record import (
     Architecture,
@@ -328,7 +328,20 @@ class ProjectView:
             splits = len({r.split_index for r in tested})
             where = f" on {splits} splits" if splits > 1 else ""
             return f"{models} models compared{where}; no single headline"
+        compared = self._compared_on_training
+        if compared:
+            return f"{compared} models compared on their training data; no single headline"
         return ""
+
+    @property
+    def _compared_on_training(self) -> int:
+        """How many models the script scored on their training data, when it scored
+        several and none on held-out data (0 otherwise)."""
+        if self.headline or not self.run or self.ambiguous:
+            return 0
+        models = len({r.model or r.where for r in self.run.results
+                      if r.split == "train" and r.value is not None})
+        return models if models > 1 else 0
 
     @property
     def card_rest(self) -> str:
@@ -365,7 +378,8 @@ class ProjectView:
 
     @property
     def no_held_out_title(self) -> str:
-        return "No single headline" if self.ambiguous else "No held-out result"
+        return "No single headline" if self.ambiguous or self._compared_on_training \
+            else "No held-out result"
 
     @property
     def no_held_out(self) -> str | None:
@@ -380,11 +394,39 @@ class ProjectView:
                     "data it was trained on, which says how well it fits, not how well it "
                     "predicts data it has not seen. Set aside a test split (for example with "
                     "train_test_split) and evaluate on it.")
+        if self._compared_on_training:
+            return (f"The script scored {self._compared_on_training} models on the data they "
+                    "were trained on, which says how well each fits, not how well it predicts "
+                    "data it has not seen; none was scored on held-out data. They are ranked "
+                    "in the Results section.")
+        if self.headline and self.headline.basis == "validation":
+            return ("This project's score was measured on validation data: data the model "
+                    f"did not train on, but which steered its training ({self._steered}), "
+                    "so it is a little optimistic. Set aside a test split that nothing "
+                    "but the final evaluation touches.")
         if self.headline and self.headline.basis == "unverified":
-            return ("This project's score could not be verified as held-out: capture could not "
-                    "tell which data it was measured on (a data pipeline, or a number the "
-                    "script printed).")
+            return (f"This project's score could not be verified as held-out: "
+                    f"{self._unverified_why}.")
         return None
+
+    @property
+    def _steered(self) -> str:
+        loaded = self.run.loaded_checkpoint if self.run else None
+        if loaded and loaded.save_best_only and loaded.monitor:
+            return f"the checkpoint reloaded was the one with the best {loaded.monitor}"
+        return "it is what fit reported after each epoch, and what a script tunes against"
+
+    @property
+    def _unverified_why(self) -> str:
+        """The reason capture gave for the headline's own result, never a generic one."""
+        headline = self.headline
+        found = [r for r in (self.run.results if self.run else [])
+                 if headline and r.name == headline.name and r.split in ("unknown", "printed")
+                 and r.value == headline.value]
+        result = found[-1] if found else None
+        if result is None or result.split == "printed" or result.source == "output":
+            return "the script printed it, and capture could not match it to a measured score"
+        return result.evidence or "capture could not tell which data it was measured on"
 
     @property
     def no_metrics(self) -> str:
@@ -504,15 +546,36 @@ class ProjectView:
                 for b in self.baselines]
 
     @property
+    def no_trivial(self) -> str:
+        """Why the headline has no trivial baseline beside it, when it has none: a result
+        means something next to one, so its absence is said, never left silent."""
+        headline, run = self.headline, self.run
+        if headline is None or run is None or self.trivial_baseline is not None:
+            return ""
+        metric = canonical(headline.name)
+        scored = [b for b in run.trivial_baselines if b.metrics]
+        if scored and not any(metric in b.metrics for b in scored):
+            why = f"a constant prediction has no meaningful {headline.name}"
+        elif headline.basis == "cv":
+            why = "the cross-validation's folds could not be drawn again for it"
+        else:
+            why = ("capture could not score a constant prediction on this score's targets "
+                   "(they have several values per sample, or the script never passed them)")
+        return (f"No trivial baseline is shown for this {headline.name}: {why}. Compare it "
+                "with the published references instead, or log one with "
+                "portfolio.log_baseline.")
+
+    @property
     def trivial_beats(self) -> str:
         """The warning when the trivial baseline scores better than the model ('' when it
         does not)."""
-        baseline = self.trivial_baseline
-        if baseline is None or baseline.better or self.headline is None:
+        baseline, headline = self.trivial_baseline, self.headline
+        if baseline is None or headline is None or headline.beats(baseline.raw):
             return ""
-        return markup("{} scores {} {} on the test part of the same split; this model "
-                      "scores {}.", baseline.name, baseline.value, self.headline.name,
-                      self.score_text)
+        where = ("the test part of the same split" if headline.basis == "held-out"
+                 else f"the same data ({headline.measured_on})")
+        return markup("{} scores {} {} on {}; this model scores {}.", baseline.name,
+                      baseline.value, headline.name, where, self.score_text)
 
     @property
     def results_page_row(self) -> ResultsPageRow:
@@ -520,7 +583,7 @@ class ProjectView:
         the reference, each cell with the raw number the column sorts by."""
         headline, trivial, reference = self.headline, self.trivial_baseline, self.reference
         score = self.score_text
-        if headline and headline.measured_on != Headline.measured_on:
+        if headline:  # the data it was measured on, in words, held-out data included
             score = markup("{} <small>({})</small>", score, headline.measured_on)
         return ResultsPageRow(
             dataset=self.dataset_name,
@@ -570,6 +633,18 @@ class ProjectView:
             return ""
         features = split.shapes[0].train if split.shapes else None
         shape = f" (inputs {'×'.join(str(n) for n in features)})" if features else ""
+        if split.kind == "directory":
+            return self._folders_sentence
+        if split.kind == "validation":
+            if split.validation_split:
+                total = (split.train_size or 0) + (split.validation_size or 0)
+                kept = (f"fit kept the last {split.validation_split:.0%} of the {total} "
+                        f"training samples ({split.validation_size}) apart for validation")
+            else:
+                kept = (f"fit was given {split.validation_size} validation samples beside "
+                        f"its {split.train_size} training samples")
+            return (f"No test data was set aside: {kept}{shape}, and the scores below were "
+                    "measured on them.")
         if split.kind == "arrays":
             text = (f"The script split the data itself (by index, by file or by time): "
                     f"{split.train_size} training and {split.test_size} test "
@@ -588,6 +663,24 @@ class ProjectView:
             text += (f" fit kept the last {split.validation_split:.0%} of the training "
                      f"samples{count} apart for validation.")
         return text
+
+    @property
+    def _folders_sentence(self) -> str:
+        """'Read from folders: aclImdb/train/, 2,000 files in 2 classes (neg, pos), the
+        80% for training; …' — every ``*_dataset_from_directory`` call, in order."""
+        parts = []
+        for split in (s for s in (self.run.splits if self.run else [])
+                      if s.kind == "directory"):
+            files = f"{split.files:,} files" if split.files else "files"
+            classes = (f" in {len(split.classes)} classes ({', '.join(split.classes[:6])}"
+                       f"{', …' if len(split.classes) > 6 else ''})" if split.classes else "")
+            share = split.validation_split
+            subset = ""
+            if split.subset in ("training", "validation") and share:
+                kept = 1 - share if split.subset == "training" else share
+                subset = f", the {kept:.0%} kept for {split.subset}"
+            parts.append(f"{split.directory}/ ({files}{classes}{subset})")
+        return "Read from folders, one per class: " + "; ".join(parts) + "."
 
     @property
     def class_balance(self) -> list[tuple[str, str, str]]:
@@ -661,6 +754,7 @@ class ProjectView:
             return "Held-out test metrics:"
         basis = self.headline.basis if self.headline else None
         return {"train": "Scores on the training data (not held out):",
+                "validation": "Scores on the validation data (not held out):",
                 "unverified": "Scores not verified as held-out:"}.get(basis, "")
 
     @property
@@ -673,9 +767,30 @@ class ProjectView:
             return [(name, fmt(name, value), _how(sources.get(name)))
                     for name, value in self.raw_metrics.items()]
         basis = self.headline.basis if self.headline else None
-        splits = {"train": ("train",), "unverified": ("unknown", "printed")}.get(basis, ())
+        splits = {"train": ("train",), "validation": ("validation",),
+                  "unverified": ("unknown", "printed")}.get(basis, ())
         latest = {r.name: r for r in results if r.split in splits and r.value is not None}
+        if not latest and basis == "validation" and self.final_fits:  # fit's own scores
+            last = self.final_fits[-1].epochs[-1].model_dump()
+            return [(canonical(k.removeprefix("val_")), fmt(canonical(k.removeprefix("val_")),
+                                                           float(v)),
+                     f"fit's validation pass after epoch {len(self.final_fits[-1].epochs)}")
+                    for k, v in last.items() if k.startswith("val_") and v is not None]
         return [(name, fmt(name, float(r.value or 0.0)), _how(r)) for name, r in latest.items()]
+
+    @property
+    def overlap_note(self) -> str:
+        """'62% of the test rows also appear in the training data: …' when the headline's
+        held-out rows equal training rows by value (never their lineage); '' otherwise."""
+        judged = [r for r in (self.run.results if self.run else [])
+                  if r.judged and r.overlap is not None]
+        if not judged or not self.headline or self.headline.basis != "held-out":
+            return ""
+        share = max(r.overlap or 0.0 for r in judged)
+        return (f"{share:.0%} of the test rows also appear in the training data, value for "
+                "value. The data repeats its rows (few distinct values), so these are "
+                "other samples that happen to look alike, and the score stays a test score; "
+                "capture could not see where the rows came from to be sure.")
 
     @property
     def comparison_table(self) -> ComparisonTable | None:
@@ -845,9 +960,9 @@ def _headline_text(headline: Headline | None) -> str:
         return (f"{fmt(headline.name, headline.value)} training {headline.name}; no held-out "
                 "data was set aside")
     text = f"{fmt(headline.name, headline.value)} {headline.name}"
-    if headline.measured_on != Headline.measured_on:
-        text += f" ({headline.measured_on})"
-    return text
+    if headline.basis == "cv":
+        return f"{text} ({headline.measured_on})"
+    return f"{text} on {headline.measured_on}"
 
 
 def training_sentence(fit: Fit, first: bool = True) -> str:
@@ -934,7 +1049,44 @@ def comparison_table(run: RunRecord) -> ComparisonTable | None:
     """Every (model, split) scored on test data, when there is more than one: the
     script compared them, and the page shows the comparison it made. Each split's
     trivial baseline is a row of its own, so a score is only set beside the baseline of
-    its own split."""
+    its own split. With no such comparison, several models scored on the same training
+    or validation data are ranked instead, named for the data they were scored on."""
+    return _test_comparison(run) or _other_comparison(run, "train") \
+        or _other_comparison(run, "validation")
+
+
+_COMPARED_ON = {"train": "Every model the script scored on its training data (training "
+                         "scores: how well each fits, not how well it predicts), best first",
+                "validation": "Every model the script scored on validation data, best first"}
+
+
+def _other_comparison(run: RunRecord, split: str) -> ComparisonTable | None:
+    """Models scored on one kind of data that is not held out, ranked on the first metric
+    (the direction it is better in), with the trivial baseline of that data last."""
+    groups: dict[str, dict[str, float]] = {}
+    for result in run.results:
+        if result.split == split and result.value is not None and result.name != "loss":
+            label = result.model or result.where or "unnamed predictions"
+            groups.setdefault(label, {})[result.name] = float(result.value)
+    if len(groups) < 2:
+        return None
+    metrics = list(dict.fromkeys(name for scores in groups.values() for name in scores))
+    first = metrics[0]
+    ranked = sorted(groups.items(), key=lambda item: (
+        first not in item[1], (item[1].get(first, 0.0) * (1 if lower_is_better(first) else -1))))
+    rows = [(label, [fmt(m, scores[m]) if m in scores else "–" for m in metrics])
+            for label, scores in ranked]
+    for baseline in run.trivial_baselines:
+        if baseline.measured_on != split:
+            continue
+        cells = [fmt(m, float(baseline.metrics[m] or 0)) if baseline.metrics.get(m) is not None
+                 else "–" for m in metrics]
+        if any(cell != "–" for cell in cells):
+            rows.append((f"{baseline.name} (trivial)", cells))
+    return ComparisonTable(_COMPARED_ON[split], metrics, rows)
+
+
+def _test_comparison(run: RunRecord) -> ComparisonTable | None:
     results = [r for r in run.results if r.split == "test" and r.value is not None]
     groups: dict[tuple[str, Any], dict[str, float]] = {}
     for result in results:
@@ -1041,11 +1193,11 @@ def _baselines(state: ProjectState, headline: Headline | None) -> list[BaselineV
     A baseline measured on another metric than the headline cannot be compared: left out."""
     items: list[dict[str, Any]] = []
     run = state.good.run if state.good else None
-    trivial = run.trivial_baseline if run else None
+    trivial = trivial_for(run, headline) if run and headline else None
     metric = canonical(headline.name) if headline else None
-    if trivial and metric and trivial.metrics.get(metric) is not None:
-        items.append({"name": trivial.name, "value": trivial.metrics[metric],
-                      "source": f"{trivial.estimator}, {trivial.source}", "trivial": True})
+    if trivial:
+        items.append({"name": trivial.name, "value": trivial.value, "source": trivial.source,
+                      "trivial": True})
     others = [b.model_dump() for b in state.project.meta.baselines]
     others += [{"name": b.name, "value": b.value, "source": _baseline_source(b)}
                for b in (run.baselines if run else [])

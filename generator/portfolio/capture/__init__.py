@@ -39,6 +39,7 @@ class Capturer(Protocol):
 def all_capturers() -> list[Capturer]:
     """The built-in capturers, in the order they finish (figures before the curve)."""
     from portfolio.capture.figures import FigureCapture
+    from portfolio.capture.keras_data import KerasDirectoryCapture
     from portfolio.capture.keras_extras import KerasExtrasCapture
     from portfolio.capture.keras_fit import KerasCapture
     from portfolio.capture.sklearn_capture import (
@@ -48,7 +49,8 @@ def all_capturers() -> list[Capturer]:
     )
     from portfolio.capture.sklearn_models import SklearnEstimatorCapture
 
-    return [FigureCapture(), KerasCapture(), KerasExtrasCapture(), SklearnEstimatorCapture(),
+    return [FigureCapture(), KerasCapture(), KerasExtrasCapture(), KerasDirectoryCapture(),
+            SklearnEstimatorCapture(),
             SklearnSelectionCapture(), SklearnMetricsCapture(), SklearnInspectionCapture()]
 
 

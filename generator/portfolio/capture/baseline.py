@@ -7,6 +7,11 @@ the inputs are sliding windows of the target, so is the persistence forecast (ne
 value = the last one seen), the baseline every forecast must beat. A model that cannot
 beat its split's baseline has learned nothing worth showing, and its page says so.
 
+A score measured on other data gets its baseline on that same data: the validation
+targets (the majority class or their mean), the training targets of a training score,
+the labels a ``tf.data`` dataset streamed, and for a cross-validation the dummy
+estimator scored on the very same folds (:func:`cv_baseline`).
+
 The scores are computed with NumPy, the way ``DummyClassifier(strategy="most_frequent")``
 and ``DummyRegressor(strategy="mean")`` would score: a Keras-only script does not pay
 for importing scikit-learn here.
@@ -21,6 +26,7 @@ from portfolio.provenance import (
     SplitArrays,
     Training,
     class_counts,
+    kept_targets,
     label_text,
     looks_like_labels,
 )
@@ -40,6 +46,7 @@ def trivial_baselines(rec: Recorder) -> None:
             rec.trivial_baselines.append({**baseline, "split_index": part.index})
     for forecast in rec.extra.pop("_persistence", []):
         rec.trivial_baselines.append(forecast)
+    _other_data(rec)
     judged = [r for r in rec.results if r.get("judged")]
     index = judged[-1].get("split_index") if judged else None
     names = {r["name"] for r in judged}
@@ -49,12 +56,48 @@ def trivial_baselines(rec: Recorder) -> None:
     rec.trivial_baseline = mine[0] if mine else None
 
 
+_OWN = {"train": "the training targets (a training score's baseline: the same rows)",
+        "validation": "the validation targets",
+        "unknown": "the targets the score was measured on",
+        "mixed": "the targets the score was measured on"}
+
+
+def _other_data(rec: Recorder) -> None:
+    """A baseline for every score measured on data no split describes: a constant fitted
+    on the very targets it was scored on (the majority class, the mean), and for the
+    fit's own validation scores, on the validation targets each epoch was scored on."""
+    seen: set[tuple[str, int]] = set()
+    for scoring in rec.ledger.scorings:
+        entry = scoring.entries[0] if scoring.entries else {}
+        split = entry.get("split", "unknown")
+        if split not in _OWN or scoring.y_values is None or scoring.y is None:
+            continue
+        key = (split, scoring.y.digest)
+        if key not in seen:
+            seen.add(key)
+            _add_own(rec, split, scoring.y_values, scoring.labels_from or _OWN[split])
+    fits = [t for t in rec.ledger.trainings if t.validation_y is not None]
+    if fits and not any(split == "validation" for split, _ in seen):
+        _add_own(rec, "validation", fits[-1].validation_y,
+                 "the validation targets the fit scored after each epoch")
+
+
+def _add_own(rec: Recorder, split: str, targets: Any, words: str) -> None:
+    for baseline in _constants(targets, targets):
+        rec.trivial_baselines.append({
+            **baseline, "split_index": None, "measured_on": split, "targets": words,
+            "source": f"fitted on and scored on {words}", "train_size": None})
+
+
 def _derive_split(rec: Recorder) -> None:
     """No ``train_test_split``: a fixed index split, separate files, a chronological
     slice. The arrays handed to the judged model's ``fit`` and ``evaluate`` are known:
     describe them as the split, and keep its targets for the baselines."""
     judged = [r for r in rec.results if r.get("judged")]
-    if not judged or judged[-1].get("split_index") is not None:
+    if not judged:
+        _validation_only(rec)
+        return
+    if judged[-1].get("split_index") is not None:
         return
     key = judged[-1].get("model_key")
     training = next((t for t in reversed(rec.ledger.trainings) if t.model == key), None)
@@ -77,6 +120,26 @@ def _derive_split(rec: Recorder) -> None:
             and scoring.y_values is not None:
         rec.extra.setdefault("_persistence", []).append(
             {**_persistence(scoring.persistence, scoring.y_values), "split_index": index})
+
+
+def _validation_only(rec: Recorder) -> None:
+    """No test data, and no split function: when the final fit kept data apart for
+    validation, that is the split the page describes (its scores are measured there)."""
+    if rec.splits:
+        return
+    training = next((t for t in reversed(rec.ledger.trainings)
+                     if t.validation_y is not None), None)
+    if training is None:
+        return
+    size = len(training.validation_y)
+    total = training.x.length if training.x else (
+        len(training.y_values) if training.y_values is not None else None)
+    split = training.validation_split
+    rec.splits.append({
+        "index": len(rec.splits), "kind": "validation",
+        "train_size": total - size if split and total is not None else total,
+        "test_size": None, "validation_split": split, "validation_size": size,
+        "shapes": [{"train": list(training.x.shape) if training.x else None, "test": None}]})
 
 
 def _describe(index: int, training: Training, scoring: Scoring) -> dict[str, Any]:
@@ -140,7 +203,7 @@ def _constant(y_train: Any, y_test: Any) -> dict[str, Any] | None:
         balanced = 1 / len(present) if majority in present else 0.0
         return {
             "kind": "majority",
-            "name": f"Always predicts class {majority}",
+            "name": f"Always predicts {class_words(majority)}",
             "estimator": "majority class, as DummyClassifier(strategy='most_frequent')",
             "metrics": {"accuracy": share, "balanced_accuracy": balanced, "f1": f1},
             "source": _SOURCE, "train_size": len(y_train), "test_size": len(y_test)}
@@ -170,3 +233,62 @@ def _regression(predicted: Any, y_test: Any) -> dict[str, float]:
             "r2": 1.0 - float(np.sum(error**2)) / total if total else 0.0}
 
 
+
+
+def class_words(label: str) -> str:
+    """``class 1`` for a number, ``'benign'`` for a name: how the page says a class."""
+    try:
+        float(label)
+    except ValueError:
+        return f"'{label}'"
+    return f"class {label}"
+
+
+_CV_SOURCE = "the same cross-validation, on the same folds"
+
+
+def cv_baseline(estimator: Any, args: tuple, kwargs: dict, metric: str | None
+                ) -> dict[str, Any] | None:
+    """The dummy estimator (most frequent class, or the mean) cross-validated like the
+    script's own: same data, same ``cv``, same scoring, so on the same folds when the
+    folds are fixed. None when the folds cannot be drawn again (an iterator of splits
+    the script's call consumed) or the estimator is neither classifier nor regressor."""
+    import numpy as np
+    from sklearn.base import is_classifier, is_regressor
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+    from sklearn.model_selection import cross_validate
+
+    x = args[1] if len(args) > 1 else kwargs.get("X")
+    y = args[2] if len(args) > 2 else kwargs.get("y")
+    cv = kwargs.get("cv")
+    if y is None or not (cv is None or isinstance(cv, int | list | tuple)
+                         or hasattr(cv, "split")):
+        return None
+    if is_classifier(estimator):
+        labels = kept_targets(y)
+        counts = class_counts(labels) if labels is not None and labels.ndim == 1 else {}
+        majority = max(counts, key=counts.get) if counts else None
+        dummy: Any = DummyClassifier(strategy="most_frequent")
+        name = f"Always predicts {class_words(majority)}" if majority else "Majority class"
+        described = "DummyClassifier(strategy='most_frequent')"
+    elif is_regressor(estimator):
+        dummy = DummyRegressor(strategy="mean")
+        name, described = "Always predicts the training mean", "DummyRegressor(strategy='mean')"
+    else:
+        return None
+    scoring = kwargs.get("scoring")
+    result = cross_validate(dummy, x, y, groups=kwargs.get("groups"), cv=cv, scoring=scoring,
+                            error_score=np.nan)
+    keys = [k for k in result if k.startswith("test_")]
+    wanted = f"test_{metric}" if metric and f"test_{metric}" in result else None
+    if wanted is None and isinstance(scoring, dict):
+        wanted = next((f"test_{k}" for k, v in scoring.items() if v == metric), None)
+    column = wanted or ("test_score" if "test_score" in result else keys[0] if keys else None)
+    if column is None:
+        return None
+    scores = [float(v) for v in np.asarray(result[column]).ravel()]
+    finite = [v for v in scores if np.isfinite(v)]
+    return {"name": name, "estimator": f"{described}, {_CV_SOURCE}",
+            "scores": [v if np.isfinite(v) else None for v in scores],
+            "mean": float(np.mean(finite)) if finite else None,
+            "std": float(np.std(finite)) if finite else None}

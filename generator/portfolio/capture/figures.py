@@ -1,10 +1,13 @@
 """Matplotlib capture: every figure shown, saved, or left open at exit lands in figures/.
 
 ``plt.show()`` saves and closes the open figures instead of blocking; ``savefig``
-still writes where the script asked, and a copy goes to the results. A figure without
-a title is captioned from its axes labels, or else from the script line that showed,
-saved or created it. A large figure (many panels, or big) gets a display-size PNG for
-the page and a full-size one it links to.
+still writes where the script asked, and a copy goes to the results. A notebook's figures
+still open when a cell ends are saved and closed then, as Jupyter's inline backend does
+(:func:`close_open`). A figure without a title is captioned from its axes labels, or
+else from the script line that showed, saved or created it; when that line is inside a
+function, also from the user's line that called it, so three figures shown by one helper
+read apart. A large figure (many panels, or big) gets a display-size PNG for the page and
+a full-size one it links to.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import linecache
 import os
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,31 +69,89 @@ def caption_from_axes(fig: Any) -> str:
     return _sentence(_join([f"{y} against {x}" if y and x else y or x for y, x in pairs]))
 
 
-def script_line(rec: Recorder) -> tuple[str, str] | None:
-    """The innermost frame of the user's code on the stack: (``train.py:12``, its code)."""
+@dataclass(frozen=True)
+class Line:
+    """A line of the user's code: ``train.py:12`` (a notebook's ``train.ipynb, cell 3:2``),
+    its code, and when it is inside a function, that function and the user's line that
+    called it (a helper's ``plt.show()`` is the same line for every figure it shows)."""
+
+    place: str
+    code: str
+    function: str = ""
+    caller: Line | None = None
+
+    def __str__(self) -> str:
+        return self.place + (f" ({self.code})" if self.code else "")
+
+
+def _user_line(rec: Recorder, frame: Any) -> Line | None:
+    """``frame`` as a :class:`Line` when it runs the user's code (a file of the project,
+    or a notebook cell, whose name is ``train.ipynb, cell 3`` under the project)."""
+    file = frame.f_code.co_filename
+    if not file or file.startswith("<"):
+        return None
     root = rec.project_dir.resolve()
-    frame = sys._getframe(1)
+    path = Path(file).resolve()
+    if not path.is_relative_to(root):
+        return None
+    rel = path.relative_to(root)
+    if any(p.startswith(".") or p == "site-packages" for p in rel.parts):
+        return None
+    code = linecache.getline(file, frame.f_lineno).strip()
+    name = frame.f_code.co_name
+    return Line(f"{rel.as_posix()}:{frame.f_lineno}", code,
+                "" if name == "<module>" else name)
+
+
+def _user_lines(rec: Recorder, frame: Any) -> Iterator[Line]:
+    """The frames of the user's code from ``frame`` outwards."""
     while frame is not None:
-        file = frame.f_code.co_filename
-        if file and not file.startswith("<"):
-            path = Path(file).resolve()
-            if path.is_relative_to(root):
-                rel = path.relative_to(root)
-                if not any(p.startswith(".") or p == "site-packages" for p in rel.parts):
-                    code = linecache.getline(file, frame.f_lineno).strip()
-                    return f"{rel.as_posix()}:{frame.f_lineno}", code
+        if (line := _user_line(rec, frame)) is not None:
+            yield line
         frame = frame.f_back
-    return None
 
 
-_VERBS = {"plt.show": "shown", "savefig": "saved", "open at exit": "created"}
+def script_line(rec: Recorder) -> Line | None:
+    """The innermost frame of the user's code on the stack, with, when it is inside a
+    function, the next frame of the user's code out: the line that called the helper."""
+    lines = _user_lines(rec, sys._getframe(1))
+    line = next(lines, None)
+    if line is None or not line.function:
+        return line
+    caller = next(lines, None)
+    return Line(line.place, line.code, line.function,
+                None if caller is None else Line(caller.place, caller.code))
 
 
-def caption_from_line(where: tuple[str, str] | None, source: str) -> str:
+_VERBS = {"plt.show": "shown", "savefig": "saved", "open at exit": "created",
+          "end of cell": "drawn"}
+
+
+def caption_from_line(where: Line | None, source: str) -> str:
+    """``Figure shown at train.py:12 (plt.show())``; from inside a function, ``Figure
+    shown at train.py:5 in plot_loss(), called from train.py:12 (plot_loss(small))``."""
     if where is None:
         return ""
-    place, code = where
-    return f"Figure {_VERBS.get(source, 'drawn')} at {place}" + (f" ({code})" if code else "")
+    verb = _VERBS.get(source, "drawn")
+    if where.caller is None:
+        return f"Figure {verb} at {where}"
+    return (f"Figure {verb} at {where.place} in {where.function}(), "
+            f"called from {where.caller}")
+
+
+def _told_apart(fig: Any, title: str, where: Line | None, source: str,
+                taken: set[str]) -> str:
+    """``title`` made distinct from the captions ``taken`` by earlier figures: first by
+    the figure's other titles (its axes' under its suptitle), then by where it was shown
+    from (the call site, when a helper showed it)."""
+    if title not in taken:
+        return title
+    axes = _join([ax.get_title() for ax in _panels(fig)])
+    if fig.get_suptitle() and axes and f"{title}: {axes}" not in taken:
+        return f"{title}: {axes}"
+    if where is None:
+        return title
+    return f"{title}, {_VERBS.get(source, 'drawn')} from {where.caller or where}"
 
 
 def is_large(fig: Any) -> bool:
@@ -99,7 +162,7 @@ def is_large(fig: Any) -> bool:
 
 
 def save(rec: Recorder, fig: Any, caption: str = "", source: str = "plt.show",
-         where: tuple[str, str] | None = None) -> None:
+         where: Line | None = None) -> None:
     """Save ``fig`` as a PNG in the results and record it once.
 
     Figures are remembered by weak reference: an ``id()`` is reused as soon as a closed
@@ -108,10 +171,13 @@ def save(rec: Recorder, fig: Any, caption: str = "", source: str = "plt.show",
     if fig in rec.seen_figures and source != "portfolio.figure":
         return
     rec.seen_figures.add(fig)
-    if where is None and source == "open at exit":
-        where = getattr(fig, _ORIGIN, None)
-    caption = (caption or title_of(fig) or caption_from_axes(fig)
-               or caption_from_line(where, source))
+    if where is None and source in ("open at exit", "end of cell"):
+        where = getattr(fig, _ORIGIN, None)  # the line that created it
+    if not caption:
+        taken = {f["caption"] for f in rec.figures}
+        titled = title_of(fig) or caption_from_axes(fig)
+        caption = (_told_apart(fig, titled, where, source, taken) if titled
+                   else caption_from_line(where, source))
     path = rec.figure_path(caption)
     if is_large(fig):
         width = float(fig.get_size_inches()[0])
@@ -173,9 +239,18 @@ class FigureCapture:
         plt.figure = figure
 
     def finish(self, rec: Recorder) -> None:
-        plt = sys.modules.get("matplotlib.pyplot")
-        if plt is None:
-            return
-        for number in plt.get_fignums():
-            save(rec, plt.figure(number), source="open at exit")
+        close_open(rec, "open at exit")
+
+
+def close_open(rec: Recorder | None, source: str) -> None:
+    """Save the figures still open, then close them: at exit, and at the end of each
+    notebook cell as Jupyter's inline backend does (else a cell's ``plt.plot`` draws into
+    the figure an earlier cell left open). Without a recorder they are only closed."""
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is None:
+        return
+    try:
+        for number in plt.get_fignums() if rec is not None else ():
+            save(rec, plt.figure(number), source=source)
+    finally:  # even when one could not be saved: the next cell must not draw into it
         plt.close("all")

@@ -119,8 +119,8 @@ class KerasExtrasCapture:
             original_checkpoint_init(self, *args, **kwargs)
             capture._checkpoints.add(self)
 
-        _replace_everywhere(original_plot, plot_model)
-        _replace_everywhere(original_load, load_model)
+        replace_everywhere(original_plot, plot_model)
+        replace_everywhere(original_load, load_model)
         keras.Model.load_weights = load_weights
         checkpoint_cls.__init__ = checkpoint_init
 
@@ -151,6 +151,10 @@ class KerasExtrasCapture:
             "save_best_only": bool(getattr(callback, "save_best_only", False)),
             "from_checkpoint": callback is not None,
         }
+        # The reloaded weights were fitted on the last fitted model's data: its scores are
+        # placed on that data (a best-on-validation checkpoint was chosen by its monitor).
+        best = callback is not None and bool(getattr(callback, "save_best_only", False))
+        rec.ledger.reload(model, getattr(callback, "monitor", None) if best else None)
 
     def _checkpoint_for(self, path: Path) -> Any:
         """The ModelCheckpoint that writes ``path`` (its file name, or its pattern)."""
@@ -211,7 +215,7 @@ def _record_architecture(rec: Recorder, written: Path, draw: Any) -> None:
     rec.add_figure(target, ARCHITECTURE_CAPTION, "keras.utils.plot_model", kind="architecture")
 
 
-def _replace_everywhere(original: Any, replacement: Any) -> None:
+def replace_everywhere(original: Any, replacement: Any) -> None:
     """Point every loaded Keras module's name for ``original`` at ``replacement``: Keras
     re-exports one function under several paths (``keras.utils``, ``keras.src.utils``)."""
     for name, module in list(sys.modules.items()):

@@ -4,9 +4,11 @@ Installed when the script imports ``keras`` (TensorFlow's ``tf.keras`` imports i
 too). ``fit`` gets an extra callback on a copy of the user's callbacks list, and the
 ledger learns which data the model was fitted on; ``evaluate`` outside ``fit`` is a
 result whose data the ledger places later (``fit`` runs its validation through
-``evaluate``, hence the reentrancy guard: that is validation, never a result);
-``predict`` outputs are remembered so a scikit-learn metric on them is traced back to
-this model; ``save`` is recorded so the model the script saved is the one published.
+``evaluate``, hence the reentrancy guard: that is validation, never a result), and its
+``loss`` is named by the metric the compiled loss is (``mae`` for
+``loss="mean_absolute_error"``: :mod:`~portfolio.capture.keras_loss`); ``predict``
+outputs are remembered so a scikit-learn metric on them is traced back to this model;
+``save`` is recorded so the model the script saved is the one published.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from portfolio.capture import guarded, keras_extras
+from portfolio.capture import datasets, guarded, keras_extras, keras_loss
+from portfolio.capture.naming import model_name
 from portfolio.recorder import Recorder, as_float
 from portfolio.results import SAVED_MODEL
 
@@ -83,7 +86,7 @@ class KerasCapture:
             except TypeError:  # let Keras report the bad call in its own words
                 return original_fit(self, *args, **kwargs)
             params = {k: _plain(bound.arguments[k]) for k in _FIT_PARAMS if k in bound.arguments}
-            segment = rec.begin_fit(params, id(self), self.name)
+            segment = rec.begin_fit(params, id(self), model_name(rec, self))
             if rec.smoke:  # one short epoch proves the script runs end to end
                 bound.arguments.update(epochs=1, initial_epoch=0, steps_per_epoch=_SMOKE_STEPS)
                 if "validation_data" in bound.arguments or "validation_split" in bound.arguments:
@@ -112,9 +115,10 @@ class KerasCapture:
             else:
                 bound.arguments["callbacks"] = [*(given or []), recorder]
             result = original_evaluate(*bound.args, **bound.kwargs)
-            guarded(rec, "evaluate data", lambda: rec.ledger.scored(
-                recorder.entries, self, self.name, "keras", bound.arguments.get("x"),
-                bound.arguments.get("y")))
+            guarded(rec, "naming the loss", lambda: keras_loss.name_the_loss(
+                recorder.entries, _evaluated_loss(self, bound.arguments)))
+            guarded(rec, "evaluate data", lambda: _record_scoring(
+                rec, self, recorder.entries, bound.arguments))
             return result
 
         @functools.wraps(original_predict)
@@ -122,7 +126,8 @@ class KerasCapture:
             output = original_predict(self, x, *args, **kwargs)
             if not capture._in_fit:
                 guarded(rec, "predict data",
-                        lambda: rec.ledger.predicted(self, self.name, "keras", x, output))
+                        lambda: rec.ledger.predicted(self, model_name(rec, self), "keras", x,
+                                                     output))
             return output
 
         @functools.wraps(original_save)
@@ -167,7 +172,7 @@ class KerasCapture:
             "parameters": int(model.count_params()),
             "summary": lines.getvalue(),
             "optimizer": type(model.optimizer).__name__ if model.optimizer else None,
-            "loss": _plain(getattr(model, "loss", None)),
+            "loss": _loss_name(getattr(model, "loss", None)),
         }
 
 
@@ -178,7 +183,7 @@ def _describe_fit(segment: dict[str, Any], model: Any, callbacks: list[Any]) -> 
         config = optimizer.get_config()
         segment["optimizer"] = {"class": type(optimizer).__name__,
                                 "config": {k: _plain(v) for k, v in config.items()}}
-    segment["loss"] = _plain(getattr(model, "loss", None))
+    segment["loss"] = _loss_name(getattr(model, "loss", None))
     segment["parameters"] = int(model.count_params())
     segment["trainable_parameters"] = int(sum(int(w.numpy().size) for w in
                                               model.trainable_weights))
@@ -203,13 +208,37 @@ def _describe_fit(segment: dict[str, Any], model: Any, callbacks: list[Any]) -> 
             segment.setdefault("checkpoints", []).extend(files)
 
 
+def _evaluated_loss(model: Any, arguments: dict[str, Any]) -> str | None:
+    """The metric an ``evaluate`` call's ``loss`` is; None when sample weights weighed it
+    (the baseline it is compared with weighs every sample alike)."""
+    if arguments.get("sample_weight") is not None:
+        return None
+    return keras_loss.loss_metric(model)
+
+
 def _record_training(rec: Recorder, model: Any, arguments: dict[str, Any]) -> None:
-    validation = arguments.get("validation_data")
+    validation, validation_y = arguments.get("validation_data"), None
     if isinstance(validation, tuple | list) and validation:
-        validation = validation[0]
+        validation, validation_y = validation[0], (validation[1] if len(validation) > 1
+                                                   else None)
+    elif validation is not None:  # a dataset of (inputs, labels): its labels, read once more
+        validation_y = datasets.labels(validation, arguments.get("validation_steps"))
     split = as_float(arguments.get("validation_split"))
-    rec.ledger.trained(model, model.name, "keras", arguments.get("x"), arguments.get("y"),
-                       validation=validation, validation_split=split or None)
+    rec.ledger.trained(model, model_name(rec, model), "keras", arguments.get("x"),
+                       arguments.get("y"), validation=validation,
+                       validation_split=split or None, validation_y=validation_y)
+
+
+def _record_scoring(rec: Recorder, model: Any, entries: list[dict[str, Any]],
+                    arguments: dict[str, Any]) -> None:
+    """The data an ``evaluate`` call scored; a dataset's labels, counted by reading it
+    once more, stand in for the targets the script did not pass."""
+    x, y, labels_from = arguments.get("x"), arguments.get("y"), None
+    if y is None and x is not None:
+        y = datasets.labels(x, arguments.get("steps"))
+        labels_from = "the labels the dataset streamed" if y is not None else None
+    rec.ledger.scored(entries, model, model_name(rec, model), "keras", x, y,
+                      labels_from=labels_from)
 
 
 def _all_layers(model: Any) -> list[Any]:
@@ -220,6 +249,13 @@ def _all_layers(model: Any) -> list[Any]:
         if hasattr(layer, "layers"):
             found.extend(_all_layers(layer))
     return found
+
+
+def _loss_name(loss: Any) -> Any:
+    """``"mean_absolute_error"`` for ``MeanAbsoluteError()`` too, not its repr (which
+    names a wrapper and a memory address)."""
+    name = getattr(loss, "name", None)
+    return name if not isinstance(loss, str) and isinstance(name, str) else _plain(loss)
 
 
 def _plain(value: Any) -> Any:

@@ -114,3 +114,13 @@ def script_label(estimator: Any, depth: int = 4) -> str | None:
                     return label
         frame = frame.f_back
     return None
+
+
+def model_name(rec: Any, model: Any) -> str:
+    """A Keras model as the script calls it: its variable (``dnn_model``) or its label in
+    a collection, else Keras' own name (``sequential_3``). Looked up once per model: the
+    ledger keeps the name it was first given."""
+    known = rec.ledger.label_of(model)
+    if known is not None:
+        return known
+    return script_label(model) or str(getattr(model, "name", type(model).__name__))

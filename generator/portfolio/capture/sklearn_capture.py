@@ -20,6 +20,7 @@ import functools
 from typing import Any
 
 from portfolio.capture import Capturer, guarded
+from portfolio.capture.baseline import cv_baseline
 from portfolio.capture.naming import names
 from portfolio.provenance import class_counts, looks_like_labels
 from portfolio.recorder import Recorder, as_float
@@ -216,6 +217,11 @@ def _record_cv(rec: Recorder, function: str, args: tuple, kwargs: dict, result: 
                              "mean": float(np.mean(values)) if values else None,
                              "std": float(np.std(values)) if values else None}
                             for name, values in per_scorer.items()]
+    _Nesting.depth += 1  # the dummy's own fits and scores are ours, not the script's
+    try:
+        check["baseline"] = cv_baseline(estimator, args, kwargs, check["metric"])
+    finally:
+        _Nesting.depth -= 1
     rec.spot_checks.append(check)
 
 

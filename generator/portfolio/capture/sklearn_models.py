@@ -36,10 +36,13 @@ class SklearnEstimatorCapture(Capturer):
         from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
         def patch(cls: type) -> None:
-            for method, record in (("fit", _fitted), ("predict", _predicted),
-                                   ("predict_proba", _predicted),
-                                   ("decision_function", _predicted), ("score", _scored)):
-                _patch(rec, cls, method, record)
+            # The class and the mixins it inherits from: LogisticRegression's predict is
+            # LinearClassifierMixin's, a class that is no estimator of its own.
+            for owner in cls.__mro__[:-1]:
+                for method, record in (("fit", _fitted), ("predict", _predicted),
+                                       ("predict_proba", _predicted),
+                                       ("decision_function", _predicted), ("score", _scored)):
+                    _patch(rec, owner, method, record)
 
         for cls in (*_subclasses(BaseEstimator), ClassifierMixin, RegressorMixin):
             patch(cls)
