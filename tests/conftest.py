@@ -49,6 +49,22 @@ def example_portfolio(root: Path, extra_yaml: str = "") -> Path:
     return root
 
 
+def scripts_portfolio(root: Path, scripts: dict[str, str],
+                      prepare: dict[str, object] | None = None) -> subprocess.CompletedProcess:
+    """The tiny portfolio's profile with one project per script (slug: script) instead of
+    its own projects, built through the real CLI; ``prepare[slug](folder)`` adds a
+    project's data first. Fails the test when the build fails."""
+    copy_portfolio("tiny", root)
+    shutil.rmtree(root / "projects")
+    for slug, script in scripts.items():
+        folder = make_project(root, slug, script)
+        if prepare and slug in prepare:
+            prepare[slug](folder)  # type: ignore[operator]
+    result = portfolio_cli("build", "-j", "2", cwd=root, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
 def portfolio_cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run the real ``portfolio`` command the way a user would, in a child process."""
     return subprocess.run([sys.executable, "-m", "portfolio", *args], cwd=cwd, text=True,

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from portfolio.provenance import Ledger
 
-from tests.conftest import copy_portfolio, make_project, portfolio_cli
+from tests.conftest import scripts_portfolio
 
 # The first Keras tutorial: fit on everything, evaluate on the same arrays.
 TRAINING_ONLY = textwrap.dedent('''
@@ -198,16 +198,7 @@ SCRIPTS = {"airline": AIRLINE, "helpers": HELPERS, "training-only": TRAINING_ONL
 @pytest.fixture(scope="module")
 def honest(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("honest") / "portfolio"
-    copy_portfolio("tiny", root)
-    for folder in (root / "projects").iterdir():
-        if folder.is_dir():
-            for file in folder.iterdir():
-                file.unlink()
-            folder.rmdir()
-    for slug, script in SCRIPTS.items():
-        make_project(root, slug, script)
-    result = portfolio_cli("build", "-j", "2", cwd=root)
-    assert result.returncode == 0, result.stdout + result.stderr
+    scripts_portfolio(root, SCRIPTS)
     return root
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from portfolio import views
 
-from tests.conftest import copy_portfolio, make_project, portfolio_cli
+from tests.conftest import scripts_portfolio
 
 pytestmark = pytest.mark.slow
 
@@ -83,16 +83,7 @@ MODEL_SCORE = textwrap.dedent('''
 @pytest.fixture(scope="module")
 def named(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("named") / "portfolio"
-    copy_portfolio("tiny", root)
-    for folder in (root / "projects").iterdir():
-        if folder.is_dir():
-            for file in folder.iterdir():
-                file.unlink()
-            folder.rmdir()
-    make_project(root, "horsepower", HORSEPOWER)
-    make_project(root, "model-score", MODEL_SCORE)
-    result = portfolio_cli("build", "-j", "2", cwd=root)
-    assert result.returncode == 0, result.stdout + result.stderr
+    scripts_portfolio(root, {"horsepower": HORSEPOWER, "model-score": MODEL_SCORE})
     return root
 
 

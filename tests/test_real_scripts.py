@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 import textwrap
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import numpy as np
 import pytest
 from portfolio.provenance import Ledger
 
-from tests.conftest import Built, copy_portfolio, make_project, portfolio_cli
+from tests.conftest import Built, scripts_portfolio
 
 # fetch_openml(as_frame=True): a DataFrame with text and NaN columns, a categorical target
 # of strings, a ColumnTransformer pipeline, a stratified split, clf.score on the test part.
@@ -296,14 +295,8 @@ SCRIPTS = {"categorical": CATEGORICAL, "categorical-y": NUMERIC_X_CATEGORICAL_Y,
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    root = copy_portfolio("tiny", tmp_path_factory.mktemp("real") / "portfolio")
-    shutil.rmtree(root / "projects")
-    for slug, script in SCRIPTS.items():
-        make_project(root, slug, script)
-    write_reviews(root / "projects" / "folders")
-    result = portfolio_cli("build", "-j", "2", cwd=root, timeout=900)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return Built(root, result)
+    root = tmp_path_factory.mktemp("real") / "portfolio"
+    return Built(root, scripts_portfolio(root, SCRIPTS, {"folders": write_reviews}))
 
 
 def record(built: Built, slug: str) -> dict:
