@@ -410,6 +410,9 @@ def test_a_cross_validation_only_run_gets_the_dummy_on_the_same_folds(built) -> 
     assert dummy["name"] == "Always predicts class 1"
     row = trivial_row(built.page("cv-only"))
     assert f"{dummy['mean'] * 100:.1f}%" in row and "same folds" in row
+    # Spot-checked against it, in the Evaluate step's own table.
+    assert f"Always predicts class 1 (trivial, on the same folds) {dummy['mean']:.3f}" in \
+        text(built, "cv-only")
 
 
 def test_a_training_score_is_compared_with_the_majority_share_of_the_training_rows(

@@ -702,7 +702,20 @@ class ProjectView:
 
     @property
     def spot_check_rows(self) -> list[SpotCheckRow]:
-        return [spot_check_row(check, best=i == 0) for i, check in enumerate(self.spot_checks)]
+        """The algorithms, best first, then the trivial estimator on the same folds (once
+        per distinct one: checks of one dataset share it)."""
+        rows = [spot_check_row(check, best=i == 0) for i, check in enumerate(self.spot_checks)]
+        shown: set[tuple[Any, ...]] = set()
+        for check in self.spot_checks:
+            dummy = check.baseline
+            key = (dummy.name, dummy.mean, check.scoring) if dummy else None
+            if dummy is None or key in shown:
+                continue
+            shown.add(key)
+            rows.append(SpotCheckRow(markup("{} (trivial, on the same folds)", dummy.name),
+                                     three_places(dummy.mean), three_places(dummy.std),
+                                     str(len(dummy.scores)), check.scoring or ""))
+        return rows
 
     @property
     def searches(self) -> list[Search]:
