@@ -6,8 +6,9 @@ with -j1 and with the default jobs on a machine where nothing is warm (no warm w
 no template cache), no-op rebuild, rebuild after editing one script (with the warm
 worker, and with --no-warm), and a cold build of a never-built copy while the worker is
 running; then mkdocs-gallery's rows on its scripts (timed by its own run.sh, in its own
-virtual environment), a parallel speed-up on four equal projects, and the parent's peak
-memory. Prints a Markdown report; `make bench` writes it to BENCHMARKS.md.
+virtual environment), a parallel speed-up on four equal projects, the parent's peak
+memory, and capture's overhead on parallel scripts (each timed on its own and under a
+build, side by side). Prints a Markdown report; `make bench` writes it to BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -321,7 +322,8 @@ def main() -> None:
     peak = max(r[3] for r in rows if r[3] == r[3])
     scaling = scaling_rows()
     print(report(rows, ratios, speedups, peak) + scaling_report(scaling)
-          + cluster_report(cluster_rows()) + lighthouse_report(lighthouse_rows()))
+          + overhead_report(overhead_rows()) + cluster_report(cluster_rows())
+          + lighthouse_report(lighthouse_rows()))
 
 
 def machine() -> str:
@@ -391,6 +393,63 @@ def scaling_report(rows: list[tuple[int, str, float, float]]) -> str:
         other = "bare mkdocs" if "bare" in what else "mkdocs-gallery"
         lines.append(f"| {count} | {what} | {ours:.2f} | {theirs:.2f} ({other}) | "
                      f"{ours / theirs:.2f}× |")
+    return "\n".join(lines) + "\n"
+
+
+# Scripts in bench/ timed on their own and under a build: nested n_jobs=-1 is where the
+# build once made a script several times slower than `python train.py`.
+OVERHEAD_SCRIPTS = {
+    "parallel_stacking": "scikit-learn: cross_validate and cross_val_predict (n_jobs=-1) "
+                         "over a pipeline with a StackingRegressor (n_jobs=-1 inside)",
+    "parallel_keras": "Keras: a CNN on the digits, after cross_val_score (n_jobs=-1)",
+}
+OVERHEAD_TARGET = 1.1
+
+
+def overhead_rows() -> list[tuple[str, float, float, float]]:
+    """(script, standalone s, build s, build --no-warm s) for each script of bench/, the
+    only project of a portfolio: `python train.py` in its project folder, then a rebuild
+    after an edit with the warm worker (the default), then one with --no-warm, in turn in
+    each round; medians of ROUNDS. An untimed first build starts the worker."""
+    rows = []
+    for name in OVERHEAD_SCRIPTS:
+        slug = name.replace("_", "-")
+        machine = Machine()
+        try:
+            root = workspace({}, {slug: (REPO / "bench" / f"{name}.py").read_text()})
+            timed(["build"], root, machine.env)
+            alone, warm, fresh = [], [], []
+            for _ in range(ROUNDS):
+                start = time.perf_counter()
+                subprocess.run([PYTHON, "train.py"], cwd=root / "projects" / slug, check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                alone.append(time.perf_counter() - start)
+                edit(root, slug)
+                warm.append(timed(["build"], root, machine.env)[0])
+                edit(root, slug)
+                fresh.append(timed(["build", "--no-warm"], root, machine.env)[0])
+            rows.append((name, *map(statistics.median, (alone, warm, fresh))))
+            shutil.rmtree(root)
+        finally:
+            machine.stop()
+    return rows
+
+
+def overhead_report(rows: list[tuple[str, float, float, float]]) -> str:
+    lines = ["", "## Capture's overhead on parallel scripts", "",
+             "Each script of `bench/` run on its own (`python train.py` in its project",
+             "folder) and rebuilt after an edit as the only project of a portfolio (the run",
+             "with capture, then the site), with the warm worker (the default) and with",
+             f"`--no-warm`: the three in turn in each round, medians of {ROUNDS}, same run.",
+             f"Target: the build within {OVERHEAD_TARGET}× of the script on its own. Measured",
+             f"on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}.", "",
+             "| script | on its own (s) | build (s) | ratio | build, --no-warm (s) | ratio |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, alone, warm, fresh in rows:
+        verdict = "met" if warm / alone <= OVERHEAD_TARGET else "missed"
+        lines.append(f"| `bench/{name}.py`: {OVERHEAD_SCRIPTS[name]} | {alone:.2f} | "
+                     f"{warm:.2f} | {warm / alone:.2f}× ({verdict}) | {fresh:.2f} | "
+                     f"{fresh / alone:.2f}× |")
     return "\n".join(lines) + "\n"
 
 
@@ -485,5 +544,7 @@ if __name__ == "__main__":
         print(lighthouse_report(lighthouse_rows()))
     elif sys.argv[1:] == ["--cluster"]:  # that section alone
         print(cluster_report(cluster_rows()))
+    elif sys.argv[1:] == ["--overhead"]:  # that section alone
+        print(overhead_report(overhead_rows()))
     else:
         main()

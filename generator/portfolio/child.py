@@ -8,6 +8,7 @@ Exit status: 0 when the script succeeded, 1 when it failed; the parent reads
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import random
@@ -20,7 +21,7 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from portfolio import notebook, printed, process, recorder
+from portfolio import notebook, printed, process, recorder, results
 from portfolio.capture import all_capturers, baseline, demo, guarded, install_all, plots
 
 
@@ -162,6 +163,31 @@ def finish(rec: recorder.Recorder, capturers: list[Any]) -> None:
     guarded(rec, "learning curve", lambda: plots.learning_curve(rec))
     guarded(rec, "spot-check box plot", lambda: plots.spot_check_boxplot(rec))
     guarded(rec, "local modules", lambda: _record_local_modules(rec))
+    guarded(rec, "file size limit", lambda: keep_within_github_limit(rec))
+
+
+def keep_within_github_limit(rec: recorder.Recorder, limit: int = results.MAX_FILE_BYTES
+                             ) -> None:
+    """Drop every file of the run over GitHub's limit for a file (a model.keras of 116 MB,
+    say), with a warning: ``results/`` is committed, and one such file makes the push fail.
+    The page then goes without it, as with ``publish_model: false``."""
+    for path in sorted(rec.out.rglob("*")):
+        with contextlib.suppress(OSError):
+            if not path.is_file() or path.is_symlink() or path.stat().st_size <= limit:
+                continue
+            size = path.stat().st_size
+            path.unlink()
+            name = path.relative_to(rec.out).as_posix()
+            hint = (" (model_url: in project.yaml links to where it lives instead)"
+                    if rec.model_file == name else "")
+            rec.warn(f"{name} is {size / 2**20:,.0f} MB, over GitHub's {limit / 2**20:g} MB "
+                     f"limit for a file, so it was not kept in results/{hint}")
+            if rec.model_file == name:
+                rec.model_file = None
+            rec.figures = [f for f in rec.figures if f.get("path") != name]
+            for figure in rec.figures:
+                if figure.get("full_path") == name:
+                    del figure["full_path"]
 
 
 def main(argv: list[str]) -> int:

@@ -8,6 +8,7 @@ message on stderr and its exit code; no traceback for user errors.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -18,8 +19,17 @@ import click
 
 from portfolio import build as pipeline
 from portfolio import discover, livepreview, plan, preview, process, results, run, site, warm
-from portfolio.domain import Workspace
-from portfolio.errors import EXIT_OK, BuildLocked, PortfolioError, ProjectsFailed
+from portfolio.domain import Project, Workspace
+from portfolio.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    BuildLocked,
+    InputError,
+    PortfolioError,
+    ProjectsFailed,
+    ResultsError,
+    display,
+)
 
 
 def _workspace(root: str | None) -> Workspace:
@@ -44,9 +54,27 @@ def check(root: str | None) -> None:
     discover.check_layout(ws)
     projects = discover.discover(ws)
     pipeline.validate(ws, projects)  # in a folder of its own: a build may be running
+    _check_notebooks(projects)
     for project in projects:  # committed results are inputs too (a merge may break them)
         plan.state_of(ws, project)
     click.echo(f"{len(projects)} project(s) OK: {', '.join(p.slug for p in projects) or 'none'}")
+
+
+def _check_notebooks(projects: list[Project]) -> None:
+    """A notebook script its run would refuse (not a notebook, a shell cell, a line no
+    translation makes Python) is reported now, by file and cell, not when it runs."""
+    from portfolio import notebook
+
+    wrong = []
+    for project in projects:
+        if notebook.is_notebook(project.script):
+            try:
+                notebook.code_cells(project.script)
+            except notebook.NotebookError as exc:
+                why = str(exc).removeprefix(f"{project.script.name}: ")
+                wrong.append(f"{display(project.script)}: {why}")
+    if wrong:
+        raise InputError("\n".join(wrong))
 
 
 @contextlib.contextmanager
@@ -56,8 +84,13 @@ def _exclusive(ws: Workspace) -> Iterator[None]:
     import fcntl
 
     discover.check_layout(ws)
-    ws.build_dir.mkdir(parents=True, exist_ok=True)
-    with (ws.build_dir / "build.lock").open("a+") as fh:
+    lock = ws.build_dir / "build.lock"
+    try:
+        ws.build_dir.mkdir(parents=True, exist_ok=True)
+        fh = lock.open("a+")
+    except OSError as exc:  # a full disk, a read-only checkout
+        raise _unwritable(lock, exc) from None
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -67,8 +100,10 @@ def _exclusive(ws: Workspace) -> Iterator[None]:
                               f"(pid {holder}); wait for it to finish") from None
         fh.seek(0)
         fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
+        try:  # unbuffered: a write that fails leaves nothing for close() to fail on again
+            os.write(fh.fileno(), str(os.getpid()).encode())
+        except OSError as exc:
+            raise _unwritable(lock, exc) from None
         results.tidy(ws)  # what a build killed outright left half-done
         site.tidy(ws.site_dir)
         # A closed terminal (SIGHUP) and SIGTERM stop a build the way Ctrl-C does.
@@ -81,6 +116,18 @@ def _exclusive(ws: Workspace) -> Iterator[None]:
                 signal.signal(sig, handler)
             fh.seek(0)
             fh.truncate()
+
+
+def _unwritable(path: Path, exc: OSError) -> ResultsError:
+    return ResultsError(f"{display(path)}: cannot write the build lock "
+                        f"({exc.strerror or exc}); {_room(exc)}")
+
+
+def _room(exc: OSError) -> str:
+    """What to do about a file that cannot be written: room, or permission."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free some room on that disk and try again"
+    return "make the folder writable and try again"
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -253,6 +300,10 @@ def export_mlflow(slugs: tuple[str, ...], root: str | None, tracking_uri: str | 
     ws = _workspace(root)
     exported = mlflowexport.export(ws, list(slugs), tracking_uri)
     for item in exported:
+        if item.restored:
+            click.echo(f"{item.slug}: its experiment {mlflowexport.EXPERIMENT_PREFIX}"
+                       f"{item.slug} had been deleted in MLflow and was restored (to start "
+                       "it afresh, delete it and run `mlflow gc` before exporting)")
         click.echo(f"{item.slug}: {'created' if item.created else 'updated'} MLflow run "
                    f"{item.run_id} ({item.metrics} metric values logged)")
     if not exported:
@@ -298,6 +349,7 @@ def publish(ctx: click.Context, root: str | None, no_build: bool, remote: str, b
 
     ws = _workspace(root)
     url = pub.remote_url(ws.root, remote)
+    pub.custom_domain(ws.root)  # a CNAME GitHub cannot use is refused before the build
     _refuse_uncommitted(ws, "")
     if not no_build:
         ctx.invoke(build, root=root, keep_going=False, no_run=allow_stale)
@@ -317,7 +369,7 @@ def publish(ctx: click.Context, root: str | None, no_build: bool, remote: str, b
     commit = pub.publish(ws.root, ws.site_dir, remote, branch,
                          f"Publish the portfolio site from {_head(ws.root)}")
     where = pub.public_url(url, ws.root)
-    click.echo(f"pushed {ws.site_dir.name}/ to {remote} {branch} ({commit[:10]})")
+    click.echo(f"pushed {ws.site_dir.name}/ to {pub.redact(remote)} {branch} ({commit[:10]})")
     click.echo(f"share: {where}" if where else
                f"the site is on branch {branch} of {pub.redact(url)}; serve it with your "
                "host's Pages")
@@ -426,4 +478,11 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(2)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise  # anything else is a bug in portfolio, with its traceback
+        # A full disk outside a run (a run's own is in its record): one line, where.
+        where = f"{display(Path(exc.filename))}: " if exc.filename else ""
+        click.echo(f"error: {where}{exc.strerror}; {_room(exc)}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     process.leave(EXIT_OK)  # skip the teardown of every module a build loaded

@@ -29,10 +29,11 @@ import logging
 import os
 import shutil
 import sys
+import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ from portfolio.errors import InputError
 from portfolio.run import Job, MakeExecutor, Outcome, project_folder, run_folder
 
 CONNECT_S = 10.0  # to reach the scheduler, and for a first worker to be there
+CONNECT_DEADLINE_S = CONNECT_S + 5.0  # the whole connection, past Dask's own timeout
 WATCH_EVERY_S = 1.0  # how often the workers' list is read from the scheduler
 _POLL_S = 0.5
 LOST_S = 5.0  # a scheduler out of reach this long has gone away
@@ -87,12 +89,7 @@ class Cluster:
         for name in ["distributed", *logging.Logger.manager.loggerDict]:
             if name.startswith("distributed"):
                 logging.getLogger(name).setLevel(logging.CRITICAL)
-        try:
-            self.client = distributed.Client(self.address, timeout=CONNECT_S,
-                                             set_as_default=False)
-        except Exception as exc:  # refused, timed out, an address it cannot parse
-            raise ClusterError(f"cannot reach the Dask scheduler at {self.address}: "
-                               f"{exc}. Is `dask scheduler` running there?") from None
+        self.client = _connect(distributed, self.address)
         self.topic = f"portfolio-{uuid.uuid4().hex[:12]}"
         self._tracked: dict[str, _Tracked] = {}
         self._lock = threading.Lock()
@@ -316,8 +313,7 @@ class Cluster:
         while True:
             attempt += 1
             try:
-                sent = self.client.scatter(parcel.pack_project(root, project, job.data,
-                                                               modules), hash=False)
+                sent = send_project(self.client, root, project, job.data, modules)
                 future = self.client.submit(
                     remote.run, job, sent, self.topic, self.address, self._slots(),
                     remote.code_digest(), key=f"portfolio-{job.slug}-{uuid.uuid4().hex[:8]}",
@@ -325,7 +321,7 @@ class Cluster:
             except Exception as exc:
                 return ended("failed", f"it could not be sent to the Dask cluster at "
                                        f"{self.address}: {type(exc).__name__}: {exc}")
-            del sent  # the future holds the archive on the cluster; not kept here
+            del sent  # the future holds the archive's chunks on the cluster; not kept here
             queued = time.monotonic()
             while not future.done():
                 if stop.wait(_POLL_S):
@@ -399,6 +395,49 @@ class Cluster:
                 return ended("failed", f"its results could not be written here: "
                                        f"{type(exc).__name__}: {exc}")
         return outcome
+
+
+def send_project(client: Any, root: Path, project: Path, data: Iterable[str],
+                 modules: Iterable[str]) -> list[Any]:
+    """The project's archive (:func:`parcel.write_project`) on the cluster, as futures of
+    its chunks in order: written to a temporary file, then scattered a chunk at a time, so
+    that this process never holds more than one chunk of its data."""
+    with tempfile.TemporaryFile() as spool:
+        parcel.write_project(spool, root, project, data, modules)
+        spool.seek(0)
+        sent = []
+        for chunk in parcel.chunks(spool):
+            sent.append(client.scatter(chunk, hash=False))
+            del chunk  # before the next is read
+        return sent
+
+
+def _connect(distributed: Any, address: str) -> Any:
+    """A Dask client connected to the scheduler at ``address``, within
+    ``CONNECT_DEADLINE_S`` whatever answers there; else :class:`ClusterError`, the client
+    half made closed (left to the garbage collector, it takes twice Dask's timeout to
+    close and prints a traceback at exit)."""
+    made: list[Any] = []
+
+    class _Client(distributed.Client):  # type: ignore[misc,name-defined]
+        def start(self, **kwargs: Any) -> None:
+            # Dask bounds the TCP connection, not the handshake after it: a server that
+            # accepts and never answers as a scheduler (its dashboard's port, a web
+            # server) would keep the build waiting forever.
+            made.append(self)
+            super().start(**kwargs, callback_timeout=CONNECT_DEADLINE_S)
+
+    try:
+        return _Client(address, timeout=CONNECT_S, set_as_default=False)
+    except Exception as exc:  # refused, no answer, an address it cannot parse
+        for client in made:
+            with contextlib.suppress(Exception):
+                client.close(timeout=CONNECT_S)
+        why = (f"nothing answered as a Dask scheduler within {CONNECT_DEADLINE_S:g} s (is "
+               "that the dashboard's port, or another server's?)"
+               if isinstance(exc, TimeoutError) else f"{exc}")
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {why}. Is "
+                           "`dask scheduler` running there?") from None
 
 
 def _offers(offer: dict[str, float], need: dict[str, float]) -> bool:

@@ -41,6 +41,10 @@ def discover(workspace: Workspace, only: list[str] | None = None) -> list[Projec
                 f"folder name is {len(folder.name)} characters long; a slug names folders, "
                 f"files and URLs and may have at most {MAX_SLUG}: rename the folder")))
             continue
+        outside = _outside(folder, workspace.root)
+        if outside is not None:
+            problems.append(Problem(meta_file, 1, 1, "", outside))
+            continue
         meta, found = schema.parse(meta_file)
         problems.extend(found)
         if meta is None:
@@ -55,6 +59,22 @@ def discover(workspace: Workspace, only: list[str] | None = None) -> list[Projec
     if problems:
         raise MetadataError(problems)
     return select(workspace, projects, only) if only else projects
+
+
+def _outside(folder: Path, root: Path) -> str | None:
+    """Why a project folder that a symlink leads out of the repository cannot be built: the
+    site publishes nothing from outside it (its script link would be dead), and git keeps
+    only the link (a clone, CI's, has no project). None for a folder inside."""
+    try:
+        target = folder.resolve(strict=True)
+    except (OSError, RuntimeError):  # a symlink loop
+        return "the project folder cannot be followed (a symlink loop?): replace the link " \
+               "with the folder itself"
+    if target.is_relative_to(root.resolve()):
+        return None
+    return (f"the project folder is a symlink to {target}, outside the repository: the site "
+            "publishes nothing from outside it and git keeps only the link; move the folder "
+            f"into {display(folder.parent)}/")
 
 
 def select(workspace: Workspace, projects: list[Project], slugs: list[str]) -> list[Project]:
@@ -87,9 +107,11 @@ def _duplicates(projects: list[Project]) -> list[Problem]:
 
 
 def _check_paths(project: Project, root: Path) -> list[Problem]:
-    """``script`` and ``data`` must stay inside the project folder (no ../, no absolute path,
-    no symlink out) and exist; a data path git ignores may be missing, since a checkout
-    (CI's) never has it: a run without it fails in the script, its log kept."""
+    """``script`` and ``data`` must stay inside the project folder (no ../, no absolute path;
+    the script no symlink out) and exist; a data path git ignores may be missing, since a
+    checkout (CI's) never has it: a run without it fails in the script, its log kept. A
+    data path may be a symlink to a folder elsewhere (a data set on another disk): it is
+    hashed and travels to a Dask worker as the files it leads to."""
     problems = []
     hidden = _ignored_data(project, root)
     folder = project.folder.resolve()
@@ -100,7 +122,11 @@ def _check_paths(project: Project, root: Path) -> list[Problem]:
         pos = yamlpos.position_of(project.metadata_file, keys)
         key = schema.dotted(keys)
         target = (project.folder / value).resolve()
-        if Path(value).is_absolute() or not target.is_relative_to(folder):
+        # The data path as written, not where its links lead.
+        written = posixpath.normpath(value)
+        inside = (not written.startswith("../") and written != "..") if keys[0] == "data" \
+            else target.is_relative_to(folder)
+        if Path(value).is_absolute() or not inside:
             problems.append(Problem(project.metadata_file, pos.line, pos.column, key,
                                     f"'{value}' points outside the project folder"))
         elif (not target.exists() and value not in hidden) or (

@@ -14,15 +14,19 @@ client API (``MlflowClient``) into an experiment per project (``portfolio/<slug>
 - artifacts: the figures, the model and the log.
 
 Exporting again updates the same MLflow run (found by its ``portfolio.input_hash`` and
-``portfolio.started`` tags): params and metrics it already holds are not logged twice,
-artifacts are replaced. A new run of the project (new inputs, or the same ones trained
-again) becomes a new MLflow run in the same experiment.
+``portfolio.started`` tags): params and metric values (by name and step) it already holds
+are not logged twice, so an export stopped halfway is completed, and artifacts are
+replaced. A new run of the project (new inputs, or the same ones trained again) becomes a
+new MLflow run in the same experiment. An experiment deleted in MLflow's UI is restored
+(MLflow keeps its name taken until ``mlflow gc``), and said so.
 MLflow is an optional extra (``pip install 'portfolio[mlflow]'``), imported only here.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import subprocess
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,9 +36,14 @@ from typing import Any
 from portfolio import __version__, discover, plan, results
 from portfolio.domain import Project, RunResult, Workspace
 from portfolio.errors import InputError
+from portfolio.publish import redact
 
 EXPERIMENT_PREFIX = "portfolio/"
 _PARAM_MAX = 6000  # MLflow's limit on a param value's length
+_PROBE_S = 10.0  # how long a tracking server may take to accept a connection
+# MLflow retries a failed request 7 times with a growing back-off (about 4 minutes in all):
+# an export is run by hand, and a server that does not answer is better said at once.
+_RETRIES = "2"
 
 
 class ExportError(InputError):
@@ -47,6 +56,7 @@ class Exported:
     run_id: str
     created: bool  # False: an existing MLflow run was updated
     metrics: int  # values logged this time (0 when it had them all)
+    restored: bool = False  # its experiment had been deleted in MLflow, and was restored
 
 
 def export(ws: Workspace, slugs: list[str], tracking_uri: str | None) -> list[Exported]:
@@ -59,7 +69,10 @@ def export(ws: Workspace, slugs: list[str], tracking_uri: str | None) -> list[Ex
                           "here: pip install 'portfolio[mlflow]'") from None
     projects = discover.discover(ws, slugs or None)
     commit = _git_commit(ws.root)
-    done = []
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", _RETRIES)
+    where = redact(tracking_uri or "MLflow's default tracking store")
+    _reachable(tracking_uri)
+    done: list[Exported] = []
     try:
         client = MlflowClient(tracking_uri=tracking_uri)
         for project in projects:
@@ -67,10 +80,34 @@ def export(ws: Workspace, slugs: list[str], tracking_uri: str | None) -> list[Ex
             if result is not None:
                 done.append(_export_one(client, project, result, commit))
     except Exception as exc:  # MLflow's errors: a store it cannot open, a refused value
-        where = tracking_uri or "MLflow's default tracking store"
-        raise ExportError(f"the export to {where} failed after {len(done)} project(s): "
-                          f"{type(exc).__name__}: {exc}") from None
+        # redact: a tracking URI may carry a password, and MLflow's messages repeat it.
+        raise ExportError(redact(f"the export to {where} failed after {len(done)} "
+                                 f"project(s): {type(exc).__name__}: {exc}")) from None
     return done
+
+
+def _reachable(tracking_uri: str | None) -> None:
+    """A tracking server (http, https) that does not accept a connection is said at once,
+    in one line, rather than after MLflow's minutes of retries."""
+    from urllib.parse import urlsplit
+
+    import mlflow
+
+    uri = tracking_uri or mlflow.get_tracking_uri()
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https"):
+        return
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        with socket.create_connection((parts.hostname or "localhost", port), timeout=_PROBE_S):
+            pass
+    except ValueError as exc:  # a port that is not a number
+        raise ExportError(redact(f"{uri}: not a tracking URI MLflow can use ({exc})")) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__  # a timeout has no strerror
+        raise ExportError(redact(f"the MLflow tracking server at {uri} cannot be reached "
+                                 f"({reason}): start it, or pass the right --tracking-uri")
+                          ) from None
 
 
 def _export_one(client: Any, project: Project, result: RunResult, commit: str | None
@@ -80,6 +117,9 @@ def _export_one(client: Any, project: Project, result: RunResult, commit: str | 
     record = result.run
     name = f"{EXPERIMENT_PREFIX}{project.slug}"
     experiment = client.get_experiment_by_name(name)
+    restored = experiment is not None and experiment.lifecycle_stage == "deleted"
+    if restored:  # its name stays taken until `mlflow gc`: nothing else can be made
+        client.restore_experiment(experiment.experiment_id)
     experiment_id = experiment.experiment_id if experiment else client.create_experiment(
         name, tags={"portfolio.slug": project.slug})
     # One MLflow run per recorded run: the same inputs trained again (--force) is a new run.
@@ -98,15 +138,16 @@ def _export_one(client: Any, project: Project, result: RunResult, commit: str | 
         created = True
     run_id = run.info.run_id
     have_params = dict(run.data.params) if not created else {}
-    have_metrics = set(run.data.metrics) if not created else set()
+    have_metrics = _logged(client, run) if not created else set()
 
     params = [Param(k, v) for k, v in _params(result).items() if k not in have_params]
     ended = started + int((record.duration_s or 0) * 1000) if started else None
     # Held-out results as test_<name>: Keras' history has its own `accuracy` (on the
     # training data), and MLflow would show its last epoch under the same name.
     metrics = [Metric(f"test_{k}", v, ended or 0, 0) for k, v in result.metrics.items()
-               if f"test_{k}" not in have_metrics and isinstance(v, int | float)]
-    metrics += [m for m in _history(result, started or 0) if m.key not in have_metrics]
+               if isinstance(v, int | float)]
+    metrics += _history(result, started or 0)
+    metrics = [m for m in metrics if (m.key, m.step) not in have_metrics]
     client.log_batch(run_id, tags=tags)
     for start in range(0, len(params), 100):  # MLflow's limits per batch
         client.log_batch(run_id, params=params[start:start + 100])
@@ -115,7 +156,14 @@ def _export_one(client: Any, project: Project, result: RunResult, commit: str | 
     for path, folder in _artifacts(result):
         client.log_artifact(run_id, str(path), folder)
     client.set_terminated(run_id, status="FINISHED", end_time=ended)
-    return Exported(project.slug, run_id, created, len(metrics))
+    return Exported(project.slug, run_id, created, len(metrics), restored)
+
+
+def _logged(client: Any, run: Any) -> set[tuple[str, int]]:
+    """Each (metric, step) the MLflow run holds. By step, not by name: an export stopped
+    between two batches left the first epochs of a metric, and the next one adds the rest."""
+    return {(key, m.step) for key in run.data.metrics
+            for m in client.get_metric_history(run.info.run_id, key)}
 
 
 def _params(result: RunResult) -> dict[str, str]:

@@ -56,7 +56,7 @@ def read(folder: Path, script: Path | None = None) -> Narrative:
     notices come last, under their own heading: attribution, not the story, and never
     before the Problem."""
     path = folder / "README.md"
-    narrative = _split(_text(path)) if path.is_file() else Narrative()
+    narrative = _split(_text(path, folder.parent.parent)) if path.is_file() else Narrative()
     if script is not None and notebook.is_notebook(script) and script.is_file():
         prose = notebook.prose(script)
         cells = _split(prose.narrative)
@@ -100,10 +100,19 @@ def _split(text: str) -> Narrative:
     return narrative
 
 
-def _text(path: Path) -> str:
-    """The README's text; one located problem if it is not UTF-8 or is too big to be one."""
+def _text(path: Path, root: Path) -> str:
+    """The README's text; one located problem if it is not UTF-8 or is too big to be one, or
+    if it is a link to a file outside the repository ``root``: its text would be published,
+    and a clone of the repository (CI's) has only the link."""
+    target = path.resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise MetadataError([Problem(path, 1, 1, "", (
+            f"a link to {target}, outside the repository: the site publishes nothing from "
+            "outside it; copy the file into the repository instead of linking to it"))])
     try:
-        return yamlpos.read(path)
+        # Windows editors save UTF-8 with a byte-order mark; left in, it is a character
+        # before the "#" and the README's title is read as a paragraph.
+        return yamlpos.read(path).removeprefix("\ufeff")
     except yamlpos.YAMLSyntaxError as exc:
         pos = exc.position
         raise MetadataError([Problem(path, pos.line, pos.column, "", exc.message)]) from None

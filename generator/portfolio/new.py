@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -96,6 +97,13 @@ def title_for(workspace: Workspace, template: Template, slug: str,
     return template.title
 
 
+def _reads_back(line: str) -> object:
+    try:
+        return (yaml.safe_load(line) or {}).get("title")
+    except yaml.YAMLError:
+        return None
+
+
 def create(workspace: Workspace, slug: str, template: str,
            title: str | None = None) -> tuple[Path, str]:
     """Write ``projects/<slug>/`` from ``template``; return the folder and its title."""
@@ -109,17 +117,31 @@ def create(workspace: Workspace, slug: str, template: str,
                               "portfolio; run `portfolio new` at its top (or `portfolio "
                               "init` to start one)")
     chosen = title_for(workspace, known[template], slug, title)
-    target = workspace.projects_dir / slug
+    texts = {name: source.joinpath(name).read_text(encoding="utf-8") for name in FILES}
+    # One line replaced, the template's comments kept. A function, not a template string:
+    # re would read the backslashes of a title (C:\temp\new) as escapes and group numbers.
+    line = f"title: {json.dumps(chosen, ensure_ascii=False)}"
+    if _reads_back(line) != chosen:  # a character YAML will not take as it is: escaped
+        line = f"title: {json.dumps(chosen)}"
+    texts["project.yaml"], count = _TITLE.subn(lambda _: line, texts["project.yaml"], count=1)
+    if count != 1:
+        raise RuntimeError(f"template '{template}': project.yaml has no title line")
+    projects = workspace.projects_dir
+    if projects.exists() and not projects.is_dir():
+        raise NewProjectError(f"{display(projects)}: is a file, but portfolio keeps the "
+                              "projects in a folder of that name; move or delete the file")
+    target = projects / slug
     try:
         target.mkdir(parents=True)
     except FileExistsError:  # made between the check and now
         raise NewProjectError(f"projects/{slug} exists; choose another name") from None
-    for name in FILES:
-        text = source.joinpath(name).read_text(encoding="utf-8")
-        if name == "project.yaml":  # one line replaced: the template's comments stay
-            text, count = _TITLE.subn(f"title: {json.dumps(chosen, ensure_ascii=False)}",
-                                      text, count=1)
-            if count != 1:
-                raise RuntimeError(f"template '{template}': project.yaml has no title line")
-        (target / name).write_text(text, encoding="utf-8")
+    except OSError as exc:  # read-only, or a full disk
+        raise NewProjectError(f"{display(target)}: cannot be made ({exc.strerror})") from None
+    try:
+        for name, text in texts.items():
+            (target / name).write_text(text, encoding="utf-8")
+    except OSError as exc:  # never a half-made project left to trip the next build
+        shutil.rmtree(target, ignore_errors=True)
+        raise NewProjectError(f"{display(target / name)}: cannot be written "
+                              f"({exc.strerror}); nothing was added") from None
     return target, chosen

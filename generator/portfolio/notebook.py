@@ -25,6 +25,7 @@ notebook with new outputs, or editing its prose, does not make the project stale
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -54,6 +55,8 @@ _SHELL = {"pip", "conda", "mamba", "system", "sx", "sc", "bash", "sh", "script",
 _DISPLAY = {"html", "javascript", "js", "svg", "latex", "markdown", "md"}
 _TIMING = {"time", "timeit", "prun", "capture"}
 _MAGIC = re.compile(r"^(\s*)(?:(\w[\w.]*)\s*=\s*)?(%%?|!!?)\s*(\w*)(.*)$")
+# IPython's help: `obj?`, `obj??`, `?obj`, `np.*load*?` (a search).
+_HELP = re.compile(r"^(\s*)(?:\?{1,2}[\w.*]+|[\w.*]+\?{1,2})\s*$")
 
 
 class NotebookError(PortfolioError):
@@ -65,6 +68,7 @@ class Cell:
     number: int  # 1-based, counting every cell, as a reader of the notebook counts them
     source: str  # Python, once the IPython syntax is translated
     notes: tuple[str, ...] = ()
+    runs: tuple[str, ...] = ()  # the files its %run lines run, as written
 
 
 def is_notebook(path: Path) -> bool:
@@ -82,7 +86,8 @@ def read(path: Path) -> Any:
         nbformat.validate(notebook)
         return notebook
     except (OSError, UnicodeDecodeError, ValueError, KeyError, AttributeError, TypeError,
-            nbformat.ValidationError) as exc:
+            RecursionError, nbformat.ValidationError) as exc:
+        # RecursionError: JSON nested deeper than the parser's stack (a crafted file).
         raise NotebookError(f"{path.name}: not a Jupyter notebook nbformat can read "
                             f"({type(exc).__name__}: {exc})") from None
 
@@ -112,6 +117,41 @@ def python_source(path: Path) -> str:
             except NotebookError:
                 continue
     return "\n\n".join(parts)
+
+
+def run_files(path: Path) -> list[Path]:
+    """The files the notebook's ``%run`` lines run (relative to its folder, where it runs):
+    inputs of its runs as much as the notebook itself. Never an error."""
+    try:
+        notebook = read(path)
+    except NotebookError:
+        return []
+    found = []
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type == "code":
+            with contextlib.suppress(NotebookError):
+                found += [path.parent / name for name in _translate(cell.source, number).runs]
+    return found
+
+
+def without_outputs(path: Path) -> str:
+    """The notebook as the site publishes it: its cells, with no saved output or execution
+    count (an output may show data, a path or a token the page must not), as JSON Jupyter
+    opens. A file that is not a notebook's JSON: '' (nothing to publish)."""
+    import json
+
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return ""
+    if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
+        return ""
+    for cell in document["cells"]:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    if isinstance(document.get("metadata"), dict):
+        document["metadata"].pop("widgets", None)  # widget state: outputs by another name
+    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
 
 
 @dataclass(frozen=True)
@@ -278,43 +318,68 @@ def _translate(source: str, number: int) -> Cell:
         else:
             raise _refused(number, first, shell=name in _SHELL)
     out: list[str] = []
+    runs: list[str] = []
     for line in lines:
         match = _MAGIC.match(line)
-        if match is None or not _statement_starts(out, match[1]):
-            out.append(line)
-            continue
-        indent, target, sigil, name, rest = match.groups()
-        if sigil.startswith("!") or name in _SHELL:
-            if target or (installed := _already_installed(name, rest)) is None:
-                raise _refused(number, line.strip(), shell=True)
-            notes.append(f"`{line.strip()}` skipped: what it installs already imports "
-                         f"here ({installed}); nothing is installed at run time")
-            out.append(f"{indent}pass")
-            continue
-        if target:  # `t = %timeit -o f()`: a magic's value, which only IPython has
-            raise _refused(number, line.strip(), shell=False)
-        if name in _TIMING:
-            notes.append(f"%{name} ran its statement once, untimed")
-            out.append(f"{indent}{_without_options(rest) or 'pass'}")
-        elif name == "env" and len(pair := re.split(r"\s*=\s*|\s+", rest.strip(),
-                                                    maxsplit=1)) == 2:
-            key, value = pair
-            out.append(f"{indent}__import__('os').environ[{key!r}] = {value!r}")
-        elif name == "run" and _without_options(rest):
-            target = _without_options(rest).split()[0]
-            out.append(f"{indent}globals().update(__import__('runpy').run_path({target!r}, "
-                       "run_name='__main__'))")
-        elif name == "pylab":
-            notes.append("%pylab: numpy imported as np and matplotlib.pyplot as plt")
-            out.append(f"{indent}import numpy as np; import matplotlib.pyplot as plt")
-        elif name in _IGNORED or name == "env":
-            notes.append(f"%{name}{rest.rstrip()} skipped (it means nothing outside a "
-                         "notebook; figures are captured as they are)")
-            out.append(f"{indent}pass")
+        if match is not None and _statement_starts(out, match[1]):
+            out.append(_magic_line(match, number, notes, runs))
+        elif _HELP.match(line) and _statement_starts(out, _HELP.match(line)[1]):
+            notes.append(f"`{line.strip()}` skipped (help on an object means nothing "
+                         "outside a notebook)")
+            out.append(f"{_HELP.match(line)[1]}pass")
         else:
-            notes.append(f"%{name} is not known to portfolio and was skipped")
-            out.append(f"{indent}pass")
-    return Cell(number, "\n".join(out), tuple(notes))
+            out.append(line)
+    translated = "\n".join(out)
+    # What no rule above made Python would fail only when its cell's turn came, after the
+    # cells before it ran: refused now, before any runs.
+    try:
+        ast.parse(translated)
+    except (SyntaxError, ValueError) as exc:
+        # The line in the cell as written (a %%time header above it was dropped).
+        at = (getattr(exc, "lineno", None) or 1) + len(source.splitlines()) - len(lines)
+        shown = (source.splitlines() or [""])[min(at, len(source.splitlines())) - 1].strip()
+        raise NotebookError(f"cell {number}, line {at}: `{shown}` is neither Python nor "
+                            "IPython syntax portfolio can run outside Jupyter "
+                            f"({getattr(exc, 'msg', exc)}); rewrite it in Python") from None
+    return Cell(number, translated, tuple(notes), tuple(runs))
+
+
+def _magic_line(match: re.Match[str], number: int, notes: list[str], runs: list[str]) -> str:
+    """The Python for one line of IPython syntax (``%name ...``, ``!command``)."""
+    line = match[0]
+    indent, target, sigil, name, rest = match.groups()
+    if sigil.startswith("!") or name in _SHELL:
+        if target or (installed := _already_installed(name, rest)) is None:
+            raise _refused(number, line.strip(), shell=True)
+        notes.append(f"`{line.strip()}` skipped: what it installs already imports "
+                     f"here ({installed}); nothing is installed at run time")
+        return f"{indent}pass"
+    if target:  # `t = %timeit -o f()`: a magic's value, which only IPython has
+        raise _refused(number, line.strip(), shell=False)
+    if name in _TIMING:
+        notes.append(f"%{name} ran its statement once, untimed")
+        inner = _without_options(rest)
+        nested = _MAGIC.match(inner)  # `%time !ls`, `%timeit %sx ls`: the magic it times
+        if nested is not None:
+            return _magic_line(_MAGIC.match(f"{indent}{inner}"), number, notes, runs)
+        return f"{indent}{inner or 'pass'}"
+    if name == "env" and len(pair := re.split(r"\s*=\s*|\s+", rest.strip(), maxsplit=1)) == 2:
+        key, value = pair
+        return f"{indent}__import__('os').environ[{key!r}] = {value!r}"
+    if name == "run" and _without_options(rest):
+        file = _without_options(rest).split()[0]
+        runs.append(file)
+        return (f"{indent}globals().update(__import__('runpy').run_path({file!r}, "
+                "run_name='__main__'))")
+    if name == "pylab":
+        notes.append("%pylab: numpy imported as np and matplotlib.pyplot as plt")
+        return f"{indent}import numpy as np; import matplotlib.pyplot as plt"
+    if name in _IGNORED or name == "env":
+        notes.append(f"%{name}{rest.rstrip()} skipped (it means nothing outside a "
+                     "notebook; figures are captured as they are)")
+        return f"{indent}pass"
+    notes.append(f"%{name} is not known to portfolio and was skipped")
+    return f"{indent}pass"
 
 
 def _parses(source: str) -> bool:

@@ -4,8 +4,10 @@ Out goes the project folder as its inputs hash sees it (:func:`plan.source_files
 and git-ignored files left out, declared ``data:`` kept even when ignored) and the
 repository's own Python modules that it imports, each at its path in the repository, so
 that ``sys.path`` tricks relative to ``__file__`` work there as here. Back comes the run's
-folder. Both are gzip'd tar archives held in memory (the fastest level: a model file does
-not compress much, and the network is rarely the slow part of a training run).
+folder. Both are gzip'd tar archives (the fastest level: a model file does not compress
+much, and the network is rarely the slow part of a training run). The project's is
+written to a temporary file and sent in chunks of :data:`CHUNK_BYTES`: its data may be
+hundreds of megabytes, which the client never holds whole in memory.
 
 Which modules: those its last run imported (the child records them), and those its Python
 files import by name that the repository holds outside the project (``lib/features.py``
@@ -21,12 +23,15 @@ import io
 import os
 import sys
 import tarfile
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from portfolio import notebook, plan
 
 _LEVEL = 1  # gzip's fastest
+CHUNK_BYTES = 8 << 20  # of a project's archive, sent one at a time
 _NOT_LOCAL = {"portfolio", *sys.stdlib_module_names}  # never the repository's own
 
 
@@ -35,8 +40,28 @@ def pack_project(root: Path, project: Path, data: Iterable[str], modules: Iterab
     """The archive a worker unpacks as its copy of the repository: the project folder's
     files (``data``: declared data, relative to it) and ``modules`` (relative to
     ``root``)."""
+    buffer = io.BytesIO()
+    write_project(buffer, root, project, data, modules)
+    return buffer.getvalue()
+
+
+def write_project(target: BinaryIO, root: Path, project: Path, data: Iterable[str],
+                  modules: Iterable[str]) -> None:
+    """:func:`pack_project`'s archive, written into the open file ``target`` as it is
+    made (a file at a time, in tarfile's small blocks)."""
     files = [p.relative_to(root).as_posix() for p in plan.source_files(project, root, list(data))]
-    return _pack(root, sorted({*files, *modules}))
+    _write(target, root, sorted({*files, *modules}))
+
+
+def chunks(source: BinaryIO, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """The rest of ``source``, ``size`` bytes at a time: one chunk in memory at once, when
+    the caller drops each before asking for the next."""
+    while True:
+        chunk = source.read(size)
+        if not chunk:
+            return
+        yield chunk
+        del chunk  # before the next read
 
 
 def pack_folder(folder: Path) -> bytes:
@@ -46,23 +71,36 @@ def pack_folder(folder: Path) -> bytes:
     return _pack(folder, files)
 
 
-def unpack(archive: bytes, target: Path) -> None:
-    """Unpack an archive made by this module into ``target``; members that would land
-    outside it, links and device files are refused (tarfile's ``data`` filter)."""
+def unpack(archive: bytes | list[bytes], target: Path) -> None:
+    """Unpack an archive made by this module (whole, or as its :func:`chunks`) into
+    ``target``; members that would land outside it, links and device files are refused
+    (tarfile's ``data`` filter)."""
     target.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-        tar.extractall(target, filter="data")
+    if isinstance(archive, bytes):
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+            tar.extractall(target, filter="data")
+        return
+    with tempfile.TemporaryFile() as spool:  # not joined in memory: a second copy
+        for chunk in archive:
+            spool.write(chunk)
+        spool.seek(0)
+        with tarfile.open(fileobj=spool, mode="r:gz") as tar:
+            tar.extractall(target, filter="data")
 
 
 def _pack(base: Path, names: list[str]) -> bytes:
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=_LEVEL,
+    _write(buffer, base, names)
+    return buffer.getvalue()
+
+
+def _write(target: BinaryIO, base: Path, names: list[str]) -> None:
+    with tarfile.open(fileobj=target, mode="w:gz", compresslevel=_LEVEL,
                       dereference=True) as tar:
         for name in names:
             path = base / name
             if path.is_file():
                 tar.add(path, arcname=name, recursive=False)
-    return buffer.getvalue()
 
 
 # -- the repository modules a project imports ---------------------------------------------
@@ -76,7 +114,13 @@ def local_modules(root: Path, project: Path, recorded: Iterable[str] = (),
     inside = root.resolve()
     found = {rel for rel in recorded  # a run.json is a file anyone may edit: in the repository
              if (root / rel).is_file() and (root / rel).resolve().is_relative_to(inside)}
-    todo = [p for p in plan.source_files(project, root) if p.suffix in (".py", ".ipynb")]
+    own = plan.source_files(project, root)
+    todo = [p for p in own if p.suffix in (".py", ".ipynb")]
+    for path in plan.run_files(project, root, own).values():  # `%run ../x.py`
+        rel = path.relative_to(inside).as_posix()
+        if rel not in found:
+            found.add(rel)
+            todo.append(path)
     seen: set[str] = set()
     while todo:
         for name in _imported_names(todo.pop()) - seen - _NOT_LOCAL:

@@ -34,6 +34,7 @@ LIBRARIES = {
     "numpy": ("numpy",),
 }
 REPO_PREFIX = "<repo>/"  # marks a repository module, outside the project folder, in Inputs
+RUN_PREFIX = "<%run>/"  # a file a notebook's %run runs, outside the project folder
 
 
 def library_versions() -> dict[str, str]:
@@ -117,8 +118,11 @@ def source_files(folder: Path, root: Path, declared: list[str] = ()) -> list[Pat
     environments, installed packages and git-ignored paths are left out (``declared`` data
     paths are kept even when git-ignored), and ignored folders are never entered. Only
     regular files: a FIFO, a device or a dangling symlink is skipped, since opening one
-    would block or fail."""
+    would block or fail. A symlinked folder (``data -> /mnt/datasets/x``) is entered like
+    a symlinked file is read: its files are the project's, at their path through the link;
+    one that leads back into the folder or above it (a loop) is not."""
     ignored = _ignored(root, folder)
+    start = folder.resolve()
     wanted = [os.path.normpath(d).replace(os.sep, "/") for d in declared]
 
     def is_declared(rel: str) -> bool:
@@ -128,11 +132,12 @@ def source_files(folder: Path, root: Path, declared: list[str] = ()) -> list[Pat
         return any(d.startswith(f"{rel}/") for d in wanted) or is_declared(rel)
 
     found = []
-    for top, dirs, files in os.walk(folder):
+    for top, dirs, files in os.walk(folder, followlinks=True):
         base = Path(top).relative_to(folder).as_posix()
         base = "" if base == "." else f"{base}/"
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
-                   and (not ignored(f"{base}{d}/") or holds_declared(f"{base}{d}"))]
+                   and (not ignored(f"{base}{d}/") or holds_declared(f"{base}{d}"))
+                   and not _loops(Path(top) / d, start)]
         for name in files:
             rel = f"{base}{name}"
             if name.startswith(".") or (ignored(rel) and not is_declared(rel)):
@@ -144,6 +149,20 @@ def source_files(folder: Path, root: Path, declared: list[str] = ()) -> list[Pat
             if regular:
                 found.append(folder / rel)
     return sorted(found)
+
+
+def _loops(path: Path, start: Path) -> bool:
+    """Whether entering the folder ``path`` could walk a folder twice (or forever): a
+    symlink to ``start`` or inside it (its files are walked where they are), to a folder
+    above it, or to a folder on the way down to ``path``; or one that cannot be followed."""
+    if not path.is_symlink():
+        return False
+    try:
+        real = path.resolve(strict=True)
+        here = path.parent.resolve(strict=True)
+    except (OSError, RuntimeError):  # dangling, or a loop of links
+        return True
+    return real.is_relative_to(start) or start.is_relative_to(real) or here.is_relative_to(real)
 
 
 def project_files(project: Project, root: Path, outputs: list[str] = ()) -> list[Path]:
@@ -162,11 +181,31 @@ def file_hashes(project: Project, root: Path, outputs: list[str] = ()) -> dict[s
     held in memory) and remembered for large files (:class:`caches.Digests`)."""
     digests = caches.Digests()
     try:  # a notebook by its code cells alone: new outputs or prose leave it fresh
-        return {p.relative_to(project.folder).as_posix():
-                notebook.code_digest(p) if notebook.is_notebook(p) else digests.sha256(p)
-                for p in project_files(project, root, outputs)}
+        files = project_files(project, root, outputs)
+        hashes = {p.relative_to(project.folder).as_posix():
+                  notebook.code_digest(p) if notebook.is_notebook(p) else digests.sha256(p)
+                  for p in files}
+        for rel, path in run_files(project.folder, root, files).items():
+            hashes[f"{RUN_PREFIX}{rel}"] = digests.sha256(path)
+        return hashes
     finally:
         digests.save()
+
+
+def run_files(folder: Path, root: Path, files: list[Path]) -> dict[str, Path]:
+    """The repository files outside ``folder`` that its notebooks (among ``files``) run
+    with ``%run`` (``%run ../shared/prepare.py``), by their path in the repository: inputs
+    of its runs, sent to a Dask worker with it. Those inside are among its files already."""
+    folder, inside = folder.resolve(), root.resolve()
+    found = {}
+    for book in files:
+        if not notebook.is_notebook(book):
+            continue
+        for target in notebook.run_files(book):
+            real = target.resolve()
+            if real.is_file() and real.is_relative_to(inside) and not real.is_relative_to(folder):
+                found[real.relative_to(inside).as_posix()] = real
+    return found
 
 
 def local_module_hashes(root: Path, modules: list[str]) -> dict[str, str]:
@@ -311,7 +350,7 @@ def _as_git_holds_them(root: Path, project: Project, now: dict[str, str],
         base = project.folder.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return now
-    names = [n for n in {*now, *recorded} if not n.startswith(REPO_PREFIX)]
+    names = [n for n in {*now, *recorded} if not n.startswith((REPO_PREFIX, RUN_PREFIX))]
     hidden = {path.removeprefix(f"{base}/") for path in
               gitignore.ignored(root, [f"{base}/{name}" for name in names])}
     files = {name: digest for name, digest in now.items() if name not in hidden}

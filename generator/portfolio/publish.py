@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from portfolio.errors import PortfolioError
+from portfolio.errors import PortfolioError, display
 
 # What the site is built from, relative to the repository: publish refuses to push a site
 # while any of them differs from the commit (uncommitted or untracked, not git-ignored).
@@ -56,13 +56,51 @@ def git(root: Path, *args: str, env: dict[str, str] | None = None, check: bool =
 
 
 def remote_url(root: Path, remote: str) -> str:
+    """The URL of the git remote named ``remote``, or ``remote`` itself when it is a URL
+    (``git push`` takes either)."""
     if git(root, "rev-parse", "--is-inside-work-tree", check=False) != "true":
         raise PublishError(f"{root} is not a git repository: run `git init` and commit first")
     url = git(root, "remote", "get-url", remote, check=False)
-    if not url:
-        raise PublishError(f"there is no git remote named '{remote}': add one with "
-                           f"`git remote add {remote} <url>`, or pass --remote")
-    return url
+    if url:
+        return url
+    if _URL.match(remote):
+        return remote
+    raise PublishError(redact(f"there is no git remote named '{remote}': add one with "
+                              f"`git remote add {remote} <url>`, or pass --remote"))
+
+
+# What git takes as a URL: scheme://..., or scp-like user@host:path.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|[^/:@\s]+@[^/:\s]+:")
+# A domain for GitHub Pages' CNAME: dot-separated labels of letters, digits and '-'.
+_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+"
+                     r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", re.I)
+
+
+def custom_domain(root: Path) -> str | None:
+    """The domain in the repository's ``CNAME`` file (GitHub Pages serves the site there),
+    None without one. GitHub reads one domain and nothing else: a second line, a URL or a
+    blank file is refused here, located, before anything is pushed."""
+    path = root / "CNAME"
+    if not path.is_file():
+        return None
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PublishError(f"{display(path)}: cannot be read as text ({exc})") from None
+    written = [(number, line.strip()) for number, line in enumerate(lines, 1) if line.strip()]
+    if not written:
+        raise PublishError(f"{display(path)}:1: empty: write the site's domain in it (for "
+                           "example portfolio.example.com), or delete the file")
+    if len(written) > 1:
+        number, line = written[1]
+        raise PublishError(f"{display(path)}:{number}: a second domain ('{line}'): GitHub "
+                           "Pages serves a site at one domain; keep one line")
+    number, domain = written[0]
+    if not _DOMAIN.fullmatch(domain):
+        raise PublishError(f"{display(path)}:{number}: '{domain}' is not a domain name: write "
+                           "the domain alone (portfolio.example.com), without https:// or a "
+                           "path")
+    return domain.lower()
 
 
 def uncommitted(root: Path, paths: list[str]) -> list[str]:
@@ -75,9 +113,9 @@ def uncommitted(root: Path, paths: list[str]) -> list[str]:
 def public_url(remote: str, root: Path) -> str | None:
     """``https://<owner>.github.io/<repo>/`` for a GitHub remote, or the custom domain in a
     ``CNAME`` file; ``None`` when neither says where the site will be served."""
-    cname = root / "CNAME"
-    if cname.is_file() and cname.read_text(encoding="utf-8").strip():
-        return f"https://{cname.read_text(encoding='utf-8').strip()}/"
+    domain = custom_domain(root)
+    if domain:
+        return f"https://{domain}/"
     match = re.search(r"github\.com[:/]+([^/]+)/([^/]+?)(?:\.git)?/?$", redact(remote))
     if not match:
         return None
@@ -114,10 +152,10 @@ def publish(root: Path, site_dir: Path, remote: str, branch: str, message: str) 
     if finished(site_dir, root / ".build") is None:
         raise PublishError(f"{site_dir} is not a finished build (it was interrupted, or made "
                            "by hand or by another tool): run `portfolio build` first")
+    domain = custom_domain(root)
     (site_dir / ".nojekyll").touch()
-    cname = root / "CNAME"
-    if cname.is_file():
-        (site_dir / "CNAME").write_text(cname.read_text(encoding="utf-8"), encoding="utf-8")
+    if domain:
+        (site_dir / "CNAME").write_text(f"{domain}\n", encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         git(root, "--work-tree", str(site_dir), "add", "--all", "--force", ".", env=env)

@@ -70,9 +70,10 @@ def code_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def run(job: Job, project: bytes, topic: str, scheduler: str, slots: dict[str, int],
+def run(job: Job, project: list[bytes], topic: str, scheduler: str, slots: dict[str, int],
         code: str) -> dict[str, Any]:
-    """Run ``job`` on this worker; ``project`` is :func:`parcel.pack_project`'s archive,
+    """Run ``job`` on this worker; ``project`` is :func:`parcel.write_project`'s archive
+    in its chunks (:func:`cluster.send_project`),
     ``slots`` the task slots of each machine of the cluster (by the host the scheduler
     sees: a LocalCluster puts several workers on one machine), ``code`` the client's
     :func:`code_digest`. Returns the :class:`Outcome` (plain data) and the run's folder as

@@ -16,6 +16,8 @@ import dataclasses
 import os
 import re
 import shutil
+import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +25,10 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from portfolio import caches, demopage, gitignore, narrative, results, views
+from portfolio import caches, demopage, gitignore, narrative, notebook, results, views
 from portfolio.config import Profile, is_url, load_mkdocs_yml, profile_of
 from portfolio.domain import Project, ProjectState, Workspace
-from portfolio.errors import ConfigError
+from portfolio.errors import ConfigError, display
 from portfolio.views import text  # every template value is escaped by it
 
 CSS = "assets/portfolio.css"
@@ -50,6 +52,30 @@ def template_dirs(workspace: Workspace) -> list[Path]:
     if own.is_dir() and own.resolve() != packaged.resolve():
         return [own, packaged]
     return [packaged]
+
+
+def _require_inside(workspace: Workspace) -> None:
+    """No file of the portfolio's own ``site_templates/`` is a link out of the repository:
+    the theme overrides and the stylesheet are published (a link to ``~/.ssh/id_rsa``
+    under ``overrides/assets/`` would be a page of the site), and a clone has only the
+    link. One located line for the first such link."""
+    own, root = workspace.templates_dir, workspace.root.resolve()
+    if not own.is_dir() or own.resolve() == packaged_templates().resolve():
+        return
+    seen: set[Path] = set()  # folders by where they are: a link back up is walked once
+    for folder, dirs, files in os.walk(own, followlinks=True):
+        here = Path(folder)
+        if here.resolve() in seen:
+            dirs.clear()
+            continue
+        seen.add(here.resolve())
+        for path in (here / name for name in (*dirs, *files)):
+            target = path.resolve()
+            if not target.is_relative_to(root):
+                raise ConfigError(
+                    f"{display(path)}: a link to {target}, outside the repository: the site "
+                    "publishes nothing from outside it; copy the file into the repository "
+                    "instead of linking to it")
 
 
 def _template_file(workspace: Workspace, relative: str) -> Path:
@@ -88,25 +114,107 @@ def readme(story: narrative.Narrative, user_config: dict[str, Any]) -> narrative
     """The README narrative as sanitised HTML: each part rendered with the site's Markdown
     extensions, then cleaned by nh3 (Ammonia). Text pasted from a dataset card can carry
     ``<script>`` or ``onerror=``; the page keeps the Markdown's output and nothing that runs.
-    The converter is built only for a project that has a README (most pages have none)."""
-    converter: Any = None
+    Ids and classes are namespaced as GitHub does (:class:`_Namespace`). The converters are
+    built only for a project that has a README (most pages have none)."""
+    parts = [part for part in (story.intro, *story.steps.values(),
+                               *(body for _, body in story.other)) if part.strip()]
+    html: dict[str, str] = {}
+    names = _Namespace()
+    if parts:
+        converter, plain = _readme_converters(user_config)
+        for part in parts:
+            html[part] = _convert(converter, part)
+            names.learn(html[part], _convert(plain, part))
 
     def clean(markdown_text: str) -> str:
-        nonlocal converter
         if not markdown_text.strip():
             return ""
         import nh3
 
-        converter = converter or _readme_converter(user_config)
-        converter.reset()
-        body = nh3.clean(converter.convert(markdown_text),
-                         tags=nh3.ALLOWED_TAGS | {"tfoot"},
-                         attributes=_README_ATTRIBUTES, url_schemes=set(_SAFE_SCHEMES))
+        body = nh3.clean(html[markdown_text], tags=nh3.ALLOWED_TAGS | {"tfoot"},
+                         attributes=_README_ATTRIBUTES, url_schemes=set(_SAFE_SCHEMES),
+                         attribute_filter=names.filter)
         return Markup(f'<div class="pf-readme">\n{body}\n</div>')
 
     return narrative.Narrative(intro=clean(story.intro),
                                steps={k: clean(v) for k, v in story.steps.items()},
                                other=[(heading, clean(body)) for heading, body in story.other])
+
+
+USER_CONTENT = "user-content-"  # GitHub's prefix for the ids and classes a README writes
+# The theme's own names: Material's (and Zensical's) ids start with "__" (``#__config``,
+# which it reads its configuration from, ``#__search``, ``#__drawer``), its classes "md-".
+_THEME_NAMES = ("__", "md-")
+
+
+class _Namespace:
+    """Which ids and classes of a README's HTML stay as they are, for nh3's
+    ``attribute_filter``. A README (or a notebook cell) may write any id or class, in raw
+    HTML or an attribute list; one named like the theme's wins over it: an element with
+    ``id="__config"``, even in a closed ``<details>``, is where Material reads its settings
+    from, and can send it to another host. So, as on GitHub, each id and class written in
+    the README gets ``user-content-``, and a ``#x`` link to such an id follows it. What
+    stays: the heading ids the ``toc`` extension made (the README's ``#anchor`` links) and
+    the classes its Markdown extensions make (admonitions, highlighted code), which are
+    learnt from the same text rendered with no raw HTML and no attribute lists; neither
+    when it is named like the theme's."""
+
+    def __init__(self) -> None:
+        self.headings: set[str] = set()  # ids the toc extension gave headings
+        self.classes: set[str] = set()  # classes the Markdown extensions produced
+        self.written: set[str] = set()  # every id in the README's HTML
+
+    def learn(self, html: str, plain_html: str) -> None:
+        """Note the ids of ``html`` (the README part as rendered) and what the extensions
+        made of the same part with the owner's HTML and attribute lists off."""
+        import nh3
+
+        def note(tag: str, attribute: str, value: str) -> str:
+            if attribute == "id":
+                self.written.add(value)
+            return value
+
+        def made(tag: str, attribute: str, value: str) -> str:
+            if attribute == "id" and re.fullmatch(r"h[1-6]", tag):
+                self.headings.add(value)
+            elif attribute == "class":
+                self.classes.update(value.split())
+            return value
+
+        nh3.clean(html, attributes={"*": {"id"}}, attribute_filter=note)
+        nh3.clean(plain_html, attributes={"*": {"id", "class"}}, attribute_filter=made)
+
+    def filter(self, tag: str, attribute: str, value: str) -> str:
+        if attribute == "id":
+            return value if self._kept_id(value) else USER_CONTENT + value
+        if attribute == "class":
+            return " ".join(name if name in self.classes and not name.startswith(_THEME_NAMES)
+                            else USER_CONTENT + name for name in value.split())
+        if attribute == "href" and value.startswith("#"):
+            target = value[1:]
+            if target in self.written and not self._kept_id(target):
+                return f"#{USER_CONTENT}{target}"
+        return value
+
+    def _kept_id(self, value: str) -> bool:
+        return value in self.headings and not value.startswith(_THEME_NAMES)
+
+
+def _convert(converter: Any, markdown_text: str) -> str:
+    converter.reset()
+    return str(converter.convert(markdown_text))
+
+
+def _readme_converters(user_config: dict[str, Any]) -> tuple[Any, Any]:
+    """The README's converter, and one with the same extensions that treats raw HTML as
+    text and reads no attribute lists: what it makes is the extensions' own output."""
+    converter, plain = _readme_converter(user_config), _readme_converter(user_config)
+    for registry, name in ((plain.preprocessors, "html_block"),
+                           (plain.inlinePatterns, "html"),
+                           (plain.treeprocessors, "attr_list")):
+        if name in registry:
+            registry.deregister(name)
+    return converter, plain
 
 
 def _readme_converter(user_config: dict[str, Any]) -> Any:
@@ -178,7 +286,16 @@ def environment(templates: list[Path]) -> jinja2.Environment:
         bytecode_cache=caches.template_bytecode("pages"),
     )
     env.filters.update(fmt=views.fmt, url=url, markdown_only=markdown_only)
+    # ``tojson`` (a page's front matter) writes a NUL as "\u0000", which the engine reads
+    # back into a raw NUL in the page's <title> and meta tags.
+    env.policies["json.dumps_function"] = _json_without_nul
     return env
+
+
+def _json_without_nul(value: Any, **options: Any) -> str:
+    import json
+
+    return json.dumps(without_nul(value) if isinstance(value, str) else value, **options)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,6 +316,7 @@ def render(workspace: Workspace, states: list[ProjectState], out: Path | None = 
     build leaves the pages, their times and the engine's inputs as they were. ``stale``:
     why a project's results are behind its files, by slug (the live preview's banner)."""
     _require_templates(template_dirs(workspace))
+    _require_inside(workspace)
     user_config = load_mkdocs_yml(workspace.mkdocs_yml)
     profile = profile_of(user_config, workspace.mkdocs_yml)
     out = out or workspace.build_dir
@@ -252,6 +370,7 @@ def check(workspace: Workspace, projects: list[Project], out: Path) -> Path:
     engine config, written into ``out`` with an empty pages folder, for the engine to
     validate (``site.check``)."""
     _require_templates(template_dirs(workspace))
+    _require_inside(workspace)
     env = environment(template_dirs(workspace))
     for name in _TEMPLATES:
         env.get_template(name)
@@ -268,6 +387,13 @@ def check(workspace: Workspace, projects: list[Project], out: Path) -> Path:
     return config
 
 
+def without_nul(value: str) -> str:
+    """``value`` with each NUL as U+FFFD, the character an HTML parser shows for it. A NUL
+    from a ``project.yaml`` (YAML's ``"\\0"``), a metric name or a log would otherwise be
+    written raw into the pages (into every page's nav, from a title)."""
+    return value.replace("\0", "\ufffd")
+
+
 class Tree:
     """A folder of generated files, rewritten only where the content changed; what was not
     produced this time is removed by :meth:`finish`."""
@@ -279,7 +405,7 @@ class Tree:
 
     def write(self, relative: str, text: str) -> None:
         target = self._claim(relative)
-        data = text.encode("utf-8")
+        data = without_nul(text).encode("utf-8")
         if not (target.is_file() and target.stat().st_size == len(data)
                 and target.read_bytes() == data):
             target.write_bytes(data)
@@ -318,8 +444,18 @@ class Tree:
         from PIL import Image  # matplotlib's own dependency; imported only when drawing
 
         try:
-            with Image.open(source) as original:
-                image = original.convert("RGBA")
+            with warnings.catch_warnings():
+                # Over its pixel limit Pillow warns, at twice that it raises: either way an
+                # image that would take gigabytes to draw (views.oversized keeps PNGs off
+                # the page; this catches what a header did not tell), left out of the site.
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(source) as original:
+                    image = original.convert("RGBA")
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+            self.produced.discard(relative)
+            target.unlink(missing_ok=True)
+            print(f"warning: {source}: not published: {exc}", file=sys.stderr, flush=True)
+            return
         except (OSError, ValueError):  # not an image Pillow reads: published as it is
             shutil.copy2(source, target)
             return
@@ -429,7 +565,7 @@ def _derived_config(workspace: Workspace, build: Path, user: dict[str, Any],
     nav: list[Any] = [{"Home": "index.md"}]
     if pages:
         # The theme prints nav labels and page titles as they are: they must arrive escaped.
-        nav.append({"Projects": [{str(escape(title)): f"projects/{slug}/index.md"}
+        nav.append({"Projects": [{str(escape(without_nul(title))): f"projects/{slug}/index.md"}
                                  for slug, title in pages]})
         nav.append({"Results": "results/index.md"})
     if tags:
@@ -483,7 +619,10 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, docs: Tree, page:
         # The copy the run kept when its results have one: the script those results came
         # from, not the file as it is now.
         ran = run.script_file if run is not None and view.script_href != view.script else None
-        docs.copy(ran or script, f"{page}/{view.script_href}")
+        if notebook.is_notebook(script):  # its cells, not the outputs saved with them
+            docs.write(f"{page}/{view.script_href}", notebook.without_outputs(ran or script))
+        else:
+            docs.copy(ran or script, f"{page}/{view.script_href}")
     if state.failure is not None and state.failure.file(results.LOG):
         docs.copy(state.failure.log_file, f"{page}/failed-log.txt")
 

@@ -37,6 +37,13 @@ SAVED_MODEL = "model.keras"  # the trained model, when the script trained a Kera
 DEMO = "demo"  # the live demo: the model as ONNX, held-out examples, their thumbnails
 DEMO_MODEL = "model.onnx"  # in demo/
 DEMO_EXAMPLES = "examples.json"  # in demo/
+# The child's word to the parent that the demo's export is under way: "START [END]" in
+# seconds of CLOCK_MONOTONIC (one clock for every process of the machine). The export has
+# its own budget; the parent leaves its time out of the script's timeout, then removes it.
+DEMO_CLOCK = ".demo-clock"
+# GitHub refuses a push holding a file over 100 MiB: results/ is committed, so no run
+# writes one there (it says so instead).
+MAX_FILE_BYTES = 100 * 1024 * 1024
 FAILED = "failed"  # inside results/<slug>/: the latest run, when it failed
 SCRATCH = ".scratch"  # inside results/: smoke runs, never published
 RUNNING = ".run-"  # inside results/: a run's own folder while it goes

@@ -42,8 +42,10 @@ from portfolio.record import (
     Process,
     RunRecord,
 )
+from portfolio.schema import DEFAULT_DEMO_TIMEOUT_S
 
 _GRACE_S = children.GRACE_S  # between SIGTERM and SIGKILL when a run is stopped
+_EXPORT_GRACE_S = 30.0  # past the export's budget, for the child to give up on it itself
 _SETTLE_S = 1.0  # for what a run started to leave by itself once the run has ended
 _POLL_S = 0.1
 LOG_CAP_BYTES = 20_000_000
@@ -72,6 +74,10 @@ class Job:
     # PYTHONPATH inside the repository (relative to it), to point into the copy there.
     values: tuple[tuple[str, str], ...] = ()
     pythonpath: tuple[str, ...] = ()
+    # The live demo: whether the child exports the model at all (demo: and publish_model:),
+    # and the export's own time budget, which the script's timeout does not count.
+    demo: bool = True
+    demo_timeout: float = DEFAULT_DEMO_TIMEOUT_S
 
 
 def project_folder(workspace: Workspace, job: Job) -> Path:
@@ -157,6 +163,8 @@ def child_env(job: Job, out: Path, root: Path) -> dict[str, str]:
         "PORTFOLIO_SEED": str(job.seed),
         "PORTFOLIO_SMOKE": "1" if job.smoke else "0",
         "PORTFOLIO_ROOT": str(root),
+        "PORTFOLIO_DEMO": "1" if job.demo else "0",
+        "PORTFOLIO_DEMO_TIMEOUT": repr(float(job.demo_timeout)),
         "PYTHONHASHSEED": "0",  # as in the warm worker, whose children share its hash seed
         "PYTHONUNBUFFERED": "1",  # the log keeps the order of prints and tracebacks
         "MPLBACKEND": "Agg",
@@ -236,13 +244,14 @@ def run_child(workspace: Workspace, job: Job, stop: threading.Event | None = Non
     """
     started_at, started = datetime.now(UTC), time.monotonic()
     stop = stop or threading.Event()
+    folder, out = project_folder(workspace, job), run_folder(workspace, job)
+    clock = _Clock(job, started, out / results.DEMO_CLOCK)
 
     def expired() -> bool:
-        return stop.is_set() or time.monotonic() - started > job.timeout
+        return stop.is_set() or clock.overrun() is not None
 
     peak_mb = returncode = None
     marker, left = uuid.uuid4().hex, []
-    folder, out = project_folder(workspace, job), run_folder(workspace, job)
     keep_script(folder / job.script, results.RunFolder(out).script_copy(job.script))
     with _log_file(out / results.LOG) as log:
         env = {**child_env(job, out, workspace.root), leftovers.MARKER: marker}
@@ -266,9 +275,10 @@ def run_child(workspace: Workspace, job: Job, stop: threading.Event | None = Non
                     returncode = children.stop_group(child)
                     status, error = "interrupted", "the build was interrupted"
                     break
-                if time.monotonic() - started > job.timeout:
+                overrun = clock.overrun()
+                if overrun is not None:
                     returncode = children.stop_group(child)
-                    status, error = "timeout", f"timed out after {job.timeout:g} s; stopped"
+                    status, error = "timeout", overrun
                     break
         except BaseException:
             children.stop_group(child)
@@ -282,9 +292,44 @@ def run_child(workspace: Workspace, job: Job, stop: threading.Event | None = Non
             abandon.set()  # one we could not find may hold it still: stop reading anyway
             pump.join()
             child.output.close()
+            clock.path.unlink(missing_ok=True)  # the child's word to us, not a result
     return Outcome(job.slug, status, returncode, time.monotonic() - started, error,
                    started_at, peak_mb, child.process, tuple(left),
                    next(iter(log_problem), None))
+
+
+class _Clock:
+    """The run's time against its limits: the script's ``timeout`` counts everything but
+    the demo's export, which has a budget of its own (``demo: {timeout: …}``). The child
+    stops waiting for an export that spends it; this stops a child that did not."""
+
+    def __init__(self, job: Job, started: float, path: Path) -> None:
+        self.job, self.started, self.path = job, started, path
+
+    def overrun(self) -> str | None:
+        """Why the run must be stopped now, or None."""
+        now = time.monotonic()
+        export_start, export_end = self._export()
+        exporting = export_start is not None and export_end is None
+        export_s = 0.0 if export_start is None else (export_end or now) - export_start
+        if exporting and export_s > self.job.demo_timeout + _EXPORT_GRACE_S:
+            return (f"the demo's ONNX export ran out of its {self.job.demo_timeout:g} s "
+                    "budget and did not stop; stopped (demo: {timeout: …} in project.yaml "
+                    "sets the budget, demo: false skips the export)")
+        if now - self.started - export_s > self.job.timeout:
+            return f"timed out after {self.job.timeout:g} s; stopped"
+        return None
+
+    def _export(self) -> tuple[float | None, float | None]:
+        """When the child's export started and ended (CLOCK_MONOTONIC, this machine's)."""
+        try:
+            words = self.path.read_text(encoding="ascii").split()
+            times = [float(w) for w in words[:2]]
+        except (OSError, ValueError, UnicodeDecodeError):
+            return None, None
+        if not times or not self.started <= times[0] <= time.monotonic():  # not this run's
+            return None, None
+        return times[0], times[1] if len(times) > 1 and times[1] >= times[0] else None
 
 
 @contextlib.contextmanager
@@ -608,4 +653,5 @@ def _job(workspace: Workspace, decision: Decision, threads: int, smoke: bool) ->
                env=tuple(project.meta.env), exclusive=project.meta.exclusive,
                resources=tuple(sorted(project.meta.resources.items())),
                data=tuple(project.meta.data),
-               modules=tuple(last.run.local_modules) if last else ())
+               modules=tuple(last.run.local_modules) if last else (),
+               demo=project.meta.demo_wanted, demo_timeout=project.meta.demo.timeout)

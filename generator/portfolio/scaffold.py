@@ -14,7 +14,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from portfolio.errors import InputError
+from portfolio.errors import InputError, display
 
 WORKFLOW = ".github/workflows/publish.yml"
 CONSTRAINTS = "constraints.txt"  # the workflow's pins, beside it at the repository's top
@@ -234,6 +234,10 @@ site/
 results/.scratch/
 results/.run-*/
 results/.old-*/
+# MLflow's local stores (`portfolio export mlflow`, `mlflow ui`): your runs, not the site's.
+mlflow.db
+mlruns/
+mlartifacts/
 .venv/
 __pycache__/
 *.pyc
@@ -287,8 +291,13 @@ def init(folder: Path, force: bool = False) -> tuple[list[str], bool, bool]:
                          "to replace them")
     for name, text in planned.items():
         target = folder / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:  # a file on the way, a read-only folder, a full disk
+            where = Path(exc.filename) if exc.filename else target
+            raise InputError(f"{display(where)}: cannot write the new portfolio there "
+                             f"({exc.strerror or exc}); give a folder you can write") from None
     return list(planned), _git_init(folder), placeholder
 
 

@@ -9,6 +9,8 @@ there is then swapped into place as a MkDocs build is.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -23,7 +25,7 @@ from typing import Any
 
 from portfolio import caches, swap, yamlpos
 from portfolio.config import mkdocs_loader
-from portfolio.errors import ConfigError, SiteBuildError, display
+from portfolio.errors import ConfigError, ResultsError, SiteBuildError, display
 
 
 class _Collect(logging.Handler):
@@ -61,13 +63,35 @@ def inputs_digest(config_file: Path, site_dir: Path, extra: list[Path],
     for name in ("mkdocs", "mkdocs-material", *(["zensical"] if engine == "zensical" else [])):
         digest.update(f"{name}={metadata.version(name)}\n".encode())
     folders = [config_file.parent / "docs", *(e for e in extra if e.is_dir())]
-    files = [config_file, *(e for e in extra if e.is_file()),
+    files = [config_file, *inherited(config_file), *(e for e in extra if e.is_file()),
              *(p for f in folders for p in sorted(f.rglob("*")))]
     for path in files:
         if path.is_file():
             digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update(str(site_dir.resolve()).encode())
     return digest.hexdigest()
+
+
+def inherited(config_file: Path) -> list[Path]:
+    """The configs ``config_file`` pulls in through ``INHERIT``, nearest first (the derived
+    config inherits ``mkdocs.yml``, which may inherit a shared base): the engine reads each,
+    so an edit to any of them is an edit to the site. A config that does not read is the
+    last one followed: the engine's own check reports it."""
+    chain: list[Path] = []
+    current = config_file
+    while True:
+        try:
+            data = yamlpos.load_file(current, mkdocs_loader()).data
+        except (OSError, yamlpos.YAMLSyntaxError):
+            return chain
+        parent = data.get("INHERIT") if isinstance(data, dict) else None
+        if not isinstance(parent, str):
+            return chain
+        # MkDocs reads INHERIT relative to the folder of the config that names it.
+        current = Path(os.path.normpath(current.parent / parent))
+        if current in chain or current == config_file:  # a loop: the engine refuses it
+            return chain
+        chain.append(current)
 
 
 STAMP = "site-inputs.sha256"  # beside the derived config, in .build/
@@ -98,10 +122,40 @@ def build_if_changed(config_file: Path, site_dir: Path, extra: list[Path],
             build(config_file, strict, site_dir=building)
         then(building)
         swap.replace(building, site_dir)
+        stamp.write_text(f"{digest}\n{_identity(site_dir)}\n", encoding="utf-8")
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise _no_room(exc, site_dir, config_file.parent / "docs") from None
     finally:
         shutil.rmtree(building, ignore_errors=True)
-    stamp.write_text(f"{digest}\n{_identity(site_dir)}\n", encoding="utf-8")
     return True
+
+
+def _no_room(exc: OSError, site_dir: Path, docs: Path) -> ResultsError:
+    """A full disk while the new site is built beside the old one (which stays until the
+    new one is complete, so that a failed build loses nothing): how much room it needs."""
+    old = _size(site_dir)
+    needed = old or _size(docs)  # the new site is about the size of the old one
+    where = f"{display(Path(exc.filename))}: " if exc.filename else ""
+    kept = (f"; {display(site_dir)}/ ({_megabytes(old)}) is kept as it was until the new "
+            "one is complete" if old else "")
+    return ResultsError(f"{where}{exc.strerror}: the site is built beside the old one and "
+                        f"needs about {_megabytes(needed)} free on that disk{kept}: free "
+                        "some room and build again")
+
+
+def _size(folder: Path) -> int:
+    total = 0
+    for path in folder.rglob("*") if folder.is_dir() else []:
+        with contextlib.suppress(OSError):
+            if path.is_file() and not path.is_symlink():
+                total += path.stat().st_size
+    return total
+
+
+def _megabytes(size: int) -> str:
+    return f"{max(size, 1) / 1024**2:.1f} MB"
 
 
 def finished(site_dir: Path, build_dir: Path) -> str | None:
@@ -141,7 +195,7 @@ def check_if_changed(config_file: Path, user_config: Path, extra: list[Path],
     digest = hashlib.sha256(config_file.read_bytes())
     for name in ("mkdocs", "mkdocs-material"):
         digest.update(f"{name}={metadata.version(name)}\n".encode())
-    for path in [user_config, *extra]:
+    for path in [user_config, *inherited(config_file), *extra]:
         files = sorted(path.rglob("*")) if path.is_dir() else [path]
         for file in files:
             if file.is_file():
@@ -241,10 +295,30 @@ def build_with_zensical(config_file: Path, site_dir: Path) -> None:
     except OSError as exc:
         raise SiteBuildError(f"Zensical could not start: {exc}") from None
     if result.returncode != 0 or not (built / "index.html").is_file():
-        said = (result.stderr or result.stdout).strip().splitlines()[-5:]
+        source = folder / overrides if overrides else None
+        said = _zensical_said(result.stderr or result.stdout, source)
         raise SiteBuildError("the site did not build with Zensical: "
-                             + ("\n  ".join(said) or f"exit code {result.returncode}"))
+                             + (said or f"exit code {result.returncode}"))
     built.rename(site_dir)
+
+
+def _zensical_said(output: str, overrides: Path | None) -> str:
+    """Zensical's refusal in its own words: when it ends in a Python traceback, the
+    exception's message alone (``syntax error: unexpected `}` (in main.html:2)``), located
+    in the theme overrides it names (``site_templates/overrides/main.html:2: ...``)."""
+    lines = [line.rstrip() for line in output.strip().splitlines() if line.strip()]
+    frames = [i for i, line in enumerate(lines) if line.lstrip().startswith('File "')]
+    if frames:  # after the last frame: its source line (indented), then the exception
+        rest = lines[frames[-1] + 1:]
+        rest = rest[1:] if rest and rest[0].startswith((" ", "\t")) and len(rest) > 1 \
+            else rest
+        lines = [re.sub(r"^[\w.]*(Error|Exception|Exit)\w*: ", "", rest[0].strip()),
+                 *rest[1:]] if rest else []
+    said = "\n  ".join(line.strip() for line in lines[-5:])
+    located = re.fullmatch(r"(.*) \(in ([^()\s]+):(\d+)\)", said, re.S)
+    if located and overrides is not None and (overrides / located[2]).is_file():
+        return f"{display(overrides / located[2])}:{located[3]}: {located[1]}"
+    return said
 
 
 def _template_error(error: Exception) -> str:

@@ -162,6 +162,42 @@ CARD_IMAGE = "card.png"  # beside a project's page: its thumbnail, card-sized
 CARD_WIDTH = 480  # pixels: twice a card's width on a phone, for sharp screens
 
 
+# The most pixels a figure may have to be drawn for the site or shown on a page: Pillow's
+# own limit for an image it trusts (its Image.MAX_IMAGE_PIXELS; twice this it refuses to
+# open one, which crashed the build). Capture saves none over 4,000 × 4,000 pixels, so a
+# larger one in results/ was made by hand, or by an older portfolio.
+MAX_FIGURE_PIXELS = 89_478_485
+
+
+def oversized(path: Path) -> str | None:
+    """Why the PNG ``path`` is left off the page (its header names more pixels than
+    MAX_FIGURE_PIXELS: drawing it would take gigabytes, and so would a visitor's
+    browser), else None."""
+    width, height = image_size(path)
+    if not width or not height or width * height <= MAX_FIGURE_PIXELS:
+        return None
+    return (f"{path.parent.name}/{path.name} is {width:,} × {height:,} pixels "
+            f"({width * height / 1e6:,.0f} MP), over the {MAX_FIGURE_PIXELS / 1e6:.0f} MP "
+            "a page shows: left off the page")
+
+
+def _figures(good: RunResult) -> tuple[list[FigureView], list[str]]:
+    """The run's figures for the page, with their sizes, and why any was left off."""
+    shown, notes = [], []
+    for f in good.figures:
+        why = oversized(good.folder / f.path)
+        if why is not None:
+            notes.append(why)
+            continue
+        full_path = f.full_path
+        if full_path and (why := oversized(good.folder / full_path)) is not None:
+            notes.append(why)
+            full_path = None
+        shown.append(FigureView(f.path, f.caption, f.kind, full_path,
+                                *image_size(good.folder / f.path)))
+    return shown, notes
+
+
 def image_size(path: Path) -> tuple[int | None, int | None]:
     """A PNG's width and height from its header (no image library in the parent); (None,
     None) for another format or a file that cannot be read."""
@@ -1158,6 +1194,7 @@ def _test_comparison(run: RunRecord) -> ComparisonTable | None:
 def project_view(state: ProjectState, imports: caches.Imports | None = None) -> ProjectView:
     meta, good = state.project.meta, state.good
     headline = good.headline(meta) if good else None
+    figures, left_off = _figures(good) if good else ([], [])
     return ProjectView(
         slug=state.project.slug,
         title=meta.title,
@@ -1171,9 +1208,7 @@ def project_view(state: ProjectState, imports: caches.Imports | None = None) -> 
         headline_text=_headline_text(headline),
         metrics=[(k, fmt(k, v)) for k, v in good.metrics.items()] if good else [],
         baselines=_baselines(state, headline),
-        figures=[FigureView(f.path, f.caption, f.kind, f.full_path,
-                            *image_size(good.folder / f.path))
-                 for f in good.figures] if good else [],
+        figures=figures,
         model_file=good.model_file.name if good and good.model_file and meta.publish_model
         else None,
         model_url=meta.model_url,
@@ -1191,9 +1226,9 @@ def project_view(state: ProjectState, imports: caches.Imports | None = None) -> 
         libraries=libraries_of(state.project.folder, imports=imports),
         judged=good.run.judged if good else None,
         # With the demo turned off, why there is none is nobody's business on the page.
-        capture_warnings=[w for w in good.run.capture_warnings
-                          if (meta.demo and meta.publish_model) or not w.startswith("demo:")]
-        if good else [],
+        capture_warnings=[*(w for w in good.run.capture_warnings
+                            if (meta.demo and meta.publish_model) or not w.startswith("demo:")),
+                          *left_off] if good else [],
         printed_lines=[e.text for e in good.run.printed_lines] if good else [],
         left_running=[f"{p.command} (pid {p.pid})" for p in good.run.left_running]
         if good else [],

@@ -234,6 +234,12 @@ def ensure(preload: list[str], build_dir: Path) -> Worker | None:
     address = folder / f"warm-{key}.sock"
     if len(os.fsencode(address)) > _MAX_ADDRESS:  # bind() would refuse it
         return None
+    if (address.exists() or address.is_symlink()) and not address.is_socket():
+        # Not ours to delete (a folder, a file someone made): runs go without a worker.
+        print(f"warning: {address} is not a socket, so no warm worker can listen there: "
+              "every script starts a fresh interpreter (remove it to have the worker back)",
+              file=sys.stderr, flush=True)
+        return None
     build_dir.mkdir(parents=True, exist_ok=True)
     previous = _use(folder, build_dir, key)
     _retire(folder, keep=key, replaced=previous)
@@ -263,7 +269,8 @@ def _answers(address: Path) -> bool:
         probe.send(b'{"ping": true}')
         return _receive(probe, 10.0).get("pong") is True
     except (ConnectionRefusedError, FileNotFoundError):
-        address.unlink(missing_ok=True)  # a worker that died without cleaning up
+        with contextlib.suppress(OSError):  # made a folder since: ensure() will see it
+            address.unlink(missing_ok=True)  # a worker that died without cleaning up
         return False
     except (OSError, ValueError):  # busy for 10 s, or leaving: a new worker takes over
         return False

@@ -11,6 +11,14 @@ browser and shows both predictions side by side.
 Never a wrong demo: an export that fails, or that differs from Keras by more than 1e-4,
 leaves no demo and a capture warning that says why. Never a failed run either: every
 step is guarded, and a model this cannot handle only means a page without a demo.
+
+Never a cost the owner turned off: with ``demo: false`` or ``publish_model: false`` (the
+parent says so in ``PORTFOLIO_DEMO``) nothing is exported. The export has its own time
+budget (``PORTFOLIO_DEMO_TIMEOUT``, from ``demo: {timeout: …}``), apart from the script's
+timeout: it runs in a thread the child stops waiting for when the budget is spent, and
+``.demo-clock`` tells the parent how long it took, so its time is not the script's. It is
+made in a temporary folder and moved into ``demo/`` whole, never with a file over
+GitHub's 100 MB limit: ``results/`` is committed.
 """
 
 from __future__ import annotations
@@ -19,8 +27,12 @@ import contextlib
 import io
 import json
 import logging
+import os
 import re
 import shutil
+import sys
+import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -29,6 +41,7 @@ from typing import Any
 from portfolio import results
 from portfolio.provenance import Scoring, label_text, looks_like_labels
 from portfolio.recorder import Recorder
+from portfolio.schema import DEFAULT_DEMO_TIMEOUT_S
 
 MAX_EXAMPLES = 16
 TOLERANCE = 1e-4  # the largest difference between ONNX's and Keras' outputs allowed
@@ -50,10 +63,16 @@ def build(rec: Recorder) -> None:
     model = rec.extra.get("_published_model")
     if model is None:  # no Keras model was trained: nothing to run in a browser
         return
+    if os.environ.get("PORTFOLIO_DEMO", "1") == "0":  # the owner turned it off: no export
+        rec.extra["demo"] = {"available": False, "reason": "turned off in project.yaml "
+                             "(demo: false, or publish_model: false); nothing was exported"}
+        return
     folder = rec.out / results.DEMO
+    clock = rec.out / results.DEMO_CLOCK
     started = time.monotonic()
+    _tell_parent(clock, started)
     try:
-        record = _build(rec, model, folder)
+        record = _in_budget(lambda staged: _build(rec, model, staged), folder, budget_s())
     except NoDemo as exc:
         shutil.rmtree(folder, ignore_errors=True)
         if exc.warn:
@@ -63,7 +82,73 @@ def build(rec: Recorder) -> None:
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)  # never half a demo
         raise
+    finally:
+        _tell_parent(clock, started, time.monotonic())
     rec.extra["demo"] = {**record, "seconds": round(time.monotonic() - started, 3)}
+
+
+def budget_s() -> float:
+    """The export's own time budget: ``demo: {timeout: …}``, passed on by the parent."""
+    try:
+        budget = float(os.environ.get("PORTFOLIO_DEMO_TIMEOUT", DEFAULT_DEMO_TIMEOUT_S))
+    except ValueError:
+        return DEFAULT_DEMO_TIMEOUT_S
+    return budget if budget > 0 else DEFAULT_DEMO_TIMEOUT_S
+
+
+def _tell_parent(clock: Path, start: float, end: float | None = None) -> None:
+    """When the export started (and ended), for the parent to take out of the script's
+    time; a clock that cannot be written only means the old accounting."""
+    with contextlib.suppress(OSError):
+        clock.write_text(f"{start!r}" if end is None else f"{start!r} {end!r}")
+
+
+def _in_budget(make: Any, folder: Path, budget: float) -> dict[str, Any]:
+    """``make(staged)`` in a thread, in a temporary folder, waited for ``budget`` seconds;
+    then the folder moved to ``folder``. An exporter still busy is left behind (a daemon
+    thread, writing nowhere the run keeps): the run's results go on without a demo."""
+    temporary = Path(tempfile.mkdtemp(prefix="portfolio-demo-"))
+    staged = temporary / results.DEMO  # made as demo/ would be (mkdtemp's is private)
+    outcome: list[Any] = []
+
+    def work() -> None:
+        try:
+            outcome.append(("ok", make(staged)))
+        except BaseException as exc:  # handed to the waiting thread, raised there
+            outcome.append(("error", exc))
+
+    streams = sys.stdout, sys.stderr  # the exporter swaps them to silence its chatter
+    worker = threading.Thread(target=work, name="portfolio-demo-export", daemon=True)
+    try:
+        worker.start()
+        worker.join(budget)
+        if not outcome:
+            sys.stdout, sys.stderr = streams
+            raise NoDemo(f"the ONNX export and its check ran out of their {budget:g} s "
+                         "budget (demo: {timeout: …} in project.yaml sets it; it is not "
+                         "counted in the script's timeout)", warn=True)
+        kind, value = outcome[0]
+        if kind == "error":
+            raise value
+        keep(staged, folder)
+        return value
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+def keep(staged: Path, folder: Path, limit: int = results.MAX_FILE_BYTES) -> None:
+    """Move the made demo into ``folder``, unless one of its files is over GitHub's limit
+    for a file (``results/`` is committed, and the push would be refused): then no demo."""
+    for path in sorted(staged.rglob("*")):
+        size = path.stat().st_size if path.is_file() else 0
+        if size > limit:
+            raise NoDemo(f"the demo's {path.relative_to(staged).as_posix()} is "
+                         f"{size / 2**20:,.0f} MB, over GitHub's {limit / 2**20:g} MB limit "
+                         "for a file, so it was not kept (demo: false in project.yaml "
+                         "skips the export)", warn=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(staged, folder)
 
 
 def _build(rec: Recorder, model: Any, folder: Path) -> dict[str, Any]:

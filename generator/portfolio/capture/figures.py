@@ -7,7 +7,8 @@ still open when a cell ends are saved and closed then, as Jupyter's inline backe
 else from the script line that showed, saved or created it; when that line is inside a
 function, also from the user's line that called it, so three figures shown by one helper
 read apart. A large figure (many panels, or big) gets a display-size PNG for the page and
-a full-size one it links to.
+a full-size one it links to. No PNG is saved over 4,000 px on its longer side: a figure
+that would be is saved at a lower dpi, with a capture warning that says so.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ _DISPLAY_WIDTH = 1000  # pixels: wider figures are drawn smaller on the page
 _MANY_AXES = 3  # this many panels make a figure worth opening at full size
 _LARGE_PIXELS = (1400, 1100)  # width, height at _DPI beyond which a figure is large
 _ORIGIN = "_portfolio_origin"  # the attribute holding the script line that made a figure
+# The longest side of a saved PNG: a figure drawn 182 inches wide was rendered 20,020 px
+# wide, and the child grew to 22 GB. Past this, the figure is saved at a lower dpi.
+MAX_SIDE_PX = 4000
 
 
 def _join(parts: list[str]) -> str:
@@ -181,22 +185,45 @@ def save(rec: Recorder, fig: Any, caption: str = "", source: str = "plt.show",
     path = rec.figure_path(caption)
     if is_large(fig):
         width = float(fig.get_size_inches()[0])
-        save_png(fig, path, dpi=min(_DPI, _DISPLAY_WIDTH / width))
+        capped = save_png(fig, path, dpi=min(_DPI, _DISPLAY_WIDTH / width))
         full = path.with_name(f"{path.stem}-full.png")
-        save_png(fig, full, dpi=_FULL_DPI)
+        capped = save_png(fig, full, dpi=_FULL_DPI) or capped
         rec.add_figure(path, caption, source)
         rec.figures[-1]["full_path"] = full.relative_to(rec.out).as_posix()
     else:
-        save_png(fig, path)
+        capped = save_png(fig, path)
         rec.add_figure(path, caption, source)
+    if capped:
+        width, height = fig.get_size_inches()
+        rec.warn(f"figure {path.name} ({width:g} × {height:g} inches) would be over "
+                 f"{MAX_SIDE_PX:,} px on its longer side: saved at {capped}")
 
 
-def save_png(fig: Any, path: Path, dpi: float = _DPI) -> None:
-    """Write ``fig`` with matplotlib's own savefig, bypassing our capture of it."""
+def save_png(fig: Any, path: Path, dpi: float = _DPI) -> str:
+    """Write ``fig`` with matplotlib's own savefig, bypassing our capture of it, at most
+    MAX_SIDE_PX on its longer side; says how it was made smaller, else ''."""
     from matplotlib.figure import Figure
 
     original = getattr(Figure.savefig, "__wrapped__", Figure.savefig)
+    width, height = (float(v) for v in fig.get_size_inches())
+    asked = dpi
+    dpi = min(dpi, MAX_SIDE_PX / max(width, height, 1e-6))  # never drawn bigger than this
     original(fig, path, dpi=dpi, bbox_inches="tight")
+    longest = _longest_side(path)
+    if longest > MAX_SIDE_PX:  # the tight box reached past the figure (an artist outside)
+        dpi *= (MAX_SIDE_PX - 2) / longest  # -2: the box's edges round up
+        original(fig, path, dpi=dpi, bbox_inches="tight")
+    return f"{dpi:.3g} dpi instead of {asked:.3g}" if dpi < asked else ""
+
+
+def _longest_side(path: Path) -> int:
+    """The longer side of the PNG ``path``, from its header (opening a huge one with Pillow
+    is what this guards against); 0 when unreadable."""
+    with path.open("rb") as fh:
+        head = fh.read(24)
+    if len(head) < 24 or head[12:16] != b"IHDR":
+        return 0
+    return max(int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big"))
 
 
 class FigureCapture:
