@@ -181,6 +181,25 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+# Sizes of thread pools as the shell that started the tests set them. Dask's LocalCluster
+# sets OMP_NUM_THREADS=1 (and its kin) in the process that starts it, this one; every later
+# build would then pass that on, as a user's own setting, to its children.
+_POOL_SIZES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "MALLOC_TRIM_THRESHOLD_")
+_SHELLS_POOL_SIZES = {name: os.environ.get(name) for name in _POOL_SIZES}
+
+
+@pytest.fixture(autouse=True)
+def pool_sizes_as_the_shell_set_them() -> Iterator[None]:
+    """What a test (or a library it started in-process) set of them is undone after it."""
+    yield
+    for name, value in _SHELLS_POOL_SIZES.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(scope="session", autouse=True)
 def warm_workers() -> Iterator[Path]:
     """Every build of the session shares one private folder of warm workers (its children
