@@ -537,11 +537,10 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], executor: Execut
                         reporter.warned(item.slug, outcome.log_incomplete)
                     final = store_run(workspace, item.decision, item.job, outcome, outside)
                     replaced.append(item.slug)
+                    score, weak = _score(item.decision, final)
                     reporter.finished(item.slug, outcome.status, outcome.duration_s,
-                                      outcome.peak_mb, _score(item.decision, final),
-                                      outcome.error)
+                                      outcome.peak_mb, score, outcome.error)
                     reporter.captured_with_warnings(item.slug, _capture_warnings(final))
-                    weak = _no_better_than_trivial(item.decision, final)
                     if weak:
                         reporter.warned(item.slug, weak)
                     done[item.slug] = outcome
@@ -622,22 +621,19 @@ def _last_duration(decision: Decision) -> float:
     return float("inf") if duration is None else duration
 
 
-def _score(decision: Decision, folder: Path | None) -> str:
+def _score(decision: Decision, folder: Path | None) -> tuple[str, str]:
+    """The run's headline for the status line ('accuracy 0.9474'), and the warning when it
+    is no better than its trivial baseline ('accuracy 0.29 is no better than its trivial
+    baseline: Always predicts class 1 scores 0.5 on the same data'), each '' when none."""
     result = RunResult.load(folder) if folder is not None else None
     headline = result.headline(decision.state.project.meta) if result else None
-    return headline.brief() if headline else ""
-
-
-def _no_better_than_trivial(decision: Decision, folder: Path | None) -> str:
-    """'accuracy 0.29 is no better than its trivial baseline: Always predicts class 1
-    scores 0.5 on the same data'; '' when the headline beats it or has none."""
-    result = RunResult.load(folder) if folder is not None else None
-    headline = result.headline(decision.state.project.meta) if result else None
-    trivial = trivial_for(result.run, headline) if result and headline else None
-    if trivial is None or headline is None or headline.beats(trivial.value):
-        return ""
-    return (f"{headline.brief()} is no better than its trivial baseline: {trivial.name} "
-            f"scores {trivial.value:.4g} on the same data")
+    if result is None or headline is None:
+        return "", ""
+    trivial = trivial_for(result.run, headline)
+    if trivial is None or headline.beats(trivial.value):
+        return headline.brief(), ""
+    return headline.brief(), (f"{headline.brief()} is no better than its trivial baseline: "
+                              f"{trivial.name} scores {trivial.value:.4g} on the same data")
 
 
 def _capture_warnings(folder: Path | None) -> list[str]:
