@@ -13,8 +13,9 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 portfolio: $(VENV)/.base graphviz
 	$(BIN)/portfolio build
 	@echo
-	@echo "The site is in site/. Open site/index.html, or preview it with:"
-	@echo "    $(BIN)/portfolio serve     # http://127.0.0.1:8000"
+	@echo "The site is in site/, made to be served (opened from disk, its links and demos"
+	@echo "do not work). Look at it with:"
+	@echo "    $(BIN)/portfolio serve     # then open http://127.0.0.1:8000"
 
 test: $(VENV)/.test chromium graphviz web quality-tools
 	$(BIN)/python -m pytest

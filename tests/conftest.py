@@ -66,9 +66,11 @@ def scripts_portfolio(root: Path, scripts: dict[str, str],
 
 
 def portfolio_cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run the real ``portfolio`` command the way a user would, in a child process."""
+    """Run the real ``portfolio`` command the way a user would, in a child process (from a
+    script: no terminal to answer a question on, even when pytest runs in one)."""
     return subprocess.run([sys.executable, "-m", "portfolio", *args], cwd=cwd, text=True,
-                          capture_output=True, timeout=timeout, check=False)
+                          capture_output=True, timeout=timeout, check=False,
+                          stdin=subprocess.DEVNULL)
 
 
 def make_project(root: Path, slug: str, script: str, extra: str = "") -> Path:
@@ -161,17 +163,65 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
 
 
-@pytest.fixture(scope="session")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A wheel built from a copy of the sources (the build leaves build/ and *.egg-info
-    behind, never in the repository). Build isolation fetches setuptools from uv's cache
-    (--offline): the test venv's own setuptools may be older than pyproject requires."""
-    src = tmp_path_factory.mktemp("src")
-    for name in ("pyproject.toml", "README.md"):
+def copy_sources(src: Path) -> Path:
+    """What a build of the package reads, copied from this checkout to ``src`` (a build
+    leaves build/ and *.egg-info behind, never in the repository); returns ``src``."""
+    src.mkdir(parents=True, exist_ok=True)
+    for name in ("pyproject.toml", "README.md", "constraints.txt"):
         shutil.copy2(REPO / name, src / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "node_modules")
     for name in ("generator", "site_templates"):
         shutil.copytree(REPO / name, src / name, ignore=ignore)
+    return src
+
+
+def uv_cache() -> str:
+    """uv's cache, which `make` filled: what an offline install in a test installs from."""
+    return subprocess.run([str(UV), "cache", "dir"], env=clean_env(), capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def run_workflow(checkout: Path, venv: Path) -> tuple[list[list[str]], list[str]]:
+    """The build job of ``checkout``'s publish workflow, as a runner would run it, offline:
+    setup-python's interpreter is a fresh venv (pip and, on 3.11, setuptools, as it has);
+    each ``python -m pip install`` line runs as ``uv pip install --offline`` with the same
+    arguments, in ``checkout``; then the ``portfolio`` command, which must succeed. A line
+    it cannot run fails the test. Returns the install arguments and the build command."""
+    import shlex
+
+    import yaml
+
+    workflow = yaml.safe_load((checkout / ".github" / "workflows" / "publish.yml").read_text())
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    env = {**clean_env(), "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    installs, builds = [], []
+    for step in workflow["jobs"]["build"]["steps"]:
+        for line in step.get("run", "").splitlines():
+            words = shlex.split(line)
+            if words[:4] == ["python", "-m", "pip", "install"]:
+                installs.append(words[4:])
+                done = subprocess.run([str(UV), "pip", "install", "-q", "--offline",
+                                       "--python", str(venv / "bin" / "python"), *words[4:]],
+                                      cwd=checkout, env=env, capture_output=True, text=True,
+                                      timeout=900, check=False)
+                assert done.returncode == 0, f"{line}:\n{done.stderr}"
+            elif words and words[0] == "portfolio":
+                builds.append(words)
+            elif words:
+                pytest.fail(f"a workflow step this test cannot run offline: {line!r}")
+    assert len(builds) == 1, builds
+    built = subprocess.run(builds[0], cwd=checkout, env=env, capture_output=True, text=True,
+                           timeout=900, check=False)
+    assert built.returncode == 0, built.stdout + built.stderr
+    return installs, builds[0]
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel built from a copy of the sources. Build isolation fetches setuptools from
+    uv's cache (--offline): the test venv's own setuptools may be older than pyproject
+    requires."""
+    src = copy_sources(tmp_path_factory.mktemp("src"))
     dist = tmp_path_factory.mktemp("dist")
     result = subprocess.run([str(UV), "build", "--wheel", "--offline", "-q", "-o", str(dist),
                              str(src)], capture_output=True, text=True, env=clean_env(),

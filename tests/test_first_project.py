@@ -1,14 +1,14 @@
 """The README's "Your first project", run as a new user would: every command and every file
-of that section, in order, with the tool installed from a wheel into a fresh venv outside
-the repository, in a home folder of its own. Then the GitHub Actions workflow that
-``portfolio init`` wrote: its install lines run offline into another fresh venv, and its
-build command in a clone of what was pushed.
+of that section, in order, in one shell, in a home folder of its own that holds a copy of
+this repository's sources (``portfolio/``, what a clone holds), outside the repository.
+Then the GitHub Actions workflow that ``portfolio init`` wrote and the push carried: its
+install lines run offline into a fresh venv, and its build command in a clone of what was
+pushed.
 
-Three things are translated, since nothing here may reach the network: the install line
-(the wheel built from these sources, with the extras the line names, from uv's cache), the
-GitHub remote (a local bare repository) and, in the workflow, where the tool comes from
-(the same wheel). The one file a reader brings, ``~/Downloads/wine.csv``, is written from
-scikit-learn's copy of the wine data.
+Two things are translated, since nothing here may reach the network: ``pip install``
+(uv's, from its cache, pinned by constraints.txt) and the GitHub remote (a local bare
+repository). The one file a reader brings, the wine CSV, is written by a command the
+section shows.
 """
 
 from __future__ import annotations
@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 from markdown_it import MarkdownIt
 
-from tests.conftest import REPO, UV, clean_env
+from tests.conftest import REPO, UV, clean_env, copy_sources, run_workflow, uv_cache
 
 pytestmark = pytest.mark.slow
 
@@ -70,83 +69,68 @@ def readme_steps() -> list[Step]:
 def test_the_section_holds_the_whole_story() -> None:
     steps = readme_steps()
     commands = [s.command for s in steps if s.command]
-    assert commands[0].startswith("pipx install ")
+    assert commands[:3] == ["python3 -m venv ~/.venvs/portfolio",
+                            ". ~/.venvs/portfolio/bin/activate",
+                            'pip install "./portfolio[train]"']
     for expected in ("portfolio init my-portfolio", "portfolio new first --template cnn",
-                     "portfolio build", "git push -u origin main", "portfolio publish"):
+                     "portfolio build", "git push -u origin main"):
         assert expected in commands, expected
+    # The data a reader brings is written by a command shown, before the build reads it.
+    writes = [i for i, c in enumerate(commands) if "'projects/wine/wine.csv'" in c]
+    assert writes and writes[0] < max(i for i, c in enumerate(commands)
+                                       if c == "portfolio build"), commands
+    # Nothing to fill in but the GitHub remote, which is the reader's own.
+    assert [c for c in commands if "<" in c] == [
+        "git remote add origin https://github.com/<you>/my-portfolio.git"]
     assert {s.path for s in steps if s.path} == {
         "projects/wine/project.yaml", "projects/wine/train.py", "projects/wine/README.md"}
 
 
-def _extras(spec: str) -> str:
-    match = re.match(r"portfolio(\[[a-z,]+\])?", spec)
-    assert match, spec
-    return match.group(1) or ""
-
-
-def _venv_with(wheel: Path, folder: Path, extras: str) -> Path:
-    """``python -m venv`` (pip and, on 3.11, setuptools, as a user's venv has: TensorFlow
-    requires setuptools, which uv's cache may not hold) and the wheel, offline."""
-    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=120)
-    done = subprocess.run([str(UV), "pip", "install", "-q", "--offline", "--python",
-                           str(folder / "bin" / "python"), "-c",
-                           str(REPO / "constraints.txt"), f"{wheel}{extras}"],
-                          env=clean_env(), capture_output=True, text=True, timeout=600,
-                          check=False)
-    assert done.returncode == 0, done.stderr
-    return folder
+def _translated(command: str, bare: Path, cache: str) -> str:
+    """A line of the section as the test runs it: ``pip install`` is uv's, offline, from
+    its cache and pinned (what that cache holds); the GitHub remote is ``bare``."""
+    words = shlex.split(command)
+    if words[:2] == ["pip", "install"]:  # into the active environment, as pip would
+        return shlex.join([str(UV), "pip", "install", "-q", "--offline", "--cache-dir", cache,
+                           "-c", str(REPO / "constraints.txt"), *words[2:]])
+    if words[:3] == ["git", "remote", "add"]:
+        return shlex.join([*words[:-1], str(bare)])
+    return command
 
 
 @pytest.fixture(scope="module")
-def walked(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     """The section run as one shell script: the new portfolio, its bare origin, the output."""
     base = tmp_path_factory.mktemp("reader")
     home, bare = base / "home", base / "origin.git"
-    (home / "Downloads").mkdir(parents=True)
-    _write_wine_csv(home / "Downloads" / "wine.csv")
+    copy_sources(home / "portfolio")  # the clone step 1 starts from
     subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    # The reader's python3: the interpreter the tests run with (a pyenv shim would look
+    # for its versions in this scratch home).
+    tools = base / "bin"
+    tools.mkdir()
+    (tools / "python3").symlink_to(os.path.realpath(sys.executable))
 
-    steps = readme_steps()
-    install = shlex.split(steps[0].command or "")
-    assert install[:2] == ["pipx", "install"], steps[0]
-    tool = _venv_with(wheel, base / "tool-venv", _extras(install[2]))
-    bin_dir = home / ".local" / "bin"  # where pipx puts the command, and nothing else
-    bin_dir.mkdir(parents=True)
-    (bin_dir / "portfolio").symlink_to(tool / "bin" / "portfolio")
-
-    script = ["set -euo pipefail"]
-    for step in steps[1:]:
+    script, cache = ["set -euo pipefail"], uv_cache()
+    for step in readme_steps():
         if step.command is not None:
-            words = shlex.split(step.command)
-            if words[:3] == ["git", "remote", "add"]:
-                words[-1] = str(bare)  # https://github.com/<you>/... here
             script.append(f"echo '>>> {step.command.replace(chr(39), '')}'")
-            script.append(shlex.join(words) if words != shlex.split(step.command)
-                          else step.command)
+            script.append(_translated(step.command, bare, cache))
         else:
             assert step.path and "PORTFOLIO_EOF" not in step.text
             script.append(f"cat > {shlex.quote(step.path)} <<'PORTFOLIO_EOF'\n{step.text}"
                           "PORTFOLIO_EOF")
     env = {**clean_env(), **GIT_ENV, "HOME": str(home),
-           "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+           "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
     env.pop("XDG_CACHE_HOME", None)
     env.pop("XDG_CONFIG_HOME", None)
     done = subprocess.run(["bash", "-c", "\n".join(script)], cwd=home, env=env,
-                          capture_output=True, text=True, timeout=900, check=False)
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=1800, check=False)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-6000:]
     assert "Traceback" not in output, output[-6000:]
     return home / "my-portfolio", bare, output
-
-
-def _write_wine_csv(path: Path) -> None:
-    from sklearn.datasets import load_wine
-
-    data = load_wine()
-    rows = [",".join([*data.feature_names, "cultivar"])]
-    rows += [",".join([*(f"{v:g}" for v in x), str(t)])
-             for x, t in zip(data.data, data.target, strict=True)]
-    path.write_text("\n".join(rows) + "\n")
 
 
 def page_text(page: Path) -> str:
@@ -186,59 +170,56 @@ def test_the_csv_project_shows_its_data_card_baseline_and_narrative(
     assert "Handwritten digits with a small convolutional network" in home
 
 
-def test_publish_pushed_the_built_site_and_main_holds_the_results(
+def test_main_holds_the_results_and_the_wheel_the_workflow_installs(
         walked: tuple[Path, Path, str]) -> None:
     _, bare, output = walked
-    assert "pushed site/ to origin gh-pages" in output
-
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=bare, capture_output=True, text=True,
-                              check=True).stdout
-
-    pushed = set(git("ls-tree", "-r", "--name-only", "gh-pages").split())
-    assert {"index.html", "projects/first/index.html", "projects/wine/index.html",
-            ".nojekyll"} <= pushed
-    committed = set(git("ls-tree", "-r", "--name-only", "main").split())
+    committed = set(subprocess.run(["git", "ls-tree", "-r", "--name-only", "main"], cwd=bare,
+                                   capture_output=True, text=True, check=True).stdout.split())
+    wheel = ".portfolio/portfolio-0.1.0-py3-none-any.whl"
     assert {"results/first/run.json", "results/wine/run.json", "projects/wine/wine.csv",
-            "constraints.txt", ".github/workflows/publish.yml"} <= committed
+            "constraints.txt", ".github/workflows/publish.yml", wheel} <= committed
     assert not any(name.startswith(("site/", ".build/")) for name in committed)
+    assert f"the workflow installs portfolio from {wheel}" in output
 
 
 def test_the_workflow_init_wrote_installs_offline_and_builds_the_pushed_portfolio(
-        walked: tuple[Path, Path, str], wheel: Path, tmp_path: Path) -> None:
-    """The job's own lines: its install commands (where the tool comes from translated to
-    the wheel; the constraints file as init wrote it) into a fresh venv, then its build
-    command, strict, in a clone of main as actions/checkout would make it."""
+        walked: tuple[Path, Path, str], tmp_path: Path) -> None:
+    """The job's own lines, none translated but pip's (uv, offline): its install commands
+    (the tool from the wheel init put in .portfolio/, since it came from a folder; the
+    constraints file as init wrote it) into a fresh venv, then its build command, strict,
+    in a clone of main as actions/checkout would make it."""
     _, bare, _ = walked
     checkout = tmp_path / "checkout"
     subprocess.run(["git", "clone", "-q", "-b", "main", str(bare), str(checkout)], check=True)
-    workflow = yaml.safe_load((checkout / ".github" / "workflows" / "publish.yml").read_text())
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    env = {**clean_env(), "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
-    builds = []
-    for step in workflow["jobs"]["build"]["steps"]:
-        for line in step.get("run", "").splitlines():
-            words = shlex.split(line)
-            if words[:4] == ["python", "-m", "pip", "install"]:
-                args = [str(wheel) if w.startswith("portfolio @ ") else w for w in words[4:]]
-                assert str(wheel) in args and args[:2] == ["-c", "constraints.txt"], line
-                done = subprocess.run([str(UV), "pip", "install", "-q", "--offline",
-                                       "--python", str(venv / "bin" / "python"), *args],
-                                      cwd=checkout, env=env, capture_output=True, text=True,
-                                      timeout=600, check=False)
-                assert done.returncode == 0, done.stderr
-            elif words and words[0] == "portfolio":
-                builds.append(words)
-            elif words:
-                pytest.fail(f"a workflow step this test cannot run offline: {line!r}")
-    assert builds == [["portfolio", "build", "--no-run", "--require-fresh"]]
-    probe = subprocess.run([str(venv / "bin" / "python"), "-c",
+    installs, build = run_workflow(checkout, tmp_path / "venv")
+    assert installs == [["-c", "constraints.txt",
+                         ".portfolio/portfolio-0.1.0-py3-none-any.whl"]]
+    assert build == ["portfolio", "build", "--no-run", "--require-fresh"]
+    probe = subprocess.run([str(tmp_path / "venv" / "bin" / "python"), "-c",
                             "import importlib.util as u; print(bool(u.find_spec('keras')))"],
-                           env=env, capture_output=True, text=True, check=True)
+                           env=clean_env(), capture_output=True, text=True, check=True)
     assert probe.stdout.strip() == "False"  # the core only: nothing trains in CI
-    result = subprocess.run(builds[0], cwd=checkout, env=env, capture_output=True, text=True,
-                            timeout=600, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
     built = page_text(checkout / "site" / "projects" / "wine" / "index.html")
     assert "UCI reference, 1-nearest neighbour" in built
+
+
+def test_the_wine_script_names_the_layout_it_expects_when_given_uci_s(tmp_path: Path) -> None:
+    """The file UCI serves (the cultivar first, numbered 1 to 3, no header) stops the
+    section's script with a message naming the file and the column it looks for, and so
+    does a 'target' column that does not hold the three cultivars."""
+    from sklearn.datasets import load_wine
+
+    (script,) = [s.text for s in readme_steps() if s.path == "projects/wine/train.py"]
+    (tmp_path / "train.py").write_text(script)
+    data = load_wine()
+    uci = [",".join([str(t + 1), *(f"{v:g}" for v in x)])
+           for x, t in zip(data.data, data.target, strict=True)]
+    wrong_classes = ["alcohol,target", *(f"{x[0]:g},{i}" for i, x in enumerate(data.data))]
+    for rows, expected in ((uci, "wine.csv: no column named 'target' in its first row (1, "),
+                           (wrong_classes, "wine.csv: 'target' holds 178 different values")):
+        (tmp_path / "wine.csv").write_text("\n".join(rows) + "\n")
+        done = subprocess.run([sys.executable, "train.py"], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=300, check=False)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert expected in done.stderr, done.stderr[-3000:]
+        assert "Traceback" not in done.stderr

@@ -8,38 +8,56 @@ from uv's cache, which ``make`` filled when it installed the test environment.
 from __future__ import annotations
 
 import ast
+import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.conftest import REPO, UV, clean_env, portfolio_cli
+from tests.conftest import REPO, UV, clean_env, copy_sources, portfolio_cli, run_workflow
 
 TRAINING = {"keras", "tensorflow", "sklearn", "pydot", "statsmodels", "onnx", "onnxruntime",
             "tf2onnx"}
 INIT_FILES = ["mkdocs.yml", "README.md", ".gitignore", ".github/workflows/publish.yml",
               "constraints.txt", "projects/.gitkeep", "results/.gitkeep"]
+GIT_ENV = {"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
+           "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com"}
 
 
-@pytest.fixture(scope="module")
-def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv outside the repository with the wheel installed: the core, no train
-    extra, so a build that needed TensorFlow would fail here. Its dependencies come from
-    uv's cache (--offline, pinned by constraints.txt), which `make` filled: a core
-    dependency missing there is one the tests' own install did not bring, and fails."""
-    venv = tmp_path_factory.mktemp("venv")
+def _core_venv(venv: Path, requirement: Path) -> Path:
+    """A fresh venv outside the repository with portfolio's core installed from
+    ``requirement`` (a wheel, or a folder of sources: not editable), no train extra, so a
+    build that needed TensorFlow would fail there. Its dependencies come from uv's cache
+    (--offline, pinned by constraints.txt), which `make` filled: a core dependency
+    missing there is one the tests' own install did not bring, and fails."""
     env = clean_env()
     subprocess.run([str(UV), "venv", "-q", "--python", sys.executable, str(venv)], env=env,
                    check=True, timeout=120)
     core = subprocess.run([str(UV), "pip", "install", "-q", "--offline", "--python",
                            str(venv / "bin" / "python"), "-c", str(REPO / "constraints.txt"),
-                           str(wheel)], env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
+                           str(requirement)], env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
     assert core.returncode == 0, core.stderr
     return venv
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The core installed from the wheel."""
+    return _core_venv(tmp_path_factory.mktemp("venv"), wheel)
+
+
+@pytest.fixture(scope="module")
+def folder_installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The core installed from a folder of the sources, as ``pip install ./portfolio``
+    installs a clone."""
+    clone = copy_sources(tmp_path_factory.mktemp("clone") / "portfolio")
+    return _core_venv(tmp_path_factory.mktemp("venv"), clone)
 
 
 def test_the_wheel_carries_the_templates_the_project_templates_and_the_workflow(
@@ -121,11 +139,21 @@ def test_an_installed_wheel_inits_and_builds_an_empty_portfolio_outside_the_repo
     assert probe.stdout.strip() == "[]"
 
     init = subprocess.run([str(portfolio), "init", "my-portfolio"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=120, check=False)
     assert init.returncode == 0, init.stderr
     root = tmp_path / "my-portfolio"
     assert "portfolio new first --template mlp" in init.stdout
     assert all((root / name).is_file() for name in INIT_FILES)
+    # Installed from a wheel file: the workflow installs a copy of it, never a placeholder.
+    assert (root / ".portfolio" / "portfolio-0.1.0-py3-none-any.whl").is_file()
+    assert "installs portfolio from .portfolio/portfolio-0.1.0-py3-none-any.whl" in init.stdout
+    everywhere = tmp_path / "global-ignore"  # a user's global ignore file may leave wheels out
+    everywhere.write_text("*.whl\n.portfolio/\n")
+    ignored = subprocess.run(["git", "-c", f"core.excludesFile={everywhere}", "check-ignore",
+                              ".portfolio/portfolio-0.1.0-py3-none-any.whl"], cwd=root,
+                             capture_output=True, text=True, check=False)
+    assert ignored.returncode == 1, ignored.stdout  # the .gitignore init wrote keeps it in
     assert (root / ".git").is_dir()
     assert not (root / "site_templates").exists()
 
@@ -203,40 +231,117 @@ def test_a_portfolios_own_templates_replace_the_packaged_ones_by_name(tmp_path: 
     assert "made-by" not in (tmp_path / "site" / "index.html").read_text()
 
 
-def test_a_portfolios_workflow_installs_the_tool_from_the_git_commit_it_came_from(
-        tmp_path: Path) -> None:
-    from portfolio import scaffold
+def test_the_workflow_installs_the_tool_from_the_index_a_public_git_url_or_a_wheel() -> None:
+    """PEP 610's direct_url.json says where the running tool came from: no file, the
+    package index (this version); a git URL and commit a runner can fetch; anything only
+    this machine holds (a folder, a wheel file, a repository on this disk): None, and
+    init writes a wheel of the tool instead."""
+    from portfolio.toolsource import install_spec
 
-    installed = {"url": "https://github.com/ada/portfolio",
-                 "vcs_info": {"vcs": "git", "commit_id": "0123abc", "requested_revision": "main"}}
-    assert scaffold.install_spec(installed) == \
+    assert install_spec(None, "0.1.0") == "portfolio==0.1.0"
+
+    def git(url: str) -> str | None:
+        return install_spec({"url": url, "vcs_info": {"vcs": "git", "commit_id": "0123abc",
+                                                      "requested_revision": "main"}}, "0.1.0")
+
+    assert git("https://github.com/ada/portfolio") == \
         "portfolio @ git+https://github.com/ada/portfolio@0123abc"
-    bare, source = tmp_path / "bare.git", tmp_path / "src"
-    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
-    source.mkdir()
+    # GitHub's ssh becomes https (a runner has no key); a credential never reaches the
+    # committed workflow; what a runner cannot reach is not a place to install from.
+    assert git("ssh://git@github.com/ada/portfolio.git") == \
+        "portfolio @ git+https://github.com/ada/portfolio.git@0123abc"
+    assert git("https://ada:s3cret@example.com:8443/ada/portfolio.git") == \
+        "portfolio @ git+https://example.com:8443/ada/portfolio.git@0123abc"
+    assert git("file:///home/ada/portfolio") is None
+    assert git("ssh://git@example.com/ada/portfolio.git") is None
+    assert install_spec({"url": "https://github.com/ada/portfolio",
+                         "vcs_info": {"vcs": "hg", "commit_id": "1"}}, "0.1.0") is None
+    assert install_spec({"url": "file:///home/ada/portfolio", "dir_info": {}}, "0.1.0") is None
+    assert install_spec({"url": "file:///home/ada/portfolio",
+                         "dir_info": {"editable": True}}, "0.1.0") is None
+    assert install_spec({"url": "file:///wheels/portfolio-0.1.0-py3-none-any.whl",
+                         "archive_info": {}}, "0.1.0") is None
 
-    def git(*args: str) -> str:
-        return subprocess.run(["git", "-c", "user.name=a", "-c", "user.email=a@b", *args],
-                              cwd=source, check=True, capture_output=True, text=True
-                              ).stdout.strip()
 
-    git("init", "-q")
-    git("commit", "-q", "--allow-empty", "-m", "x")
-    git("remote", "add", "origin", str(bare))
-    git("push", "-q", "origin", "HEAD:refs/heads/main")
-    git("fetch", "-q", "origin")
-    head, installed_from = git("rev-parse", "HEAD"), {"url": source.as_uri(), "dir_info": {}}
-    # An ssh remote on GitHub becomes https (a runner has no key); a credential never
-    # reaches the committed workflow; a commit never pushed cannot be fetched there.
-    git("remote", "set-url", "origin", "git@github.com:ada/portfolio.git")
-    assert scaffold.install_spec(installed_from) == \
-        f"portfolio @ git+https://github.com/ada/portfolio.git@{head}"
-    git("remote", "set-url", "origin", "https://ada:s3cret@example.com/ada/portfolio.git")
-    assert scaffold.install_spec(installed_from) == \
-        f"portfolio @ git+https://example.com/ada/portfolio.git@{head}"
-    git("commit", "-q", "--allow-empty", "-m", "not pushed")
-    assert scaffold.install_spec(installed_from) is None
-    (tmp_path / "plain").mkdir()
-    assert scaffold.install_spec({"url": (tmp_path / "plain").as_uri(), "dir_info": {}}) is None
-    assert scaffold.install_spec({"url": "file:///wheels/portfolio-0.1.0-py3-none-any.whl",
-                                  "archive_info": {}}) is None
+def _wheel_files(path: Path) -> dict[str, bytes]:
+    """A wheel's files and their bytes, without its RECORD (hashes of the same files)."""
+    with zipfile.ZipFile(path) as archive:
+        return {n: archive.read(n) for n in archive.namelist() if not n.endswith("/RECORD")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tool", ["installed", "folder_installed"])
+def test_the_workflow_init_writes_installs_the_tool_it_ran_offline_and_builds(
+        tool: str, wheel: Path, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """A tool installed from a wheel file, or from a folder: init puts a wheel of it in
+    .portfolio/ (what the tool's own wheel holds), the .gitignore it wrote keeps it in, and
+    the workflow's own lines, pip's run by uv offline, install it and build the pushed
+    portfolio."""
+    venv: Path = request.getfixturevalue(tool)
+    root, env = tmp_path / "mine", {**clean_env(), **GIT_ENV}
+    init = subprocess.run([str(venv / "bin" / "portfolio"), "init", str(root)], env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert init.returncode == 0, init.stderr
+    shipped = root / ".portfolio" / wheel.name
+    if tool == "installed":  # the same files as the wheel it was installed from
+        assert _wheel_files(shipped) == _wheel_files(wheel)
+    else:  # built from another copy of the same sources
+        assert _wheel_files(shipped).keys() == _wheel_files(wheel).keys()
+    for folder in ("projects", "results"):  # a project trained and committed
+        shutil.copytree(REPO / folder / "breast-cancer-mlp", root / folder / "breast-cancer-mlp")
+    subprocess.run(["git", "add", "-A"], cwd=root, env=env, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "portfolio"], cwd=root, env=env, check=True)
+    checkout = tmp_path / "checkout"
+    subprocess.run(["git", "clone", "-q", str(root), str(checkout)], env=env, check=True)
+
+    installs, build = run_workflow(checkout, tmp_path / "ci")
+    assert installs == [["-c", "constraints.txt", f".portfolio/{wheel.name}"]]
+    assert build == ["portfolio", "build", "--no-run", "--require-fresh"]
+    assert (checkout / "site" / "projects" / "breast-cancer-mlp" / "index.html").is_file()
+
+
+def test_init_writes_the_owners_name_to_the_title_and_the_profile(tmp_path: Path) -> None:
+    result = portfolio_cli("init", "mine", "--name", "Zoë O'Brien: yes", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load((tmp_path / "mine" / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert config["site_name"] == "Zoë O'Brien: yes"
+    assert config["extra"]["portfolio"]["name"] == "Zoë O'Brien: yes"
+    assert "fill in your profile" in result.stdout
+    result = portfolio_cli("init", "other", "--name", "Ada\nLovelace", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("error: --name: 'Ada\\nLovelace' holds a line break or "
+                                     "a control character; give your name on one line")
+    assert not (tmp_path / "other").exists()
+
+
+def test_init_asks_for_the_name_in_a_terminal_and_never_waits_on_a_pipe(
+        tmp_path: Path) -> None:
+    import pty
+
+    command = [sys.executable, "-m", "portfolio", "init"]
+    # stdin a pipe nobody writes to or closes: a question would wait for ever.
+    quiet = subprocess.Popen([*command, "piped"], cwd=tmp_path, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        quiet.wait(timeout=120)
+    finally:
+        if quiet.poll() is None:
+            quiet.kill()
+        _, err = quiet.communicate()
+    assert quiet.returncode == 0, err
+    config = yaml.safe_load((tmp_path / "piped" / "mkdocs.yml").read_text())
+    assert config["site_name"] == "piped"
+    assert config["extra"]["portfolio"]["name"] == "Your Name"
+
+    primary, secondary = pty.openpty()  # a terminal: init asks, and takes the answer
+    os.write(primary, b"Ada Lovelace\n")
+    asked = subprocess.run([*command, "typed"], cwd=tmp_path, stdin=secondary,
+                           capture_output=True, text=True, timeout=120, check=False)
+    os.close(secondary)
+    os.close(primary)
+    assert asked.returncode == 0, asked.stderr
+    assert "Your name" in asked.stdout
+    config = yaml.safe_load((tmp_path / "typed" / "mkdocs.yml").read_text())
+    assert config["site_name"] == "Ada Lovelace"
+    assert config["extra"]["portfolio"]["name"] == "Ada Lovelace"

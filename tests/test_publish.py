@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from portfolio import publish, scaffold
+from portfolio import publish, scaffold, toolsource
 
 from tests.conftest import REPO, portfolio_cli
 
@@ -350,8 +350,10 @@ def test_shipped_workflow_builds_from_results_and_deploys_with_pages_actions(
     written = portfolio_cli("init-ci", cwd=tiny)
     assert written.returncode == 0
     # A portfolio holds no package to install: the workflow installs the tool from where
-    # this one came from (here: a source folder with no remote, so a line to edit).
-    spec = scaffold.install_spec() or scaffold.PLACEHOLDER
+    # this one came from (here: an editable checkout, so a wheel of it that init-ci wrote).
+    tool = toolsource.installed()
+    spec = toolsource.install_spec(tool.direct_url, tool.version) \
+        or f"{toolsource.TOOL_DIR}/portfolio-{tool.version}-py3-none-any.whl"
     python = f'python-version: "{sys.version_info.major}.{sys.version_info.minor}"'
     assert (tiny / ".github" / "workflows" / "publish.yml").read_text() == shipped.replace(
         scaffold.SOURCE_INSTALL, f'python -m pip install -c constraints.txt "{spec}"').replace(
@@ -365,7 +367,9 @@ def test_shipped_workflow_builds_from_results_and_deploys_with_pages_actions(
     assert pins["matplotlib"] == metadata.version("matplotlib")
     assert pins["pyyaml"] == metadata.version("pyyaml")  # a dependency's own dependency
     assert not {"keras", "tensorflow-cpu", "scikit-learn", "portfolio"} & set(pins)
-    assert (spec == scaffold.PLACEHOLDER) == ("warning" in written.stderr)
+    assert spec.startswith("portfolio") or (tiny / spec).is_file()
+    assert f"installs portfolio from {spec}" in written.stdout
+    assert "OWNER" not in (tiny / ".github" / "workflows" / "publish.yml").read_text()
     workflow = yaml.safe_load(shipped)
     assert workflow[True]["push"]["branches"] == ["main"]  # YAML 1.1 reads `on` as True
     assert workflow["permissions"]["pages"] == "write"

@@ -27,3 +27,14 @@ def test_every_module_the_readme_layout_names_exists() -> None:
     named -= {"train.py", "mkdocs.yml", "project.yml"}
     gone = sorted(n for n in named if not (PACKAGE / n).is_file())
     assert not gone, f"README.md's layout section names files that do not exist: {gone}"
+
+
+def test_no_advice_opens_the_built_site_from_disk() -> None:
+    """Over file:// a project card leads to a folder listing and the demo cannot fetch its
+    model: the README and `make portfolio` point to `portfolio serve` instead."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    for name, text in (("README.md", readme), ("Makefile", makefile)):
+        advice = re.findall(r"[Oo]pen `?site/[\w/.-]*index\.html", text)
+        assert not advice, f"{name} says {advice}"
+    assert "portfolio serve" in makefile.split("\nportfolio:", 1)[1].split("\n\n", 1)[0]

@@ -1,9 +1,11 @@
 """``portfolio serve`` follows edits: in a real browser (Debian chromium through
 Playwright), the open page reloads by itself with what changed, and a changed script
-marks its project stale instead of training."""
+marks its project stale instead of training. It says where it serves, stops cleanly on
+Ctrl-C and names a busy port in one line."""
 
 from __future__ import annotations
 
+import errno
 import re
 import shutil
 import signal
@@ -16,10 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Built
+from conftest import Built, portfolio_cli
 from test_browser import CHROMIUM, FLAGS
 
-pytestmark = pytest.mark.browser
 WAIT_MS = 60_000  # for a change to reach the open page; never reached when all is well
 
 
@@ -71,6 +72,7 @@ def preview(built_tiny: Built, tmp_path: Path) -> Iterator[tuple[Path, str, subp
         log.close()
 
 
+@pytest.mark.browser
 def test_the_open_page_follows_edits_and_never_trains(
         preview: tuple[Path, str, subprocess.Popen]) -> None:
     root, url, server = preview
@@ -125,3 +127,66 @@ def test_the_open_page_follows_edits_and_never_trains(
 
     assert (root / "results" / "tutorial" / "run.json").read_bytes() == record  # no training
     assert server.poll() is None
+
+
+def _start(root: Path, port: int, out: Path) -> tuple[subprocess.Popen, str]:
+    """``portfolio serve`` started as a user would; returns it and its first line, read
+    from its output (files: a full pipe would block the server)."""
+    with (out / "stdout").open("w") as stdout, (out / "stderr").open("w") as stderr:
+        server = subprocess.Popen([sys.executable, "-m", "portfolio", "serve", "--port",
+                                   str(port)], cwd=root, stdout=stdout, stderr=stderr)
+    deadline = time.monotonic() + 120
+    while not (out / "stdout").read_text().endswith("\n"):
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail(f"no start line: {(out / 'stderr').read_text()}")
+        time.sleep(0.1)
+    return server, (out / "stdout").read_text()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_says_where_stops_cleanly_and_names_a_busy_port(
+        tiny: Path, tmp_path: Path, stop: signal.Signals) -> None:
+    port = free_port()
+    server, said = _start(tiny, port, tmp_path)
+    try:
+        url = f"http://127.0.0.1:{port}/tiny/"  # under site_url's path, as MkDocs serves it
+        assert said == f"serving the preview on {url} (Ctrl-C to stop)\n"
+        with urllib.request.urlopen(url, timeout=10) as page:  # printed once it answers
+            assert page.status == 200
+        assert len(list((tiny / ".build").glob("serve-*"))) == 1
+
+        busy = portfolio_cli("serve", "--port", str(port), cwd=tiny, timeout=120)
+        assert busy.returncode == 2, busy.stderr
+        assert busy.stdout == ""
+        assert busy.stderr == (f"error: port {port} is in use on 127.0.0.1 (another program, "
+                               "or another portfolio serve, listens there): pick another with "
+                               "--port\n")
+    finally:
+        server.send_signal(stop)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    errors = (tmp_path / "stderr").read_text()
+    assert server.returncode == 0, errors
+    assert "Traceback" not in errors and "Error" not in errors, errors
+    assert (tmp_path / "stdout").read_text() == said  # nothing more: no "interrupted"
+    assert not list((tiny / ".build").glob("serve-*"))  # its folder went with it
+
+
+def test_a_port_taken_while_the_preview_rendered_is_named_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The port was free when ``serve`` looked, then taken before the engine listened:
+    the engine's OSError becomes the same one line."""
+    from portfolio import livepreview, render, site
+    from portfolio.domain import Workspace
+    from portfolio.errors import InputError
+
+    def taken(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EADDRINUSE, "Address already in use")
+
+    monkeypatch.setattr(site, "serve", taken)
+    rendered = render.Rendered(tmp_path / "mkdocs.yml", tmp_path / "docs", [])
+    with pytest.raises(InputError, match=r"^port 8123 is in use on 127\.0\.0\.1 .* --port$"):
+        livepreview.serve(Workspace(tmp_path), tmp_path, rendered, "127.0.0.1", 8123)

@@ -23,7 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from portfolio import config, discover, plan, preview, render, results, run, site, warm
+from portfolio import (
+    config,
+    discover,
+    metric_check,
+    plan,
+    preview,
+    render,
+    results,
+    run,
+    site,
+    warm,
+)
 from portfolio.domain import Project, Workspace
 from portfolio.errors import InputError
 from portfolio.plan import Decision
@@ -68,6 +79,7 @@ def build(ws: Workspace, options: Options) -> Report:
     ran = {o.slug for o in outcomes}
     states = [planned[p.slug] if p.slug in planned and p.slug not in ran
               else plan.state_of(ws, p) for p in projects]
+    metric_check.check(states, current_runs(projects, decisions, outcomes, options))
     rendered = render.render(ws, states)
     previews = preview.start(rendered.previews, ws.build_dir / "previews", worker)
     try:
@@ -96,10 +108,23 @@ def validate(ws: Workspace, projects: list[Project]) -> None:
     """Every input checked before anything runs: each ``project.yaml`` (``discover`` did),
     ``mkdocs.yml`` and the profile, the templates, the READMEs, and the engine's reading of
     the derived config. No page is rendered; bad input stops here, results untouched."""
+    metric_check.check([plan.state_of(ws, p) for p in projects], current=set())
     with private_build_dir(ws, "check") as out:
         config = render.check(ws, projects, out)
         site.check_if_changed(config, _shown(ws.mkdocs_yml), render.template_dirs(ws),
                               ws.build_dir / "config-checked.sha256")
+
+
+def current_runs(projects: list[Project], decisions: list[Decision],
+                 outcomes: list[run.Outcome], options: Options) -> set[str]:
+    """The projects whose last good run is that of their inputs now: fresh, or run by this
+    build (a smoke run's results are not kept); all of them with ``--no-run``, where the
+    committed results are what gets published."""
+    if not options.run:
+        return {p.slug for p in projects}
+    fresh = {d.state.project.slug for d in decisions if not d.must_run}
+    ran = set() if options.smoke else {o.slug for o in outcomes if o.status == "ok"}
+    return fresh | ran
 
 
 @contextlib.contextmanager

@@ -17,11 +17,10 @@ import select
 import signal
 import sys
 import threading
-import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from portfolio import notebook, printed, process, recorder, results
+from portfolio import notebook, printed, process, recorder, results, scripterror
 from portfolio.capture import all_capturers, baseline, demo, guarded, install_all, plots
 
 
@@ -102,24 +101,13 @@ def _count_output_lines(rec: recorder.Recorder) -> None:
     rec.output = lines
 
 
-def _print_script_error(exc: BaseException) -> None:
-    """The script's traceback as ``python SCRIPT`` would print it: without the frames of
-    portfolio and runpy that ran it, nor those of capture's wrappers."""
+def _script_error(exc: BaseException, script: Path, project: Path) -> scripterror.Report:
+    """The script's traceback as ``python SCRIPT`` would print it (Python's hints
+    included), without the frames of portfolio and runpy that ran it, nor those of
+    capture's wrappers; and what the record says of it, naming the script by its path
+    in the ``project`` folder (where it started: the script may have moved since)."""
     ours = (str(Path(__file__).resolve().parent), str(Path(runpy.__file__).resolve()))
-    report = traceback.TracebackException.from_exception(exc)
-    seen: set[int] = set()
-    stack = [report]
-    while stack:
-        part = stack.pop()
-        if id(part) in seen:
-            continue
-        seen.add(id(part))
-        frames = [f for f in part.stack
-                  if not (f.filename.startswith("<frozen runpy>")
-                          or str(Path(f.filename).resolve()).startswith(ours))]
-        part.stack = traceback.StackSummary.from_list(frames)
-        stack += [p for p in (part.__cause__, part.__context__) if p is not None]
-    sys.stderr.write("".join(report.format()))
+    return scripterror.report(exc, script, ours, os.path.relpath(script, project))
 
 
 def _record_local_modules(rec: recorder.Recorder) -> None:
@@ -224,8 +212,10 @@ def main(argv: list[str]) -> int:
         if exc.code not in (None, 0):
             status, error = "failed", f"the script exited with sys.exit({exc.code!r})"
     except BaseException as exc:  # the user's error, reported, not ours to re-raise
-        _print_script_error(exc)
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        described = _script_error(exc, script, rec.project_dir)
+        status, error = "failed", described.error
+        if described.at:
+            rec.extra["error_at"] = described.at
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -12,13 +12,26 @@ import errno
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
+from portfolio import (
+    advice,
+    discover,
+    livepreview,
+    metric_check,
+    plan,
+    preview,
+    process,
+    results,
+    run,
+    site,
+    warm,
+)
 from portfolio import build as pipeline
-from portfolio import discover, livepreview, plan, preview, process, results, run, site, warm
 from portfolio.domain import Project, Workspace
 from portfolio.errors import (
     EXIT_BAD_INPUT,
@@ -55,9 +68,14 @@ def check(root: str | None) -> None:
     projects = discover.discover(ws)
     pipeline.validate(ws, projects)  # in a folder of its own: a build may be running
     _check_notebooks(projects)
-    for project in projects:  # committed results are inputs too (a merge may break them)
-        plan.state_of(ws, project)
+    # Committed results are inputs too (a merge may break them); a fresh project's declared
+    # metric must be one its run reported, as a build would find after running nothing.
+    decisions = [plan.decide(ws, project) for project in projects]
+    metric_check.check([d.state for d in decisions],
+                       {d.state.project.slug for d in decisions if not d.must_run})
     click.echo(f"{len(projects)} project(s) OK: {', '.join(p.slug for p in projects) or 'none'}")
+    for line in advice.for_portfolio(ws, [d.state for d in decisions]):
+        click.echo(f"advice: {line}")
 
 
 def _check_notebooks(projects: list[Project]) -> None:
@@ -137,9 +155,16 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def _fail_if_any(outcomes: list[run.Outcome]) -> None:
+    """Exit 1 when a run did not end ok, each named with its summary (where in the script,
+    the log, what to try: ``portfolio.failures``): the last thing the build says."""
     failed = [o for o in outcomes if o.status != "ok"]
-    if failed:
-        raise ProjectsFailed("failed: " + ", ".join(f"{o.slug} ({o.status})" for o in failed))
+    if not failed:
+        return
+    said = [f"{o.slug} ({o.status}): {o.summary or o.error or o.status}" for o in failed]
+    count = f"{len(failed)} project{'s' * (len(failed) > 1)} failed"
+    if len(said) == 1:
+        raise ProjectsFailed(f"{count}: {said[0]}")
+    raise ProjectsFailed(f"error: {count}:\n" + "\n".join(f"  {line}" for line in said))
 
 
 jobs_option = click.option("-j", "--jobs", type=click.IntRange(min=1),
@@ -208,11 +233,13 @@ def run_command(slugs: tuple[str, ...], root: str | None, jobs: int | None, forc
 def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: bool, smoke: bool,
           keep_going: bool, no_run: bool, require_fresh: bool = False,
           use_warm: bool = True, executor: str | None = None,
-          scheduler: str | None = None, engine: str | None = None) -> None:
+          scheduler: str | None = None, engine: str | None = None,
+          next_steps: bool = True) -> None:
     """Run the stale projects, then build the site into site/.
 
     Exit status: 0 ok; 1 a project failed, or with --require-fresh is not fresh (the site
     is still built); 2 bad input; 3 the site did not build."""
+    started = time.monotonic()
     ws = _workspace(root)
     options = pipeline.Options(slugs, jobs, force, smoke, run=not no_run, warm=use_warm,
                                executor=executor, scheduler=scheduler, engine=engine)
@@ -220,8 +247,13 @@ def build(slugs: tuple[str, ...], root: str | None, jobs: int | None, force: boo
         report = pipeline.build(ws, options)
         behind = pipeline.not_fresh(ws, versions=not no_run) if require_fresh else []
     _smoke_note(ws, smoke)
-    click.echo(f"site {'built' if report.site_built else 'unchanged'}: "
-               f"{ws.site_dir / 'index.html'}")
+    from portfolio import nextsteps
+
+    ended = nextsteps.after_build(ws, report.site_built, time.monotonic() - started)
+    failed = not keep_going and any(o.status != "ok" for o in report.outcomes)
+    # A failed or stale project is what to act on first (the error, said last): the next
+    # steps wait for a build that has none. Publish says its own.
+    click.echo("\n".join(ended if next_steps and not (behind or failed) else ended[:1]))
     if behind:
         raise ProjectsFailed(
             "--require-fresh: the results of these projects do not match their inputs: "
@@ -312,7 +344,7 @@ def export_mlflow(slugs: tuple[str, ...], root: str | None, tracking_uri: str | 
 
 @cli.command()
 @root_option
-@click.option("--port", default=8000, show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="The address to listen on (0.0.0.0 shows the preview to your network).")
 def serve(root: str | None, port: int, host: str) -> None:
@@ -320,12 +352,37 @@ def serve(root: str | None, port: int, host: str) -> None:
     trains: a changed script marks its project stale until `portfolio build`)."""
     ws = _workspace(root)
     discover.check_layout(ws)
-    with pipeline.private_build_dir(ws, "serve") as out:  # beside a build, never in its way
+    livepreview.check_port(host, port)  # before the render it would waste
+    with _preview_folder(ws) as out:
         before = livepreview.snapshot(ws)
         rendered = livepreview.render_preview(ws, out)
         pipeline.finish_previews(preview.start(rendered.previews, ws.build_dir / "previews"),
                                  rendered.docs)
         livepreview.serve(ws, out, rendered, host, port, since=before)
+
+
+@contextlib.contextmanager
+def _preview_folder(ws: Workspace) -> Iterator[Path]:
+    """The preview's own folder in .build/ (beside a build, never in its way), until it is
+    stopped. Ctrl-C is how a preview ends, not an error: exit 0, whenever it comes; a
+    closed terminal (SIGHUP) and SIGTERM stop it the same way, so the folder is removed
+    then too. Once stopping, a second Ctrl-C cannot cut that removal short."""
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.getsignal(sig) for sig in stops}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminate)
+    try:
+        with pipeline.private_build_dir(ws, "serve") as out:
+            try:
+                yield out
+            except KeyboardInterrupt:
+                pass
+            finally:
+                for sig in stops:
+                    signal.signal(sig, signal.SIG_IGN)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @cli.command()
@@ -352,7 +409,7 @@ def publish(ctx: click.Context, root: str | None, no_build: bool, remote: str, b
     pub.custom_domain(ws.root)  # a CNAME GitHub cannot use is refused before the build
     _refuse_uncommitted(ws, "")
     if not no_build:
-        ctx.invoke(build, root=root, keep_going=False, no_run=allow_stale)
+        ctx.invoke(build, root=root, keep_going=False, no_run=allow_stale, next_steps=False)
         _refuse_uncommitted(ws, "the build changed them (a project ran); ")
     elif (ws.site_dir / "index.html").is_file() and not pipeline.site_is_current(ws):
         raise pub.PublishError(f"{ws.site_dir} was not built from the files as they are now "
@@ -366,13 +423,12 @@ def publish(ctx: click.Context, root: str | None, no_build: bool, remote: str, b
                                    "--allow-stale to publish the committed results")
     for warning in pub.size_warnings(ws.site_dir):
         click.echo(f"warning: {warning}", err=True)
-    commit = pub.publish(ws.root, ws.site_dir, remote, branch,
+    pushed = pub.publish(ws.root, ws.site_dir, remote, branch,
                          f"Publish the portfolio site from {_head(ws.root)}")
-    where = pub.public_url(url, ws.root)
-    click.echo(f"pushed {ws.site_dir.name}/ to {pub.redact(remote)} {branch} ({commit[:10]})")
-    click.echo(f"share: {where}" if where else
-               f"the site is on branch {branch} of {pub.redact(url)}; serve it with your "
-               "host's Pages")
+    click.echo(f"pushed {ws.site_dir.name}/ to {pub.redact(remote)} {branch} "
+               f"({pushed.commit[:10]})")
+    for line in pub.next_steps(ws.root, ws.mkdocs_yml, url, branch, pushed.created):
+        click.echo(line)
 
 
 def _refuse_uncommitted(ws: Workspace, why: str) -> None:
@@ -399,22 +455,28 @@ def _head(root: Path) -> str:
 
 @cli.command(name="init")
 @click.argument("folder", default=".", type=click.Path(file_okay=False))
+@click.option("--name", help="Your name, for the site's title and your profile "
+              "(default: asked when run in a terminal).")
 @click.option("--force", is_flag=True, help="Overwrite the files that exist.")
-def init_command(folder: str, force: bool) -> None:
+def init_command(folder: str, name: str | None, force: bool) -> None:
     """Start a portfolio repository in FOLDER (default: here): mkdocs.yml, projects/,
     results/, .gitignore, the publish workflow, a README; git init if needed."""
     from portfolio import scaffold
 
+    if name is None and sys.stdin.isatty():  # a pipe or a script never waits for an answer
+        name = click.prompt("Your name, as the site shows it (Enter: fill it in later)",
+                            default="", show_default=False)
+    owner = scaffold.owner_name(name)
     target = Path(folder).resolve()
-    written, git_ran, placeholder = scaffold.init(target, force)
+    written, git_ran, install = scaffold.init(target, force, owner)
     click.echo(f"wrote {', '.join(written)} in {target}" + (" (git init)" if git_ran else ""))
-    if placeholder:
-        click.echo(f"warning: {scaffold.WORKFLOW} installs portfolio from "
-                   f"'{scaffold.PLACEHOLDER}': put where your portfolio tool comes from "
-                   "there (this one was not installed from a git URL)", err=True)
+    if install is not None:
+        click.echo(f"the workflow installs portfolio from {install.describe()}")
     where = "" if target == Path.cwd() else f"cd {folder}\n  "
-    click.echo("next: fill in your profile under extra.portfolio in mkdocs.yml, then\n  "
-               f"{where}portfolio new first --template mlp\n  portfolio build")
+    profile = "your profile" if owner else "your name and profile"
+    click.echo(f"next: fill in {profile} under extra.portfolio in mkdocs.yml, then\n  "
+               f"{where}portfolio new first --template mlp\n  portfolio build\n  "
+               "portfolio serve     # the site at http://127.0.0.1:8000")
 
 
 @cli.command()
@@ -450,19 +512,11 @@ def init_ci(root: str | None, force: bool) -> None:
     from portfolio import scaffold
 
     ws = _workspace(root)
-    target = ws.root / scaffold.WORKFLOW
-    if target.exists() and not force:
-        raise click.UsageError(f"{target} exists: pass --force to overwrite it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    text, placeholder = scaffold.workflow_text(ws.root)
-    target.write_text(text)
-    click.echo(f"wrote {target}: push to main, then enable Pages with source 'GitHub Actions'")
-    if scaffold.write_constraints(ws.root, force):
-        click.echo(f"wrote {ws.root / scaffold.CONSTRAINTS}: the versions the workflow installs "
-                   "(those installed here); commit it with the workflow")
-    if placeholder:
-        click.echo(f"warning: it installs portfolio from '{scaffold.PLACEHOLDER}': put where "
-                   "your portfolio tool comes from there", err=True)
+    written, install = scaffold.init_ci(ws.root, force)
+    click.echo(f"wrote {', '.join(written)} in {ws.root}: commit them, push to main, then "
+               "enable Pages with source 'GitHub Actions'")
+    if install is not None:
+        click.echo(f"the workflow installs portfolio from {install.describe()}")
 
 
 def main() -> None:

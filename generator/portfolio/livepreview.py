@@ -13,16 +13,19 @@ keeps the last pages that rendered.
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from portfolio import discover, plan, render, site
 from portfolio.config import load_mkdocs_yml, profile_of
 from portfolio.domain import Workspace
-from portfolio.errors import PortfolioError
+from portfolio.errors import InputError, PortfolioError
 
 WATCH_EVERY_S = 0.5
 # Folders under projects/ and results/ whose changes no page shows.
@@ -79,12 +82,14 @@ class Follower(threading.Thread):
                  since: dict[str, tuple[int, int]] | None = None) -> None:
         super().__init__(name="portfolio-serve-watch", daemon=True)
         self._ws, self._out = ws, out
-        self._stop = threading.Event()
+        # Not ``_stop``: that is a method of Thread that join() calls, and an Event there
+        # made every stop a TypeError.
+        self._halt = threading.Event()
         self._last = snapshot(ws) if since is None else since
         self._failing: str | None = None
 
     def run(self) -> None:
-        while not self._stop.wait(WATCH_EVERY_S):
+        while not self._halt.wait(WATCH_EVERY_S):
             now = snapshot(self._ws)
             if now == self._last:
                 continue
@@ -110,18 +115,82 @@ class Follower(threading.Thread):
         self._failing = None
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=30)  # a render under way ends before its folder is removed
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse, in one line, an address the server could not listen on, before anything is
+    rendered: a port in use (another preview still running), one only root may take, a
+    host that is not this machine's. The server binds as this probe does (with
+    SO_REUSEADDR: a port a stopped preview left in TIME_WAIT is free)."""
+    try:
+        with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise _unusable(host, port, exc) from None
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _unusable(host: str, port: int, exc: OSError) -> PortfolioError | OSError:
+    """What to do about an address the server cannot listen on; any other error as it is."""
+    if exc.errno == errno.EADDRINUSE:
+        return InputError(f"port {port} is in use on {host} (another program, or another "
+                          "portfolio serve, listens there): pick another with --port")
+    if exc.errno == errno.EACCES:
+        return InputError(f"port {port} on {host} needs more privileges than this user has: "
+                          "pick one above 1023 with --port")
+    if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
+        return InputError(f"--host {host} is not an address of this machine: use 127.0.0.1 "
+                          "(this machine only) or 0.0.0.0 (your network too)")
+    return exc
+
+
+def url_of(ws: Workspace, host: str, port: int) -> str:
+    """The preview's address, as the engine serves it: under the path of ``site_url`` (the
+    preview's config inherits it from the portfolio's ``mkdocs.yml``)."""
+    try:
+        site_url = load_mkdocs_yml(ws.mkdocs_yml).get("site_url")
+    except PortfolioError:
+        site_url = None
+    path = urlsplit(site_url if isinstance(site_url, str) else "").path.strip("/")
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/{path + '/' if path else ''}"
+
+
+def _announce(host: str, port: int, url: str, stopped: threading.Event) -> None:
+    """Print the address once the server answers there (the engine builds the site before it
+    listens): an address printed earlier would refuse the first click."""
+    near = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # any address: this one
+    while not stopped.wait(0.1):
+        try:
+            with socket.create_connection((near, port), timeout=1):
+                pass
+        except OSError:
+            continue
+        print(f"serving the preview on {url} (Ctrl-C to stop)", flush=True)
+        return
 
 
 def serve(ws: Workspace, out: Path, rendered: render.Rendered, host: str, port: int,
           since: dict[str, tuple[int, int]] | None = None) -> None:
     """Serve the pages :func:`render_preview` wrote into ``out`` on ``host:port`` until
     Ctrl-C, following edits made after ``since`` (the files as they were before that
-    render: an edit made while it ran is not missed)."""
+    render: an edit made while it ran is not missed). The engine takes Ctrl-C itself and
+    returns; the follower has stopped (no render under way) when this returns."""
     follower = Follower(ws, out, since)
     follower.start()
+    stopped = threading.Event()
+    threading.Thread(target=_announce, args=(host, port, url_of(ws, host, port), stopped),
+                     name="portfolio-serve-announce", daemon=True).start()
     try:
         site.serve(rendered.config, host=host, port=port)
+    except OSError as exc:  # taken since check_port looked
+        raise _unusable(host, port, exc) from None
     finally:
+        stopped.set()
         follower.stop()

@@ -52,6 +52,12 @@ _KNOWN = ("accuracy", "auc", "precision", "recall", "f1", "r2", "mse", "rmse", "
           "rouge")
 
 
+# Whole names to suggest from when a declared one is misspelled and there is no run yet.
+KNOWN_NAMES = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "r2",
+               "mse", "rmse", "mae", "mape", "loss", "log_loss", "categorical_crossentropy",
+               "binary_crossentropy", "huber", "perplexity", "iou", "dice", "bleu", "rouge")
+
+
 def known_metric(name: str) -> bool:
     """A name whose meaning and direction are known: ``rmse``, ``val_accuracy``; not a
     bare ``score`` or ``result``, which could be anything."""

@@ -1,13 +1,16 @@
 """Live progress of a build: one line per project, streamed from the children.
 
-In a terminal, a rich table redraws in place (queued, running with epoch k/n and the
-latest loss, done with its score and time, failed). Elsewhere (CI, a pipe) plain lines
-are printed when a project changes state, and its epochs at most every few seconds.
-Both end with the same summary table: time and peak memory per project.
+In a terminal, a rich table redraws in place (queued; running, for how long, in which
+phase: a fit's epoch k/n and the latest loss, a cross-validation's fold k/n, a search's
+candidate k/n; done with its score and time; failed), under the build's elapsed time.
+Elsewhere (CI, a pipe) plain lines are printed when a project changes state or enters
+another phase, and its progress at most every few seconds. Both end with the same
+summary table: time and peak memory per project, and the runs' total time.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -15,9 +18,57 @@ from typing import Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
-_PLAIN_EPOCH_EVERY_S = 10.0
+_PLAIN_EVERY_S = 10.0  # between two plain lines of one project's progress, in one phase
+
+
+def describe(event: dict[str, Any]) -> str:
+    """A child's progress event as the live line says it: 'epoch 3/30 loss 0.412',
+    'cross-validation fold 2/5', 'search candidate 3/12, fold 2/5'; '' for an event of
+    a kind this version does not know."""
+    kind = event.get("event")
+    if kind == "epoch":
+        return describe_epoch(event)
+    if kind == "fold":
+        return f"cross-validation fold {_k_of_n(event, 'fold', 'folds')}"
+    if kind == "candidate":
+        fold = f", fold {_k_of_n(event, 'fold', 'folds')}" if event.get("fold") else ""
+        return f"search candidate {_k_of_n(event, 'candidate', 'candidates')}{fold}"
+    return ""
+
+
+def phases(lines: list[str]) -> list[tuple[str, str]]:
+    """What to report of a child's new progress lines (JSON events), in order: (detail,
+    phase) for the last event of each phase they went through. Lines that are not events
+    are skipped."""
+    shown: list[tuple[str, str]] = []
+    for line in lines:
+        try:
+            event = json.loads(line)
+            detail, phase = describe(event), str(event.get("event", ""))
+        except (ValueError, AttributeError):  # not JSON, or not an object
+            continue
+        if detail and shown and shown[-1][1] == phase:
+            shown[-1] = (detail, phase)
+        elif detail:
+            shown.append((detail, phase))
+    return shown
+
+
+def _k_of_n(event: dict[str, Any], k: str, n: str) -> str:
+    return f"{event.get(k, '?')}" + (f"/{event[n]}" if event.get(n) else "")
+
+
+def elapsed(seconds: float) -> str:
+    """'8 s', '2 min 05 s', '1 h 02 min': how long something has been going."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
 def describe_epoch(event: dict[str, Any]) -> str:
@@ -37,6 +88,8 @@ class Row:
     peak_mb: float | None = None
     score: str = ""
     last_plain: float = field(default=0.0)
+    started: float | None = None  # time.monotonic() when it was first seen running
+    phase: str = ""  # the kind of its latest progress event: epoch, fold, candidate
     capture_warnings: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -49,6 +102,7 @@ class Reporter:
         self.live_mode = self.console.is_terminal if live is None else live
         self.rows: dict[str, Row] = {}
         self._live: Live | None = None
+        self._started = time.monotonic()  # the runs' start, for the build's elapsed time
 
     # -- events ---------------------------------------------------------------------------
     def fresh(self, slug: str) -> None:
@@ -60,14 +114,21 @@ class Reporter:
         self._plain(f"{slug}: queued: {', '.join(reasons)}")
         self._refresh()
 
-    def running(self, slug: str, detail: str = "") -> None:
+    def running(self, slug: str, detail: str = "", phase: str = "") -> None:
+        """``slug`` runs; ``detail`` says how far (:func:`describe`), ``phase`` is the kind
+        of the event it came from. A plain line is printed when it starts, when it enters
+        another phase, and otherwise at most every few seconds."""
         row = self.rows[slug]
-        first = row.state != "running"
-        row.state, row.detail = "running", detail or row.detail
         now = time.monotonic()
-        if first or now - row.last_plain >= _PLAIN_EPOCH_EVERY_S:
+        first = row.state != "running"
+        if first:
+            row.started = now
+        moved_on = bool(phase) and phase != row.phase
+        row.state, row.detail, row.phase = "running", detail or row.detail, phase or row.phase
+        if first or moved_on or now - row.last_plain >= _PLAIN_EVERY_S:
             row.last_plain = now
-            self._plain(f"{slug}: running" + (f": {detail}" if detail else ""))
+            took = "" if first else f" ({elapsed(now - (row.started or now))})"
+            self._plain(f"{slug}: running{took}" + (f": {detail}" if detail else ""))
         self._refresh()
 
     def finished(self, slug: str, status: str, seconds: float, peak_mb: float | None,
@@ -92,8 +153,9 @@ class Reporter:
     # -- drawing --------------------------------------------------------------------------
     def __enter__(self) -> Reporter:
         if self.live_mode:
-            self._live = Live(self._table(), console=self.console, refresh_per_second=4,
-                              transient=True)
+            # Drawn afresh at every refresh, so the elapsed times tick between events.
+            self._live = Live(get_renderable=self._table, console=self.console,
+                              refresh_per_second=4, transient=True)
             self._live.__enter__()
         return self
 
@@ -123,23 +185,37 @@ class Reporter:
                 self.console.print(f"{row.slug}: {count} capture warning{'s' * (count > 1)}: "
                                    + "; ".join(row.capture_warnings), markup=False,
                                    highlight=False, soft_wrap=True)
-        self.console.print(f"portfolio itself peaked at {parent_peak_mb:.0f} MB")
+        ran = [row for row in self.rows.values() if row.seconds is not None]
+        took = (f"{len(ran)} run{'s' * (len(ran) != 1)} in "
+                f"{elapsed(time.monotonic() - self._started)}; " if ran else "")
+        self.console.print(f"{took}portfolio itself peaked at {parent_peak_mb:.0f} MB")
 
     def _table(self) -> Table:
-        table = Table(box=None, show_header=False, pad_edge=False)
-        table.add_column("project", style="bold")
-        table.add_column("state")
-        table.add_column("detail", overflow="ellipsis", no_wrap=True)
+        now = time.monotonic()
+        done = sum(row.seconds is not None for row in self.rows.values())
+        queued = sum(row.state in ("queued", "running") for row in self.rows.values())
+        # The detail takes the width the names and states leave (expand, ratio): a long
+        # one (a failure's line) is cut short, instead of squeezing the names out.
+        table = Table(box=None, show_header=False, pad_edge=False, expand=True,
+                      caption_justify="left",
+                      caption=f"{elapsed(now - self._started)} so far; {done} of "
+                              f"{done + queued} run{'s' * (done + queued != 1)} done")
+        table.add_column("project", style="bold", no_wrap=True)
+        table.add_column("state", no_wrap=True)
+        table.add_column("detail", overflow="ellipsis", no_wrap=True, ratio=1)
         colours = {"ok": "green", "running": "cyan", "queued": "dim"}
         for row in self.rows.values():
             colour = colours.get(row.state, "red")
-            timing = f" ({row.seconds:.1f} s)" if row.seconds is not None else ""
-            table.add_row(row.slug, f"[{colour}]{row.state}[/]", row.detail + timing)
+            timing = (f" ({row.seconds:.1f} s)" if row.seconds is not None else
+                      f" ({elapsed(now - row.started)})" if row.started is not None
+                      and row.state == "running" else "")
+            table.add_row(row.slug, f"[{colour}]{row.state}[/]",
+                          escape(row.detail) + timing)
         return table
 
     def _refresh(self) -> None:
         if self._live is not None:
-            self._live.update(self._table())
+            self._live.refresh()
 
     def _plain(self, line: str) -> None:
         if not self.live_mode:

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from portfolio.errors import PortfolioError, display
@@ -116,6 +117,11 @@ def public_url(remote: str, root: Path) -> str | None:
     domain = custom_domain(root)
     if domain:
         return f"https://{domain}/"
+    return _github_pages_url(remote)
+
+
+def _github_pages_url(remote: str) -> str | None:
+    """Where GitHub Pages serves the repository at ``remote``; None when not on GitHub."""
     match = re.search(r"github\.com[:/]+([^/]+)/([^/]+?)(?:\.git)?/?$", redact(remote))
     if not match:
         return None
@@ -142,9 +148,18 @@ def size_warnings(site_dir: Path, file_limit: int = FILE_LIMIT,
     return warnings
 
 
-def publish(root: Path, site_dir: Path, remote: str, branch: str, message: str) -> str:
-    """Commit ``site_dir`` as the tip of ``branch`` and push it to ``remote``; return the
-    commit. Nothing in the working tree or the index changes."""
+@dataclass(frozen=True)
+class Pushed:
+    """What :func:`publish` pushed: the commit, and whether the push created the branch on
+    the remote (then no Pages site can be serving it yet)."""
+
+    commit: str
+    created: bool
+
+
+def publish(root: Path, site_dir: Path, remote: str, branch: str, message: str) -> Pushed:
+    """Commit ``site_dir`` as the tip of ``branch`` and push it to ``remote``. Nothing in
+    the working tree or the index changes."""
     from portfolio.site import finished
 
     if not (site_dir / "index.html").is_file():
@@ -170,5 +185,33 @@ def publish(root: Path, site_dir: Path, remote: str, branch: str, message: str) 
         commit = git(root, "commit-tree", tree, *(["-p", parent] if parent else []),
                      "-m", message, env=identity)
         git(root, "update-ref", f"refs/heads/{branch}", commit)
-    git(root, "push", "--force", remote, f"refs/heads/{branch}:refs/heads/{branch}")
-    return commit
+    # --porcelain: one line per ref, flagged '*' when the push created it.
+    said = git(root, "push", "--porcelain", "--force", remote,
+               f"refs/heads/{branch}:refs/heads/{branch}")
+    return Pushed(commit, any(line.startswith("*\t") for line in said.splitlines()))
+
+
+def next_steps(root: Path, mkdocs_yml: Path, remote_url: str, branch: str,
+               created: bool) -> list[str]:
+    """What to say once the site is pushed: the link to share, or, on a first push to
+    GitHub, how to turn Pages on (a link printed before that would 404); and the exact
+    ``site_url`` line when ``mkdocs.yml`` has none, derived from where it is served."""
+    from portfolio.config import load_mkdocs_yml
+
+    where = public_url(remote_url, root)
+    lines = []
+    if created and _github_pages_url(remote_url):
+        lines.append(
+            f"first push of {branch}: GitHub Pages serves it once it is on; in the "
+            f"repository's Settings → Pages, set Source to \"Deploy from a branch\", branch "
+            f"{branch}, folder / (root). The site is then at {where} (a minute or two later)")
+    elif where:
+        lines.append(f"share: {where}")
+    else:
+        lines.append(f"the site is on branch {branch} of {redact(remote_url)}; serve it "
+                     "with your host's Pages")
+    if not load_mkdocs_yml(mkdocs_yml).get("site_url"):
+        line = f"site_url: {where}" if where else "site_url: https://<where it is served>/"
+        lines.append(f"set `{line}` in mkdocs.yml, commit, and publish again: link "
+                     "previews need it for their image, and search engines for sitemap.xml")
+    return lines

@@ -595,6 +595,9 @@ class RunRecord(_Model):
         description="ok; failed (an error or a non-zero exit); timeout; killed (by a "
                     "signal, or its warm worker stopped); diverged (the loss became NaN)")
     error: str | None = Field(None, description="why it did not end ok")
+    error_at: str | None = Field(
+        None, description="where the script raised its error: the script's line (train.py:35), "
+                          "the last of its frames in the traceback; a notebook's cell and line")
     returncode: int | None = Field(None, description="the child's exit code")
     seed: int | None = Field(None, description="the seed every library was seeded with")
     smoke: bool = Field(False, description="a smoke run: one short epoch, one candidate")

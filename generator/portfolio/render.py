@@ -25,7 +25,16 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from portfolio import caches, demopage, gitignore, narrative, notebook, results, views
+from portfolio import (
+    caches,
+    demopage,
+    gitignore,
+    narrative,
+    notebook,
+    publiclog,
+    results,
+    views,
+)
 from portfolio.config import Profile, is_url, load_mkdocs_yml, profile_of
 from portfolio.domain import Project, ProjectState, Workspace
 from portfolio.errors import ConfigError, display
@@ -611,9 +620,12 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, docs: Tree, page:
             for name in (view.demo.model_href, view.demo.examples_href,
                          *(e.thumbnail for e in view.demo.examples if e.thumbnail)):
                 docs.copy(run.folder / name, f"{page}/{name}")
-        for name in (results.LOG, results.METRICS):
-            if run.file(name):  # not a symlink the script left to a file outside
-                docs.copy(run.folder / name, f"{page}/{name}")
+        if run.file(results.METRICS):  # not a symlink the script left to a file outside
+            docs.copy(run.folder / results.METRICS, f"{page}/{results.METRICS}")
+        # The clean log with the machine's paths hidden, never the raw one (progress-bar
+        # escape codes, the user's home and Python folders).
+        if (log := publiclog.published(run, state.project)) is not None:
+            docs.write(f"{page}/{results.LOG}", log)
     script = state.project.script
     if publishable(state.project.folder.parent.parent, script, ignored):  # from Reproduce
         # The copy the run kept when its results have one: the script those results came
@@ -623,8 +635,9 @@ def _copy_assets(state: ProjectState, view: views.ProjectView, docs: Tree, page:
             docs.write(f"{page}/{view.script_href}", notebook.without_outputs(ran or script))
         else:
             docs.copy(ran or script, f"{page}/{view.script_href}")
-    if state.failure is not None and state.failure.file(results.LOG):
-        docs.copy(state.failure.log_file, f"{page}/failed-log.txt")
+    if state.failure is not None and (
+            log := publiclog.published(state.failure, state.project)) is not None:
+        docs.write(f"{page}/failed-log.txt", log)
 
 
 def publishable(root: Path, path: Path, ignored: set[str] | None = None) -> bool:

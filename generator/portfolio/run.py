@@ -11,7 +11,6 @@ the last good results stay on the site.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import platform
 import queue
@@ -31,8 +30,9 @@ from typing import Any, Protocol
 from portfolio import childenv, children, gitignore, leftovers, printed, results, trespass, warm
 from portfolio.domain import Project, RunResult, Workspace, trivial_for
 from portfolio.errors import PortfolioError
+from portfolio.failures import summary as failure_summary
 from portfolio.plan import Decision, library_versions, local_module_hashes, written_by_run
-from portfolio.progress import Reporter, describe_epoch
+from portfolio.progress import Reporter, phases
 from portfolio.record import (
     Hardware,
     Inputs,
@@ -107,6 +107,9 @@ class Outcome:
     placement: dict[str, Any] | None = None
     versions: dict[str, str] | None = None
     hardware: dict[str, Any] | None = None
+    # The runner's, once the run is kept: a failed run's line for the user
+    # (portfolio.failures: where in the script, the log, what to try).
+    summary: str | None = None
 
 
 class Executor(Protocol):
@@ -527,8 +530,10 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], executor: Execut
             for item in running:
                 if item.slug in done:
                     continue
+                # Done before reading: a run that has ended has written all its progress.
+                ended_now = item.future is not None and item.future.done()
                 item.follow(reporter)
-                if item.future is not None and item.future.done():
+                if item.future is not None and ended_now:
                     outcome = _without_run_folder(item.out, item.future.result())
                     outside = _outside_writes(workspace, item, before, replaced, running, done)
                     if outside:
@@ -538,8 +543,11 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], executor: Execut
                     final = store_run(workspace, item.decision, item.job, outcome, outside)
                     replaced.append(item.slug)
                     score, weak = _score(item.decision, final)
+                    if outcome.status not in ("ok", "interrupted"):
+                        outcome = replace(outcome, summary=failure_summary(
+                            item.slug, outcome.status, outcome.error, final, item.job.smoke))
                     reporter.finished(item.slug, outcome.status, outcome.duration_s,
-                                      outcome.peak_mb, score, outcome.error)
+                                      outcome.peak_mb, score, outcome.summary or outcome.error)
                     reporter.captured_with_warnings(item.slug, _capture_warnings(final))
                     if weak:
                         reporter.warned(item.slug, weak)
@@ -597,22 +605,24 @@ class _Running:
         return self.decision.state.project.slug
 
     def follow(self, reporter: Reporter) -> None:
-        """Report the child's new progress events; a log file means it has started."""
+        """Report the child's new progress events: the latest, and the last of each phase
+        it went through since (a fit's epochs, a search's candidates, a cross-validation's
+        folds), so no phase goes unsaid; a log file means it has started."""
         if not (self.out / results.LOG).exists():
             return
         stream = self.out / results.PROGRESS
-        detail = ""
+        shown: list[tuple[str, str]] = []
         if stream.exists():
             with stream.open("rb") as fh:
                 fh.seek(self.offset)
                 chunk = fh.read()
             complete = chunk[: chunk.rfind(b"\n") + 1]
             self.offset += len(complete)
-            for line in complete.decode("utf-8", errors="replace").splitlines():
-                with contextlib.suppress(ValueError):
-                    detail = describe_epoch(json.loads(line))
-        if detail or self.offset == 0:
-            reporter.running(self.slug, detail)
+            shown = phases(complete.decode("utf-8", errors="replace").splitlines())
+        if not shown and self.offset == 0:
+            shown = [("", "")]  # started, nothing to say yet
+        for detail, phase in shown:
+            reporter.running(self.slug, detail, phase)
 
 
 def _last_duration(decision: Decision) -> float:

@@ -2,8 +2,10 @@
 
 It writes ``mkdocs.yml`` with the owner's profile to fill in, empty ``projects/`` and
 ``results/``, a ``.gitignore``, the publish workflow (the file ``portfolio init-ci``
-writes) and a short README for the portfolio's visitors, and runs ``git init`` when the
-folder is not inside a repository. It never overwrites a file unless told to.
+writes) with what it installs (``constraints.txt``, and a wheel of the tool in
+``.portfolio/`` when the tool came from no index or public git URL) and a short README
+for the portfolio's visitors, and runs ``git init`` when the folder is not inside a
+repository. It never overwrites a file unless told to.
 """
 
 from __future__ import annotations
@@ -11,9 +13,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
+import unicodedata
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from portfolio import toolsource
 from portfolio.errors import InputError, display
 
 WORKFLOW = ".github/workflows/publish.yml"
@@ -24,27 +30,83 @@ CONSTRAINTS = "constraints.txt"  # the workflow's pins, beside it at the reposit
 # for portfolio's own repository; a portfolio made by ``init`` has no package to install.
 SOURCE_INSTALL = "python -m pip install -c constraints.txt ."
 SHIPPED_PYTHON = 'python-version: "3.11"'  # the workflow's Python, as shipped
-# Where the tool comes from when nothing says: to be edited, and ``init`` says so.
-PLACEHOLDER = "portfolio @ git+https://github.com/OWNER/portfolio"
 
 
-def workflow_text(root: Path | None = None) -> tuple[str, bool]:
-    """The GitHub Actions workflow that renders results/ and deploys the site for the
-    repository at ``root``, and whether its install line is a placeholder to edit. In a
-    repository that holds portfolio's own sources (``pyproject.toml`` and
-    ``constraints.txt``) it installs them; anywhere else it installs the tool from where
-    the running one came from (:func:`install_spec`)."""
+@dataclass(frozen=True)
+class ToolInstall:
+    """Where a portfolio's workflow installs the tool from."""
+
+    requirement: str  # what its pip line installs: portfolio==V, a git URL, or a wheel's path
+    wheel: Path | None = None  # the wheel to put at that path in the portfolio, if any
+
+    def describe(self) -> str:
+        if self.wheel is None:
+            return self.requirement
+        return f"{self.requirement}, a wheel of the portfolio you ran: commit it"
+
+
+def tool_install(root: Path, scratch: Path) -> ToolInstall | None:
+    """Where the workflow for the repository at ``root`` installs portfolio from: None in
+    portfolio's own sources (it installs them); else where the running tool came from
+    (the package index, a git URL: :func:`toolsource.install_spec`), or, when only this
+    machine has it, a wheel of it written into ``scratch``, to go into
+    :data:`toolsource.TOOL_DIR`."""
+    if _holds_portfolio_sources(root):
+        return None
+    tool = toolsource.installed()
+    spec = toolsource.install_spec(tool.direct_url, tool.version)
+    if spec:
+        return ToolInstall(spec)
+    wheel = toolsource.write_wheel(scratch, tool)
+    return ToolInstall(f"{toolsource.TOOL_DIR}/{wheel.name}", wheel)
+
+
+def workflow_text(install: ToolInstall | None) -> str:
+    """The GitHub Actions workflow that renders results/ and deploys the site, installing
+    portfolio as ``install`` says (None: from the sources of the repository it runs in)."""
     text = resources.files("portfolio").joinpath("publish.yml").read_text(encoding="utf-8")
     if SOURCE_INSTALL not in text or SHIPPED_PYTHON not in text:  # it and this code disagree
         raise RuntimeError(f"publish.yml has no '{SOURCE_INSTALL}' or '{SHIPPED_PYTHON}' "
                            "to adapt")
-    if root is not None and _holds_portfolio_sources(root):
-        return text, False
-    spec = install_spec()
-    line = f'python -m pip install -c {CONSTRAINTS} "{spec or PLACEHOLDER}"'
+    if install is None:
+        return text
+    line = f'python -m pip install -c {CONSTRAINTS} "{install.requirement}"'
     # constraints.txt pins what this Python installed: CI runs the same minor version.
     python = f'python-version: "{sys.version_info.major}.{sys.version_info.minor}"'
-    return text.replace(SOURCE_INSTALL, line).replace(SHIPPED_PYTHON, python), spec is None
+    return text.replace(SOURCE_INSTALL, line).replace(SHIPPED_PYTHON, python)
+
+
+def place_tool(root: Path, install: ToolInstall | None) -> list[str]:
+    """Copy the workflow's wheel (if it installs one) into ``root``, and remove the other
+    wheels of portfolio there (an earlier version's). Returns the paths written."""
+    if install is None or install.wheel is None:
+        return []
+    folder = root / toolsource.TOOL_DIR
+    for old in folder.glob(f"{toolsource.NAME}-*.whl"):
+        try:
+            if old.name != install.wheel.name:
+                old.unlink()
+        except OSError as exc:
+            raise InputError(f"{display(old)}: cannot remove this earlier wheel of portfolio "
+                             f"({exc.strerror or exc}); remove it, then run this command "
+                             "again") from None
+    _write(root, install.requirement, install.wheel.read_bytes())
+    return [install.requirement]
+
+
+def init_ci(root: Path, force: bool) -> tuple[list[str], ToolInstall | None]:
+    """``portfolio init-ci``: the workflow, the wheel it installs (if any) and, unless one
+    exists (``force``: replace it), its ``constraints.txt``. Returns the paths written and
+    where the workflow installs portfolio from."""
+    if (root / WORKFLOW).exists() and not force:
+        raise InputError(f"{display(root / WORKFLOW)}: exists; pass --force to overwrite it")
+    with tempfile.TemporaryDirectory(prefix="portfolio-wheel-") as scratch:
+        install = tool_install(root, Path(scratch))
+        _write(root, WORKFLOW, workflow_text(install))
+        written = [WORKFLOW, *place_tool(root, install)]
+    if write_constraints(root, force):
+        written.append(CONSTRAINTS)
+    return written, install
 
 
 def core_constraints() -> str:
@@ -115,59 +177,10 @@ def _holds_portfolio_sources(root: Path) -> bool:
         and (root / "constraints.txt").is_file()
 
 
-def install_spec(direct_url: dict | None = None) -> str | None:
-    """How pip installs the portfolio that is running: its VCS URL and commit when it was
-    installed from git (``uv tool install git+URL``, ``pipx install git+URL``: PEP 610's
-    ``direct_url.json``), or its source folder's git remote and commit; None when neither
-    is known (a wheel file, a folder with no remote)."""
-    if direct_url is None:
-        from importlib import metadata
-
-        try:
-            raw = metadata.distribution("portfolio").read_text("direct_url.json")
-        except metadata.PackageNotFoundError:
-            raw = None
-        direct_url = json.loads(raw) if raw else {}
-    url = str(direct_url.get("url", ""))
-    vcs = direct_url.get("vcs_info")
-    if isinstance(vcs, dict) and vcs.get("vcs") == "git" and vcs.get("commit_id"):
-        return f"portfolio @ git+{url}@{vcs['commit_id']}"
-    if url.startswith("file://"):
-        from urllib.parse import urlsplit
-        from urllib.request import url2pathname
-
-        return _remote_of(Path(url2pathname(urlsplit(url).path)))
-    return None
-
-
-def _remote_of(folder: Path) -> str | None:
-    """``portfolio @ git+<origin>@<commit>`` for a source folder pushed somewhere."""
-    def git(*args: str) -> str:
-        try:
-            done = subprocess.run(["git", *args], cwd=folder, capture_output=True,
-                                  text=True, check=False)
-        except (FileNotFoundError, NotADirectoryError):
-            return ""
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    origin, commit = git("remote", "get-url", "origin"), git("rev-parse", "HEAD")
-    if not origin or not commit or not git("branch", "-r", "--contains", "HEAD"):
-        return None  # no remote, or a commit the runner could not fetch (never pushed)
-    if origin.startswith("git@github.com:"):  # a runner has no SSH key: https for GitHub
-        origin = "https://github.com/" + origin.removeprefix("git@github.com:")
-    if not origin.startswith("https://"):
-        return None
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(origin)  # never a credential in a committed workflow
-    origin = urlunsplit(parts._replace(netloc=parts.hostname or ""))
-    return f"portfolio @ git+{origin}@{commit}"
-
-
 MKDOCS_YML = """\
 # The site: fill in your profile under extra.portfolio, then run `portfolio build`.
 # Pages are generated from projects/ and results/ into .build/; do not add a nav here.
-site_name: {quoted}
+site_name: {site_name}
 site_description: Completed deep-learning projects, each with held-out scores against \
 published baselines.
 # Where the site is served (GitHub Pages: https://<your-user>.github.io/{name}/): link
@@ -213,7 +226,7 @@ markdown_extensions:
 # You, at the top of the home page.
 extra:
   portfolio:
-    name: Your Name
+    name: {owner}
     headline: Machine-learning engineer · Keras, scikit-learn
     bio: >-
       One or two sentences about the problems you solve and how you work.
@@ -241,6 +254,10 @@ mlartifacts/
 .venv/
 __pycache__/
 *.pyc
+# The wheel of portfolio the workflow installs (`portfolio init` put it there): committed,
+# even where a global ignore file leaves wheels out.
+!.portfolio/
+!.portfolio/*.whl
 """
 
 README = """\
@@ -261,11 +278,31 @@ portfolio serve       # a live preview at http://127.0.0.1:8000
 """
 
 
-def files(name: str, workflow: str) -> dict[str, str]:
-    """What ``init`` writes, by path relative to the portfolio's folder."""
+def owner_name(raw: str | None) -> str | None:
+    """The owner's name as ``--name`` or the prompt gave it: None when blank; one line of
+    printable text, or an error naming what is wrong."""
+    name = (raw or "").strip()
+    if not name:
+        return None
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
+        raise InputError(f"--name: {name!r} holds a line break or a control character; "
+                         "give your name on one line")
+    return name
+
+
+def _yaml_string(text: str) -> str:
+    """``text`` as a double-quoted YAML string: a folder named "yes" or "1.0", or a name
+    with a colon, is still a string to YAML."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def files(name: str, workflow: str, owner: str | None = None) -> dict[str, str]:
+    """What ``init`` writes, by path relative to the portfolio's folder: ``name`` is the
+    folder's, ``owner`` the owner's name (None: a line to fill in)."""
+    mkdocs = MKDOCS_YML.format(name=name, site_name=_yaml_string(owner or name),
+                               owner=_yaml_string(owner) if owner else "Your Name")
     return {
-        # site_name quoted: a folder named "yes" or "1.0" is still a string to YAML.
-        "mkdocs.yml": MKDOCS_YML.format(name=name, quoted=json.dumps(name)),
+        "mkdocs.yml": mkdocs,
         "README.md": README.format(name=name),
         ".gitignore": GITIGNORE,
         WORKFLOW: workflow,
@@ -275,30 +312,43 @@ def files(name: str, workflow: str) -> dict[str, str]:
     }
 
 
-def init(folder: Path, force: bool = False) -> tuple[list[str], bool, bool]:
-    """Write a new portfolio into ``folder`` (created if missing). Returns the files
-    written, whether ``git init`` ran, and whether the workflow's install line is a
-    placeholder to edit. Refuses, naming every file that exists, unless ``force``."""
+def init(folder: Path, force: bool = False,
+         owner: str | None = None) -> tuple[list[str], bool, ToolInstall | None]:
+    """Write a new portfolio into ``folder`` (created if missing), with ``owner``'s name
+    when given. Returns the files written, whether ``git init`` ran, and where its
+    workflow installs portfolio from. Refuses, naming every file that exists, unless
+    ``force``; checked before the tool's wheel is made, which takes seconds."""
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: is a file; give a folder for the new portfolio")
-    workflow, placeholder = workflow_text(folder)
-    planned = files(folder.name or "portfolio", workflow)
+    planned = files(folder.name or "portfolio", "", owner)  # the workflow comes below
     if _holds_portfolio_sources(folder):  # its own constraints.txt pins every extra
         del planned[CONSTRAINTS]
     existing = [name for name in planned if (folder / name).exists()]
     if existing and not force:
         raise InputError(f"{folder}: would overwrite {', '.join(existing)}; pass --force "
                          "to replace them")
-    for name, text in planned.items():
-        target = folder / name
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        except OSError as exc:  # a file on the way, a read-only folder, a full disk
-            where = Path(exc.filename) if exc.filename else target
-            raise InputError(f"{display(where)}: cannot write the new portfolio there "
-                             f"({exc.strerror or exc}); give a folder you can write") from None
-    return list(planned), _git_init(folder), placeholder
+    with tempfile.TemporaryDirectory(prefix="portfolio-wheel-") as scratch:
+        install = tool_install(folder, Path(scratch))
+        planned[WORKFLOW] = workflow_text(install)
+        for name, text in planned.items():
+            _write(folder, name, text)
+        written = [*planned, *place_tool(folder, install)]
+    return written, _git_init(folder), install
+
+
+def _write(root: Path, name: str, data: str | bytes) -> None:
+    """Write ``root/name``, its folders first; a failure is one line naming where."""
+    target = root / name
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            target.write_bytes(data)
+        else:
+            target.write_text(data, encoding="utf-8")
+    except OSError as exc:  # a file on the way, a read-only folder, a full disk
+        where = Path(exc.filename) if exc.filename else target
+        raise InputError(f"{display(where)}: cannot write the new portfolio there "
+                         f"({exc.strerror or exc}); give a folder you can write") from None
 
 
 def _git_init(folder: Path) -> bool:

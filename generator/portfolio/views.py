@@ -16,9 +16,9 @@ from typing import Any
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
-from portfolio import caches, narrative, notebook
+from portfolio import caches, narrative, notebook, publiclog
 from portfolio.demopage import DemoView, demo_view
-from portfolio.domain import Headline, ProjectState, RunResult, trivial_for
+from portfolio.domain import Headline, Project, ProjectState, RunResult, trivial_for
 from portfolio.metricnames import canonical, is_fraction_metric, lower_is_better
 from portfolio.printed import clean
 from portfolio.record import (
@@ -1215,7 +1215,7 @@ def project_view(state: ProjectState, imports: caches.Imports | None = None) -> 
         model_size=_size(good.model_file) if good and good.model_file else None,
         architecture=good.run.architecture if good else None,
         run=good.run if good else None,
-        failure=_failure(state.failure) if state.failure else None,
+        failure=_failure(state.failure, state.project) if state.failure else None,
         script=meta.script,
         script_href=f"{SCRIPT_COPY}/{meta.script}" if good and good.script_file
         and good.run.script == meta.script else meta.script,
@@ -1287,10 +1287,15 @@ def _baseline_source(baseline: Baseline) -> str | None:
     return f"{baseline.source or 'printed by the script'}, line {baseline.line} of the log"
 
 
-def _failure(run: RunResult) -> dict[str, Any]:
+def _failure(run: RunResult, project: Project) -> dict[str, Any]:
     started = run.run.started or ""
-    return {"status": run.status, "error": run.run.error or run.status,
-            "started": started, "date": str(started)[:10], "log_tail": log_tail(run.log_file)}
+    # What the page quotes of the log, as the published log has it: no path of the machine
+    # (a traceback names the home folder, the Python environment).
+    root = project.folder.parent.parent
+    return {"status": run.status,
+            "error": publiclog.redact(run.run.error or run.status, root, project.slug),
+            "started": started, "date": str(started)[:10],
+            "log_tail": publiclog.redact(log_tail(run.log_file), root, project.slug)}
 
 
 def log_tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:

@@ -48,10 +48,12 @@ def all_capturers() -> list[Capturer]:
         SklearnSelectionCapture,
     )
     from portfolio.capture.sklearn_models import SklearnEstimatorCapture
+    from portfolio.capture.sklearn_progress import SklearnProgressCapture
 
     return [FigureCapture(), KerasCapture(), KerasExtrasCapture(), KerasDirectoryCapture(),
             SklearnEstimatorCapture(),
-            SklearnSelectionCapture(), SklearnMetricsCapture(), SklearnInspectionCapture()]
+            SklearnSelectionCapture(), SklearnProgressCapture(), SklearnMetricsCapture(),
+            SklearnInspectionCapture()]
 
 
 
