@@ -70,7 +70,7 @@ def test_a_metric_declared_under_another_spelling_of_a_reported_one_is_accepted(
 
 
 @pytest.mark.parametrize(("name", "accepted"), [
-    ("acuracy", False), ("dice_coef", True), ("val_rmse", True), ("my_score", False)])
+    ("acuracy", False), ("dice_coef", True), ("rmse", True), ("my_score", False)])
 def test_before_a_first_run_a_name_is_held_against_the_known_metric_names(
         tmp_path: Path, name: str, accepted: bool) -> None:
     root = _example(tmp_path / "p")
@@ -139,3 +139,29 @@ def test_check_advises_when_the_headline_is_no_better_than_its_trivial_baseline(
     assert ("advice: projects/breast-cancer-mlp: the headline, accuracy "
             f"{trivial:.4g}, is no better than its trivial baseline (Always predicts class 1"
             ) in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("name", ["val_accuracy", "neg_mean_squared_error"])
+def test_a_metric_named_with_its_data_or_its_sign_is_asked_for_by_its_own_name(
+        tmp_path: Path, name: str) -> None:
+    """``val_accuracy`` is accuracy on validation data: which data the headline was
+    measured on is capture's to find out, so the declared name is the metric's alone."""
+    root = _example(tmp_path / "p")
+    line = _declare(root, name)
+    done = portfolio_cli("check", cwd=root)
+    assert done.returncode == 2, done.stdout
+    bare = name.removeprefix("val_").removeprefix("neg_")
+    assert (f"{BREAST}:{line}:3: metric.name: '{name}': name the metric alone, '{bare}'"
+            in done.stderr), done.stderr
+
+
+def test_a_fresh_projects_wrong_metric_stops_the_build_before_anything_trains(
+        tmp_path: Path) -> None:
+    root = _example(tmp_path / "p")
+    line = _declare(root, "f1")  # breast-cancer is fresh: its run is the one that counts
+    make_project(root, "printed", "print('Test accuracy: 0.91')\n")  # never run: would run
+    done = portfolio_cli("build", cwd=root)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{BREAST}:{line}:3: metric.name: 'f1' is not a metric the last run reported" \
+        in done.stderr, done.stderr
+    assert not (root / "results" / "printed").exists()  # stopped before it trained

@@ -5,10 +5,11 @@ Then the GitHub Actions workflow that ``portfolio init`` wrote and the push carr
 install lines run offline into a fresh venv, and its build command in a clone of what was
 pushed.
 
-Two things are translated, since nothing here may reach the network: ``pip install``
-(uv's, from its cache, pinned by constraints.txt) and the GitHub remote (a local bare
-repository). The one file a reader brings, the wine CSV, is written by a command the
-section shows.
+Every line runs as printed but ``pip install``, since nothing here may reach the
+network: it is uv's, from its cache, pinned by constraints.txt. The GitHub repository
+the section names is a local bare one, to git in the scratch home (``url.insteadOf``),
+so the ``git remote add`` line runs as printed too. The one file a reader brings, the
+wine CSV, is written by a command the section shows.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -26,7 +28,17 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from tests.conftest import REPO, UV, clean_env, copy_sources, run_workflow, uv_cache
+from tests.conftest import (
+    REPO,
+    UV,
+    clean_env,
+    copy_portfolio,
+    copy_sources,
+    make_project,
+    portfolio_cli,
+    run_workflow,
+    uv_cache,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -86,16 +98,23 @@ def test_the_section_holds_the_whole_story() -> None:
         "projects/wine/project.yaml", "projects/wine/train.py", "projects/wine/README.md"}
 
 
-def _translated(command: str, bare: Path, cache: str) -> str:
+def _translated(command: str, cache: str) -> str:
     """A line of the section as the test runs it: ``pip install`` is uv's, offline, from
-    its cache and pinned (what that cache holds); the GitHub remote is ``bare``."""
+    its cache and pinned (what that cache holds). Every other line runs as printed."""
     words = shlex.split(command)
     if words[:2] == ["pip", "install"]:  # into the active environment, as pip would
         return shlex.join([str(UV), "pip", "install", "-q", "--offline", "--cache-dir", cache,
                            "-c", str(REPO / "constraints.txt"), *words[2:]])
-    if words[:3] == ["git", "remote", "add"]:
-        return shlex.join([*words[:-1], str(bare)])
     return command
+
+
+def _github_is(bare: Path, home: Path) -> None:
+    """The reader's GitHub repository, as printed, is ``bare`` for git in ``home``: the
+    ``git remote add`` line runs as printed and pushes reach the local repository."""
+    (remote,) = [c.split()[-1] for c in (s.command for s in readme_steps())
+                 if c and c.startswith("git remote add")]
+    subprocess.run(["git", "config", "--file", str(home / ".gitconfig"),
+                    f"url.{bare}.insteadOf", remote], check=True)
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +124,7 @@ def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     home, bare = base / "home", base / "origin.git"
     copy_sources(home / "portfolio")  # the clone step 1 starts from
     subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    _github_is(bare, home)
     # The reader's python3: the interpreter the tests run with (a pyenv shim would look
     # for its versions in this scratch home).
     tools = base / "bin"
@@ -115,7 +135,7 @@ def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     for step in readme_steps():
         if step.command is not None:
             script.append(f"echo '>>> {step.command.replace(chr(39), '')}'")
-            script.append(_translated(step.command, bare, cache))
+            script.append(_translated(step.command, cache))
         else:
             assert step.path and "PORTFOLIO_EOF" not in step.text
             script.append(f"cat > {shlex.quote(step.path)} <<'PORTFOLIO_EOF'\n{step.text}"
@@ -206,20 +226,35 @@ def test_the_workflow_init_wrote_installs_offline_and_builds_the_pushed_portfoli
 def test_the_wine_script_names_the_layout_it_expects_when_given_uci_s(tmp_path: Path) -> None:
     """The file UCI serves (the cultivar first, numbered 1 to 3, no header) stops the
     section's script with a message naming the file and the column it looks for, and so
-    does a 'target' column that does not hold the three cultivars."""
+    does a 'target' column that does not hold the three cultivars: run as ``python
+    train.py`` would, and through ``portfolio build``, whose failure line and log say it."""
     from sklearn.datasets import load_wine
 
     (script,) = [s.text for s in readme_steps() if s.path == "projects/wine/train.py"]
-    (tmp_path / "train.py").write_text(script)
     data = load_wine()
     uci = [",".join([str(t + 1), *(f"{v:g}" for v in x)])
            for x, t in zip(data.data, data.target, strict=True)]
     wrong_classes = ["alcohol,target", *(f"{x[0]:g},{i}" for i, x in enumerate(data.data))]
-    for rows, expected in ((uci, "wine.csv: no column named 'target' in its first row (1, "),
-                           (wrong_classes, "wine.csv: 'target' holds 178 different values")):
-        (tmp_path / "wine.csv").write_text("\n".join(rows) + "\n")
-        done = subprocess.run([sys.executable, "train.py"], cwd=tmp_path, capture_output=True,
-                              text=True, timeout=300, check=False)
-        assert done.returncode == 1, done.stdout + done.stderr
-        assert expected in done.stderr, done.stderr[-3000:]
-        assert "Traceback" not in done.stderr
+    cases = {"uci": (uci, "wine.csv: no column named 'target' in its first row (1, "),
+             "classes": (wrong_classes, "wine.csv: 'target' holds 178 values (0, 1, 2, 3, 4...)")}
+    root = copy_portfolio("tiny", tmp_path / "p")
+    shutil.rmtree(root / "projects")
+    for slug, (rows, _) in cases.items():
+        folder = make_project(root, slug, script)
+        (folder / "wine.csv").write_text("\n".join(rows) + "\n")
+    done = subprocess.run([sys.executable, "train.py"], cwd=root / "projects" / "uci",
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert cases["uci"][1] in done.stderr, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+
+    built = portfolio_cli("build", "-j", "2", cwd=root, timeout=600)
+    assert built.returncode == 1, built.stdout + built.stderr
+    stop_line = next(n for n, line in enumerate(script.splitlines(), 1)
+                     if "raise SystemExit" in line)
+    for slug, (_, expected) in cases.items():
+        line = next(x for x in built.stdout.splitlines() if x.startswith(f"{slug}: failed"))
+        assert "train.py:" in line and expected in line, line
+        log = (root / "results" / slug / "failed" / "log.txt").read_text()
+        assert expected in log, log[-3000:]
+    assert f"train.py:{stop_line}: wine.csv: no column" in built.stdout, built.stdout

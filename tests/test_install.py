@@ -183,6 +183,16 @@ def test_init_refuses_to_overwrite_and_names_every_existing_file(tmp_path: Path)
     assert not (tmp_path / ".gitignore").exists()  # nothing written at all
 
 
+def test_init_refuses_to_replace_a_wheel_of_the_tool_without_force(tmp_path: Path) -> None:
+    wheel = tmp_path / ".portfolio" / "portfolio-0.0.1-py3-none-any.whl"
+    wheel.parent.mkdir()
+    wheel.write_bytes(b"an earlier version's wheel")
+    result = portfolio_cli("init", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert ".portfolio/portfolio-0.0.1-py3-none-any.whl" in result.stderr, result.stderr
+    assert wheel.read_bytes() == b"an earlier version's wheel"
+
+
 def test_init_force_overwrites_the_existing_files(tmp_path: Path) -> None:
     (tmp_path / "mkdocs.yml").write_text("site_name: mine\n")
     result = portfolio_cli("init", "--force", cwd=tmp_path)

@@ -25,11 +25,13 @@ def test_this_machines_paths_are_replaced_longest_first(
     log = (f'  File "{root}/projects/fit/train.py", line 3, in <module>\n'
            f"{venv}/lib/python3.11/site-packages/keras/layers/dense.py:87: UserWarning: x\n"
            f"data: {home}/datasets/a.csv, PATH={venv}/bin:/usr/bin, here: {root}\n"
+           f"tracking: {root.as_uri()}/mlruns/1 and file://{home}/notes.txt\n"
            f"not theirs: {home}2/x {root}-old/y /data{home}\n")
     assert publiclog.redact(log, root, "fit") == (
         '  File "<portfolio>/projects/fit/train.py", line 3, in <module>\n'
         "<python>/lib/python3.11/site-packages/keras/layers/dense.py:87: UserWarning: x\n"
         "data: ~/datasets/a.csv, PATH=<python>/bin:/usr/bin, here: <portfolio>\n"
+        "tracking: file://<portfolio>/mlruns/1 and file://~/notes.txt\n"
         f"not theirs: {home}2/x ~/portfolio-old/y /data{home}\n")
 
 

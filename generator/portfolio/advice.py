@@ -38,8 +38,7 @@ def _project(state: ProjectState) -> list[str]:
     lines = []
     if not meta.summary:
         lines.append(f"{where}: no summary, the sentence on the project's card: add a line "
-                     "such as 'summary: Tells three cultivars apart from 13 chemical "
-                     "measurements.'")
+                     "such as 'summary: Predicts <what> from <which data>.'")
     if meta.dataset is None:
         lines.append(f"{where}: no dataset card, so the page cannot say where the data comes "
                      "from: add 'dataset: {name: ..., url: ..., license: ..., citation: ...}'")

@@ -154,16 +154,20 @@ def placement(ws: Workspace, options: Options) -> Iterator[Cluster | None]:
 def plan_runs(ws: Workspace, projects: list[Project], options: Options,
               cluster: Cluster | None = None) -> list[Decision]:
     """A decision per project to consider (the named ones, or all): stale, and why; judged
-    with the library versions of the machines that will run it (a cluster's workers)."""
+    with the library versions of the machines that will run it (a cluster's workers). A
+    fresh project's declared metric is judged by its run now, before others train."""
     if not options.run:
         return []
     chosen = discover.select(ws, projects, list(options.slugs)) if options.slugs else projects
     if cluster is None:
-        return [plan.decide(ws, p) for p in chosen]
-    cluster.warn_if_versions_differ()
-    return [plan.decide(ws, p, libraries=functools.partial(cluster.versions_for,
-                                                           dict(p.meta.resources)))
-            for p in chosen]
+        decisions = [plan.decide(ws, p) for p in chosen]
+    else:
+        cluster.warn_if_versions_differ()
+        decisions = [plan.decide(ws, p, libraries=functools.partial(
+            cluster.versions_for, dict(p.meta.resources))) for p in chosen]
+    fresh = [d.state for d in decisions if not d.must_run]
+    metric_check.check(fresh, {state.project.slug for state in fresh})
+    return decisions
 
 
 def start_worker(ws: Workspace, projects: list[Project]) -> warm.Worker | None:

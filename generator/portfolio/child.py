@@ -178,6 +178,16 @@ def keep_within_github_limit(rec: recorder.Recorder, limit: int = results.MAX_FI
                     del figure["full_path"]
 
 
+def _exit_message(exc: SystemExit) -> str:
+    """``sys.exit("wine.csv: ...")`` is how tutorials stop on bad data: Python prints the
+    message to stderr and exits 1, and so does the run (its log and its error say it);
+    ``sys.exit(3)`` is said as the call it was."""
+    if isinstance(exc.code, str):
+        print(exc.code, file=sys.stderr)
+        return exc.code
+    return f"the script exited with sys.exit({exc.code!r})"
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m portfolio.child SCRIPT", file=sys.stderr)
@@ -210,7 +220,10 @@ def main(argv: list[str]) -> int:
         status, error = "failed", f"{script.name}: {exc}"
     except SystemExit as exc:
         if exc.code not in (None, 0):
-            status, error = "failed", f"the script exited with sys.exit({exc.code!r})"
+            status, error = "failed", _exit_message(exc)
+            at = scripterror.located(exc, script, os.path.relpath(script, rec.project_dir))
+            if at:
+                rec.extra["error_at"] = at
     except BaseException as exc:  # the user's error, reported, not ours to re-raise
         described = _script_error(exc, script, rec.project_dir)
         status, error = "failed", described.error

@@ -95,12 +95,16 @@ def _check_notebooks(projects: list[Project]) -> None:
         raise InputError("\n".join(wrong))
 
 
+_LOCKED = False  # a command holding the build lock, which runs projects, has started
+
+
 @contextlib.contextmanager
 def _exclusive(ws: Workspace) -> Iterator[None]:
     """One build at a time per repository. The lock is an flock on a file: the kernel drops
     it when its process dies, so a killed build never leaves a lock that blocks the next."""
     import fcntl
 
+    global _LOCKED
     discover.check_layout(ws)
     lock = ws.build_dir / "build.lock"
     try:
@@ -122,6 +126,7 @@ def _exclusive(ws: Workspace) -> Iterator[None]:
             os.write(fh.fileno(), str(os.getpid()).encode())
         except OSError as exc:
             raise _unwritable(lock, exc) from None
+        _LOCKED = True
         results.tidy(ws)  # what a build killed outright left half-done
         site.tidy(ws.site_dir)
         # A closed terminal (SIGHUP) and SIGTERM stop a build the way Ctrl-C does.
@@ -513,8 +518,8 @@ def init_ci(root: str | None, force: bool) -> None:
 
     ws = _workspace(root)
     written, install = scaffold.init_ci(ws.root, force)
-    click.echo(f"wrote {', '.join(written)} in {ws.root}: commit them, push to main, then "
-               "enable Pages with source 'GitHub Actions'")
+    click.echo(f"wrote {', '.join(written)} in {ws.root}: on GitHub, set Settings → Pages → "
+               "Source to 'GitHub Actions' first, then commit them and push to main")
     if install is not None:
         click.echo(f"the workflow installs portfolio from {install.describe()}")
 
@@ -526,8 +531,10 @@ def main() -> None:
         click.echo(f"error: {exc}" if "\n" not in str(exc) else str(exc), err=True)
         sys.exit(exc.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt):
+        # What was stopped is worth saying only when projects could have been running.
         click.echo("interrupted: running projects were stopped; results/ is as it was, "
-                   "except for projects that had finished", err=True)
+                   "except for projects that had finished" if _LOCKED else "interrupted",
+                   err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()

@@ -40,13 +40,19 @@ def problem(project: Project, run: RunResult | None, current: bool) -> Problem |
     if project.meta.metric is None:
         return None
     name = project.meta.metric.name
+    keys = ("metric", "name")
+    bare = name.removeprefix("val_").removeprefix("neg_")
+    if bare != name:  # the headline's data is capture's to tell; its name is the metric's
+        pos = yamlpos.position_of(project.metadata_file, keys)
+        return Problem(project.metadata_file, pos.line, pos.column, schema.dotted(keys),
+                       f"'{name}': name the metric alone, '{bare}' (which data a score was "
+                       "measured on, and which way is better, the page says itself)")
     names = reported(run) if run is not None else []
     if name in names or canonical(name) in names:
         return None
     strict = current and run is not None
     if not strict and known_metric(name):
         return None  # the coming run may report it; judged again once it has
-    keys = ("metric", "name")
     pos = yamlpos.position_of(project.metadata_file, keys)
     if strict:
         why = (f"'{name}' is not a metric the last run reported{_close(name, names)}; it "

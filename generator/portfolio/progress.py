@@ -192,8 +192,10 @@ class Reporter:
 
     def _table(self) -> Table:
         now = time.monotonic()
-        done = sum(row.seconds is not None for row in self.rows.values())
-        queued = sum(row.state in ("queued", "running") for row in self.rows.values())
+        # rich's refresh thread draws this while the runs' thread adds rows: a copy, once.
+        rows = list(self.rows.values())
+        done = sum(row.seconds is not None for row in rows)
+        queued = sum(row.state in ("queued", "running") for row in rows)
         # The detail takes the width the names and states leave (expand, ratio): a long
         # one (a failure's line) is cut short, instead of squeezing the names out.
         table = Table(box=None, show_header=False, pad_edge=False, expand=True,
@@ -204,7 +206,7 @@ class Reporter:
         table.add_column("state", no_wrap=True)
         table.add_column("detail", overflow="ellipsis", no_wrap=True, ratio=1)
         colours = {"ok": "green", "running": "cyan", "queued": "dim"}
-        for row in self.rows.values():
+        for row in rows:
             colour = colours.get(row.state, "red")
             timing = (f" ({row.seconds:.1f} s)" if row.seconds is not None else
                       f" ({elapsed(now - row.started)})" if row.started is not None

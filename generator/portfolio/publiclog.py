@@ -31,7 +31,7 @@ _CAP = 8_000_000  # bytes of a raw log read when no clean one was written: head 
 # not "/": https://github.com/... is no path) and a prefix ends where no name goes on after
 # it: /home/al is no prefix of /home/alice. Not after "<", ">" or "~" either: a
 # replacement is never replaced again.
-_START = r"(?<![\w.~<>/-])"
+_START = r"(?:(?<=file://)|(?<![\w.~<>/-]))"
 _END = r"(?![\w.-])"
 _PART = r"[^\s/\\\"'<>:]+"  # a folder's name
 

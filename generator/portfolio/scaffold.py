@@ -324,6 +324,8 @@ def init(folder: Path, force: bool = False,
     if _holds_portfolio_sources(folder):  # its own constraints.txt pins every extra
         del planned[CONSTRAINTS]
     existing = [name for name in planned if (folder / name).exists()]
+    existing += sorted(p.relative_to(folder).as_posix()  # init replaces a tool's wheel too
+                       for p in (folder / toolsource.TOOL_DIR).glob(f"{toolsource.NAME}-*.whl"))
     if existing and not force:
         raise InputError(f"{folder}: would overwrite {', '.join(existing)}; pass --force "
                          "to replace them")

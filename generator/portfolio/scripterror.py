@@ -16,7 +16,7 @@ import sys
 import types
 from pathlib import Path
 
-__all__ = ["Report", "report"]
+__all__ = ["Report", "located", "report"]
 
 # What the interpreter appends to an error's message: "Did you mean: 'evaluate'?",
 # "Did you forget to import 'sys'?" (3.12).
@@ -40,7 +40,7 @@ def report(exc: BaseException, script: Path, hidden: tuple[str, ...],
     under ``hidden`` (portfolio's, runpy's), and describe it. ``script`` is the resolved
     path the script (or notebook) ran from, ``shown`` how the line names it (its path in
     the project folder; default: its name)."""
-    at = _located(exc, script, shown or script.name)  # first: the script's frames may go
+    at = located(exc, script, shown or script.name)  # first: the script's frames may go
     _hide_frames(exc, hidden)
     printed = _printed(exc)
     sys.stderr.write(printed)
@@ -64,7 +64,7 @@ def _one_line(exc: BaseException, printed: str) -> str:
     return f"{line}. {hint[1]}" if hint else line
 
 
-def _located(exc: BaseException, script: Path, shown: str) -> str | None:
+def located(exc: BaseException, script: Path, shown: str) -> str | None:
     """'train.py:35': the last frame of the traceback in the script (a notebook: 'train.ipynb
     cell 3, line 4'), or where a syntax error in it is; None when it was raised elsewhere."""
     name = str(script)
