@@ -91,9 +91,10 @@ def test_the_section_holds_the_whole_story() -> None:
     writes = [i for i, c in enumerate(commands) if "'projects/wine/wine.csv'" in c]
     assert writes and writes[0] < max(i for i, c in enumerate(commands)
                                        if c == "portfolio build"), commands
-    # Nothing to fill in but the GitHub remote, which is the reader's own.
-    assert [c for c in commands if "<" in c] == [
-        "git remote add origin https://github.com/<you>/my-portfolio.git"]
+    # Nothing to fill in but the GitHub remote, which is the reader's own; a name the shell
+    # reads as it is (``<you>`` would be a redirection).
+    assert [c for c in commands if "YOUR-" in c or "<" in c] == [
+        "git remote add origin https://github.com/YOUR-USER/my-portfolio.git"]
     assert {s.path for s in steps if s.path} == {
         "projects/wine/project.yaml", "projects/wine/train.py", "projects/wine/README.md"}
 
@@ -253,8 +254,8 @@ def test_the_wine_script_names_the_layout_it_expects_when_given_uci_s(tmp_path: 
     stop_line = next(n for n, line in enumerate(script.splitlines(), 1)
                      if "raise SystemExit" in line)
     for slug, (_, expected) in cases.items():
-        line = next(x for x in built.stdout.splitlines() if x.startswith(f"{slug}: failed"))
+        line = next(x for x in built.stderr.splitlines() if x.startswith(f"{slug}: failed"))
         assert "train.py:" in line and expected in line, line
         log = (root / "results" / slug / "failed" / "log.txt").read_text()
         assert expected in log, log[-3000:]
-    assert f"train.py:{stop_line}: wine.csv: no column" in built.stdout, built.stdout
+    assert f"train.py:{stop_line}: wine.csv: no column" in built.stderr, built.stderr
