@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 UV     := $(BIN)/uv pip install --python $(BIN)/python --compile-bytecode -c constraints.txt
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: portfolio test lint bench serve clean chromium graphviz web quality quality-tools java
+.PHONY: portfolio test test-fast lint bench serve clean chromium graphviz web quality quality-tools java
 
 portfolio: $(VENV)/.base graphviz
 	$(BIN)/portfolio build
@@ -20,6 +20,12 @@ portfolio: $(VENV)/.base graphviz
 test: $(VENV)/.test chromium graphviz web quality-tools
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory quality
+
+# The contributor's loop: the in-process tests only, no child process, browser, cluster
+# or fresh venv (markers by cost in pyproject.toml), in well under a minute.
+FAST := not (cli or training or cluster or browser or venv)
+test-fast: $(VENV)/.test
+	$(BIN)/python -m pytest -q -m "$(FAST)"
 
 # The site's quality gates (quality/gates.py): Lighthouse (accessibility, best practices
 # and SEO at 100 on the home page, every project page and the results page), the Nu Html

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tiers import unmarked_tests_stay_in_process  # noqa: F401 (autouse)
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # The CLI's two ways of starting a run, and how run.json names each.
@@ -71,6 +73,35 @@ def portfolio_cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.Com
     return subprocess.run([sys.executable, "-m", "portfolio", *args], cwd=cwd, text=True,
                           capture_output=True, timeout=timeout, check=False,
                           stdin=subprocess.DEVNULL)
+
+
+@dataclass(frozen=True)
+class Said:
+    """What the command said and its exit status, as ``subprocess.run`` reports them."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def portfolio_here(*args: str, cwd: Path) -> Said:
+    """The ``portfolio`` command in this process, through click's CliRunner, with its
+    errors turned into messages and exit codes as the installed command turns them: for
+    commands that start no child process (``check``, ``init``, ``new``, ``status``), at
+    the cost of a function call instead of an interpreter and its imports."""
+    import click
+    from click.testing import CliRunner
+    from portfolio import cli
+
+    @click.command(context_settings={"ignore_unknown_options": True,
+                                     "help_option_names": []})
+    @click.argument("words", nargs=-1, type=click.UNPROCESSED)
+    def command(words: tuple[str, ...]) -> None:
+        sys.exit(cli.run_command_line(list(words)))
+
+    with contextlib.chdir(cwd):
+        result = CliRunner().invoke(command, list(args), catch_exceptions=False)
+    return Said(result.exit_code, result.stdout, result.stderr)
 
 
 def make_project(root: Path, slug: str, script: str, extra: str = "") -> Path:

@@ -14,8 +14,6 @@ import pytest
 
 from tests.conftest import REPO, example_portfolio, served
 
-pytestmark = pytest.mark.browser
-
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -67,6 +65,7 @@ def open_page(browser, url: str, width: int = 1280):
     return page, errors, outside
 
 
+@pytest.mark.browser
 def test_every_nav_page_loads_without_console_errors_or_outside_requests(
         browser, base_url: str, example_site: Path) -> None:
     for path in nav_pages(example_site):
@@ -76,6 +75,7 @@ def test_every_nav_page_loads_without_console_errors_or_outside_requests(
         page.close()
 
 
+@pytest.mark.browser
 def test_every_image_loads(browser, base_url: str, example_site: Path) -> None:
     for path in nav_pages(example_site):
         page, _, _ = open_page(browser, base_url + path)
@@ -91,6 +91,7 @@ def test_every_image_loads(browser, base_url: str, example_site: Path) -> None:
         page.close()
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("slug", SLUGS)
 def test_case_study_shows_the_results_numbers(browser, base_url: str, slug: str) -> None:
     from portfolio import views
@@ -106,6 +107,7 @@ def test_case_study_shows_the_results_numbers(browser, base_url: str, slug: str)
     page.close()
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("slug", SLUGS)
 def test_model_link_downloads_the_model(browser, base_url: str, slug: str) -> None:
     page, _, _ = open_page(browser, f"{base_url}/projects/{slug}/")
@@ -119,6 +121,7 @@ def test_model_link_downloads_the_model(browser, base_url: str, slug: str) -> No
     page.close()
 
 
+@pytest.mark.browser
 def test_palette_toggle_switches_between_light_and_dark(browser, base_url: str) -> None:
     page, _, _ = open_page(browser, base_url + "/")
     scheme = "() => document.body.getAttribute('data-md-color-scheme')"
@@ -129,6 +132,7 @@ def test_palette_toggle_switches_between_light_and_dark(browser, base_url: str) 
     page.close()
 
 
+@pytest.mark.browser
 def test_no_horizontal_overflow_at_phone_width(browser, base_url: str, example_site: Path) -> None:
     for path in nav_pages(example_site):
         page, _, _ = open_page(browser, base_url + path, width=375)
@@ -138,6 +142,7 @@ def test_no_horizontal_overflow_at_phone_width(browser, base_url: str, example_s
         page.close()
 
 
+@pytest.mark.browser
 def test_the_results_table_fits_a_phone_without_sideways_scrolling(
         browser, base_url: str) -> None:
     page, _, _ = open_page(browser, base_url + "/results/", width=375)
@@ -151,6 +156,7 @@ def test_the_results_table_fits_a_phone_without_sideways_scrolling(
     page.close()
 
 
+@pytest.mark.browser
 def test_results_table_sorts_without_any_cdn(browser, base_url: str) -> None:
     page, _, _ = open_page(browser, base_url + "/results/")
     first_column = "() => [...document.querySelectorAll('table.pf-sortable tbody tr')]" \
@@ -164,6 +170,7 @@ def test_results_table_sorts_without_any_cdn(browser, base_url: str) -> None:
     page.close()
 
 
+@pytest.mark.browser
 def test_home_has_profile_skills_and_a_card_per_project(browser, base_url: str) -> None:
     page, _, _ = open_page(browser, base_url + "/")
     cards = page.eval_on_selector_all("a.pf-card", "cs => cs.map(c => c.getAttribute('href'))")

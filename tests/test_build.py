@@ -14,9 +14,8 @@ from portfolio import views
 
 from tests.conftest import FIXTURES, REPO, Built, portfolio_cli
 
-pytestmark = pytest.mark.slow
 
-
+@pytest.mark.training
 def test_build_reports_each_project(built_tiny: Built) -> None:
     err = built_tiny.result.stderr
     assert "tutorial: ok" in err
@@ -24,6 +23,7 @@ def test_build_reports_each_project(built_tiny: Built) -> None:
     assert "failing: failed" in err
 
 
+@pytest.mark.training
 def test_home_links_every_project_with_its_headline(built_tiny: Built) -> None:
     home = (built_tiny.site / "index.html").read_text()
     slugs = sorted(p.name for p in (built_tiny.root / "projects").iterdir())
@@ -34,6 +34,7 @@ def test_home_links_every_project_with_its_headline(built_tiny: Built) -> None:
     assert views.fmt("accuracy", metrics["accuracy"]) + " accuracy" in html.unescape(home)
 
 
+@pytest.mark.training
 def test_project_page_shows_the_metrics_json_values(built_tiny: Built) -> None:
     page = html.unescape(built_tiny.page("tutorial"))
     metrics = json.loads((built_tiny.results("tutorial") / "metrics.json").read_text())
@@ -43,6 +44,7 @@ def test_project_page_shows_the_metrics_json_values(built_tiny: Built) -> None:
         assert re.search(rf"<td>{name}</td>\s*<td>{re.escape(views.fmt(name, value))}</td>", page)
 
 
+@pytest.mark.training
 def test_learning_curve_and_captured_figure_are_in_the_site(built_tiny: Built) -> None:
     page = built_tiny.page("tutorial")
     images = re.findall(r'<img src="([^"]+)"', page)
@@ -52,6 +54,7 @@ def test_learning_curve_and_captured_figure_are_in_the_site(built_tiny: Built) -
         assert (built_tiny.site / "projects" / "tutorial" / src).is_file()
 
 
+@pytest.mark.training
 def test_model_link_downloads_a_loadable_keras_model(built_tiny: Built) -> None:
     page = built_tiny.page("tutorial")
     [href] = re.findall(r'<a class="md-button[^"]*" href="([^"]+)" download', page)
@@ -64,10 +67,12 @@ def test_model_link_downloads_a_loadable_keras_model(built_tiny: Built) -> None:
     assert int(result.stdout.strip().splitlines()[-1]) == run["architecture"]["parameters"]
 
 
+@pytest.mark.training
 def test_page_shows_the_command_that_reproduces_it(built_tiny: Built) -> None:
     assert "portfolio build tutorial --force" in built_tiny.page("tutorial")
 
 
+@pytest.mark.training
 def test_explicit_api_metrics_and_declared_baseline(built_tiny: Built) -> None:
     page = html.unescape(built_tiny.page("no-keras"))
     assert re.search(r"<td>rmse</td>\s*<td>1.5</td>", page)
@@ -79,6 +84,7 @@ def test_explicit_api_metrics_and_declared_baseline(built_tiny: Built) -> None:
     assert "keras imported: False" in (built_tiny.results("no-keras") / "log.txt").read_text()
 
 
+@pytest.mark.training
 def test_failed_project_page_shows_the_error_and_log_tail(built_tiny: Built) -> None:
     page = html.unescape(built_tiny.page("failing"))
     assert "RuntimeError: the data file is missing" in page
@@ -86,6 +92,7 @@ def test_failed_project_page_shows_the_error_and_log_tail(built_tiny: Built) -> 
     assert (built_tiny.site / "projects" / "failing" / "failed-log.txt").is_file()
 
 
+@pytest.mark.cli
 def test_build_exit_code_is_1_when_a_project_failed_without_keep_going(tiny: Path) -> None:
     result = portfolio_cli("build", "failing", cwd=tiny)
     assert result.returncode == 1
@@ -93,6 +100,7 @@ def test_build_exit_code_is_1_when_a_project_failed_without_keep_going(tiny: Pat
     assert (tiny / "site" / "projects" / "failing" / "index.html").is_file()
 
 
+@pytest.mark.training
 def test_generated_markdown_stays_out_of_tracked_folders(built_tiny: Built) -> None:
     shipped = {p.relative_to(FIXTURES / "tiny") for p in (FIXTURES / "tiny").rglob("*.md")}
     found = {p.relative_to(built_tiny.root) for p in built_tiny.root.rglob("*.md")}
@@ -100,6 +108,7 @@ def test_generated_markdown_stays_out_of_tracked_folders(built_tiny: Built) -> N
     assert generated and all(p.parts[0] == ".build" for p in generated)
 
 
+@pytest.mark.training
 def test_the_parent_process_never_imports_tensorflow(built_tiny: Built) -> None:
     code = (
         "import atexit, sys\n"
@@ -116,6 +125,7 @@ def test_the_parent_process_never_imports_tensorflow(built_tiny: Built) -> None:
     assert "HEAVY []" in result.stdout
 
 
+@pytest.mark.cli
 def test_the_example_portfolio_validates() -> None:
     result = portfolio_cli("check", cwd=REPO)
     assert result.returncode == 0, result.stderr
@@ -123,6 +133,7 @@ def test_the_example_portfolio_validates() -> None:
     assert f"{len(slugs)} project(s) OK: {', '.join(slugs)}" in result.stdout
 
 
+@pytest.mark.training
 def test_profile_avatar_and_cv_are_copied_and_linked(built_tiny: Built) -> None:
     home = (built_tiny.site / "index.html").read_text()
     assert 'src="assets/avatar.png"' in home and 'href="assets/cv.pdf"' in home
@@ -131,6 +142,7 @@ def test_profile_avatar_and_cv_are_copied_and_linked(built_tiny: Built) -> None:
         assert (built_tiny.site / "assets" / name).read_bytes() == source.read_bytes()
 
 
+@pytest.mark.training
 def test_readme_sections_land_under_the_matching_steps(built_tiny: Built) -> None:
     page = built_tiny.page("no-keras")
     headings = re.findall(r"<h2 id=\"[^\"]*\">([^<]+)", page)
@@ -143,6 +155,7 @@ def test_readme_sections_land_under_the_matching_steps(built_tiny: Built) -> Non
     assert "Made-up data." in page.split('<h2 id="limitations"')[1]
 
 
+@pytest.mark.training
 def test_sections_with_nothing_captured_are_left_out(built_tiny: Built) -> None:
     page = built_tiny.page("no-keras")
     for absent in ("evaluate-algorithms", "improve-results"):
@@ -150,6 +163,7 @@ def test_sections_with_nothing_captured_are_left_out(built_tiny: Built) -> None:
     assert 'id="results"' in page and 'id="reproduce"' in page
 
 
+@pytest.mark.training
 def test_model_index_sidecar_holds_the_test_metrics(built_tiny: Built) -> None:
     import yaml
 
@@ -161,6 +175,7 @@ def test_model_index_sidecar_holds_the_test_metrics(built_tiny: Built) -> None:
     assert {m["type"]: m["value"] for m in entry["results"][0]["metrics"]} == metrics
 
 
+@pytest.mark.training
 def test_results_page_lists_every_project_with_score_and_baselines(built_tiny: Built) -> None:
     page = html.unescape((built_tiny.site / "results" / "index.html").read_text())
     rows = re.findall(r"<tr>\s*<td data-label=\"Project\"><a href=\"../projects/([^/]+)/\">",
@@ -171,6 +186,7 @@ def test_results_page_lists_every_project_with_score_and_baselines(built_tiny: B
     assert 'src="https://' not in page and "cdn" not in page.lower()
 
 
+@pytest.mark.cli
 def test_a_failure_after_success_keeps_the_results_with_a_dated_notice(tiny: Path) -> None:
     script = tiny / "projects" / "no-keras" / "main.py"
     assert portfolio_cli("build", "no-keras", cwd=tiny).returncode == 0

@@ -14,8 +14,6 @@ import pytest
 
 from tests.conftest import run_child, run_record
 
-pytestmark = pytest.mark.slow
-
 SCRIPT = textwrap.dedent('''
     import matplotlib.pyplot as plt
     import numpy as np
@@ -59,6 +57,7 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.training
 def test_fit_binds_positional_arguments(captured: Path) -> None:
     [segment] = run_record(captured)["fits"]
     assert segment["params"]["batch_size"] == 20
@@ -66,6 +65,7 @@ def test_fit_binds_positional_arguments(captured: Path) -> None:
     assert segment["model"] == "tiny"
 
 
+@pytest.mark.training
 def test_history_csv_has_one_row_per_epoch_with_keras_columns(captured: Path) -> None:
     with (captured / "history.csv").open() as fh:
         rows = list(csv.DictReader(fh))
@@ -75,12 +75,14 @@ def test_history_csv_has_one_row_per_epoch_with_keras_columns(captured: Path) ->
     assert float(rows[1]["loss"]) == pytest.approx(segment["epochs"][1]["loss"])
 
 
+@pytest.mark.training
 def test_each_evaluate_is_recorded_in_order_and_fit_validation_is_not(captured: Path) -> None:
     evaluations = run_record(captured)["evaluations"]
     assert [e["index"] for e in evaluations] == [0, 1]  # not the validation passes of fit
     assert set(evaluations[0]["metrics"]) == {"loss", "accuracy"}
 
 
+@pytest.mark.training
 def test_metrics_json_holds_the_last_evaluate_and_logged_metrics(captured: Path) -> None:
     metrics = json.loads((captured / "metrics.json").read_text())
     last = run_record(captured)["evaluations"][-1]
@@ -90,6 +92,7 @@ def test_metrics_json_holds_the_last_evaluate_and_logged_metrics(captured: Path)
     assert metrics == {**named, "custom_score": 0.5}
 
 
+@pytest.mark.training
 def test_saved_model_is_recorded_and_published(captured: Path) -> None:
     record = run_record(captured)
     assert record["saved_models"][0].endswith("saved/tiny.keras")
@@ -98,6 +101,7 @@ def test_saved_model_is_recorded_and_published(captured: Path) -> None:
     assert "saved/tiny.keras" in record["outputs"]
 
 
+@pytest.mark.training
 def test_figures_shown_saved_and_left_open_are_all_captured(captured: Path) -> None:
     figures = {f["caption"]: f for f in run_record(captured)["figures"]}
     assert figures["Shown figure"]["source"] == "plt.show"
@@ -108,6 +112,7 @@ def test_figures_shown_saved_and_left_open_are_all_captured(captured: Path) -> N
         assert (captured / figure["path"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.training
 def test_run_record_has_status_seed_and_architecture(captured: Path) -> None:
     record = run_record(captured)
     assert (record["status"], record["seed"], record["capture_warnings"]) == ("ok", 3, [])
@@ -115,6 +120,7 @@ def test_run_record_has_status_seed_and_architecture(captured: Path) -> None:
     assert "dense" in record["architecture"]["summary"].lower()
 
 
+@pytest.mark.cli
 def test_explicit_api_is_a_no_op_outside_a_run() -> None:
     code = ("import portfolio; portfolio.log_metric('x', 1); portfolio.log_param('p', 2);"
             "portfolio.log_baseline('b', 3); portfolio.note('n'); print('ok')")

@@ -12,8 +12,6 @@ from portfolio.capture.naming import estimator_name
 
 from tests.conftest import FIXTURES, portfolio_cli, run_child, run_record
 
-pytestmark = pytest.mark.slow
-
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "generator" / "portfolio" /
                      "run.schema.json").read_text())
 
@@ -65,6 +63,7 @@ def fine_tuned(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return run_record(out)
 
 
+@pytest.mark.training
 def test_two_fits_are_two_segments_with_their_optimizers(fine_tuned: dict) -> None:
     first, second, fragile = fine_tuned["fits"]
     assert (first["index"], second["index"]) == (0, 1)
@@ -78,6 +77,7 @@ def test_two_fits_are_two_segments_with_their_optimizers(fine_tuned: dict) -> No
     assert fragile["model_index"] == 1
 
 
+@pytest.mark.training
 def test_early_stopping_is_recorded_as_fields(fine_tuned: dict) -> None:
     first = fine_tuned["fits"][0]
     stopping = first["early_stopping"]
@@ -89,17 +89,20 @@ def test_early_stopping_is_recorded_as_fields(fine_tuned: dict) -> None:
     assert len(first["epochs"]) < 5  # metrics are logged for real epochs only
 
 
+@pytest.mark.training
 def test_model_checkpoint_files_are_recorded(fine_tuned: dict) -> None:
     [checkpoint] = fine_tuned["fits"][0]["checkpoints"]
     assert checkpoint.endswith("ckpt.weights.h5")
 
 
+@pytest.mark.training
 def test_evaluate_with_and_without_return_dict_in_order(fine_tuned: dict) -> None:
     first, second = fine_tuned["evaluations"]
     assert set(first["metrics"]) == set(second["metrics"]) == {"loss", "accuracy"}
     assert first["metrics"] != second["metrics"]  # two data sets, two records
 
 
+@pytest.mark.training
 def test_a_failing_capturer_is_a_warning_not_a_crash(fine_tuned: dict) -> None:
     assert fine_tuned["status"] == "ok"
     warnings = fine_tuned["capture_warnings"]
@@ -107,6 +110,7 @@ def test_a_failing_capturer_is_a_warning_not_a_crash(fine_tuned: dict) -> None:
     assert all("no count for you" in w for w in warnings)  # later: its summary, its save
 
 
+@pytest.mark.training
 def test_explicit_api(fine_tuned: dict) -> None:
     captions = {f["caption"]: f["source"] for f in fine_tuned["figures"]}
     assert captions["A figure with a caption"] == "portfolio.figure"
@@ -116,6 +120,7 @@ def test_explicit_api(fine_tuned: dict) -> None:
     assert fine_tuned["params"] == {"frozen": "base"}
 
 
+@pytest.mark.training
 def test_run_json_matches_its_schema(fine_tuned: dict) -> None:
     jsonschema.validate(fine_tuned, SCHEMA)
 
@@ -126,6 +131,7 @@ def spot_checked(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return run_record(run_child(script, tmp_path_factory.mktemp("sk") / "project"))
 
 
+@pytest.mark.training
 def test_split_sizes_shapes_and_class_balance(spot_checked: dict) -> None:
     [split] = spot_checked["splits"]
     assert (split["train_size"], split["test_size"]) == (120, 30)
@@ -135,6 +141,7 @@ def test_split_sizes_shapes_and_class_balance(spot_checked: dict) -> None:
     assert set(balance["train"]) == {"0", "1", "2"}
 
 
+@pytest.mark.training
 def test_every_spot_check_has_its_label_and_all_fold_scores(spot_checked: dict) -> None:
     checks = spot_checked["spot_checks"]
     assert [c["name"] for c in checks] == ["LR", "LDA", "KNN", "CART", "NB", "SVM"]
@@ -146,6 +153,7 @@ def test_every_spot_check_has_its_label_and_all_fold_scores(spot_checked: dict) 
     assert "spot-check" in kinds  # our box plot, beside the script's own
 
 
+@pytest.mark.training
 def test_grid_search_space_best_parameters_and_ranking(spot_checked: dict) -> None:
     [search] = spot_checked["searches"]
     assert search["kind"] == "GridSearchCV" and search["estimator"] == "SVC"
@@ -156,6 +164,7 @@ def test_grid_search_space_best_parameters_and_ranking(spot_checked: dict) -> No
     assert [t["rank"] for t in search["top"]] == sorted(t["rank"] for t in search["top"])
 
 
+@pytest.mark.training
 def test_held_out_scores_confusion_matrix_and_report(spot_checked: dict) -> None:
     accuracy = [r for r in spot_checked["results"] if r["name"] == "accuracy"]
     assert [(r["source"], r["split"]) for r in accuracy] == [
@@ -166,6 +175,7 @@ def test_held_out_scores_confusion_matrix_and_report(spot_checked: dict) -> None
     assert "precision" in report["text"]
 
 
+@pytest.mark.training
 def test_majority_class_baseline_is_computed(spot_checked: dict) -> None:
     baseline = spot_checked["trivial_baseline"]
     balance = spot_checked["splits"][0]["class_balance"]
@@ -175,6 +185,7 @@ def test_majority_class_baseline_is_computed(spot_checked: dict) -> None:
     jsonschema.validate(spot_checked, SCHEMA)
 
 
+@pytest.mark.cli
 def test_printed_rmse_becomes_a_metric_with_its_baseline(tiny: Path) -> None:
     folder = tiny / "projects" / "printed"
     folder.mkdir()
@@ -192,6 +203,7 @@ def test_printed_rmse_becomes_a_metric_with_its_baseline(tiny: Path) -> None:
     assert run["baselines"][0]["value"] == 0.5
 
 
+@pytest.mark.cli
 def test_printed_number_never_overrides_a_captured_one(tiny: Path) -> None:
     folder = tiny / "projects" / "both"
     folder.mkdir()

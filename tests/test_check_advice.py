@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, make_project, portfolio_cli
+from tests.conftest import REPO, make_project, portfolio_cli, portfolio_here
 
 BREAST = "projects/breast-cancer-mlp/project.yaml"
 
@@ -37,6 +37,7 @@ def _declare(root: Path, name: str) -> int:
     return at + 1
 
 
+@pytest.mark.cli
 def test_a_misspelt_metric_is_an_error_at_its_line_with_the_name_the_run_reported(
         tmp_path: Path) -> None:
     root = _example(tmp_path / "p")
@@ -54,7 +55,7 @@ def test_a_known_metric_the_current_run_never_reported_is_an_error_listing_what_
         tmp_path: Path) -> None:
     root = _example(tmp_path / "p")
     line = _declare(root, "f1")  # a real metric name, but the script measures accuracy only
-    done = portfolio_cli("check", cwd=root)
+    done = portfolio_here("check", cwd=root)
     assert done.returncode == 2, done.stdout
     assert f"{BREAST}:{line}:3: metric.name: 'f1' is not a metric the last run reported" \
         in done.stderr, done.stderr
@@ -65,7 +66,7 @@ def test_a_metric_declared_under_another_spelling_of_a_reported_one_is_accepted(
         tmp_path: Path) -> None:
     root = _example(tmp_path / "p")
     _declare(root, "sparse_categorical_accuracy")  # the same metric, as Keras may name it
-    done = portfolio_cli("check", cwd=root)
+    done = portfolio_here("check", cwd=root)
     assert done.returncode == 0, done.stderr
 
 
@@ -76,7 +77,7 @@ def test_before_a_first_run_a_name_is_held_against_the_known_metric_names(
     root = _example(tmp_path / "p")
     make_project(root, "fresh-idea", "print('Test accuracy: 0.9')\n",
                  f"metric:\n  name: {name}\n")
-    done = portfolio_cli("check", cwd=root)
+    done = portfolio_here("check", cwd=root)
     assert (done.returncode == 0) is accepted, done.stdout + done.stderr
     if not accepted:
         assert (f"projects/fresh-idea/project.yaml:3:3: metric.name: '{name}' is not a "
@@ -85,6 +86,7 @@ def test_before_a_first_run_a_name_is_held_against_the_known_metric_names(
         assert "did you mean 'accuracy'?" in done.stderr
 
 
+@pytest.mark.cli
 def test_a_build_that_ran_the_project_judges_its_metric_by_what_the_run_reported(
         tmp_path: Path) -> None:
     """``f1`` is a known name, so the build runs the project; its run reports accuracy
@@ -106,7 +108,7 @@ def test_check_advises_on_what_a_reader_would_miss_each_with_the_line_to_add(
     site_name = next(line for line in text.splitlines() if line.startswith("site_name:"))
     mkdocs.write_text(text.replace(site_name, "site_name: my-portfolio"))
     make_project(root, "bare", "print('Test accuracy: 0.9')\n")
-    done = portfolio_cli("check", cwd=root)
+    done = portfolio_here("check", cwd=root)
     assert done.returncode == 0, done.stderr  # advice, not errors
     advice = [line for line in done.stdout.splitlines() if line.startswith("advice: ")]
     line = text.splitlines().index(site_name) + 1
@@ -134,7 +136,7 @@ def test_check_advises_when_the_headline_is_no_better_than_its_trivial_baseline(
     metrics = json.loads(metrics_file.read_text())
     metrics["accuracy"] = trivial
     metrics_file.write_text(json.dumps(metrics))
-    done = portfolio_cli("check", cwd=root)
+    done = portfolio_here("check", cwd=root)
     assert done.returncode == 0, done.stderr
     assert ("advice: projects/breast-cancer-mlp: the headline, accuracy "
             f"{trivial:.4g}, is no better than its trivial baseline (Always predicts class 1"
@@ -148,13 +150,14 @@ def test_a_metric_named_with_its_data_or_its_sign_is_asked_for_by_its_own_name(
     measured on is capture's to find out, so the declared name is the metric's alone."""
     root = _example(tmp_path / "p")
     line = _declare(root, name)
-    done = portfolio_cli("check", cwd=root)
+    done = portfolio_here("check", cwd=root)
     assert done.returncode == 2, done.stdout
     bare = name.removeprefix("val_").removeprefix("neg_")
     assert (f"{BREAST}:{line}:3: metric.name: '{name}': name the metric alone, '{bare}'"
             in done.stderr), done.stderr
 
 
+@pytest.mark.cli
 def test_a_fresh_projects_wrong_metric_stops_the_build_before_anything_trains(
         tmp_path: Path) -> None:
     root = _example(tmp_path / "p")

@@ -58,6 +58,7 @@ def run_json(root: Path, slug: str) -> dict:
     return json.loads((root / "results" / slug / "run.json").read_text())
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("runner", ["--no-warm", "--warm"])
 def test_scripts_with_worker_pools_finish_as_they_do_on_their_own(tiny: Path,
                                                                   runner: str) -> None:
@@ -95,6 +96,7 @@ POOL_SIZES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
               "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("runner", list(RUNNERS))
 def test_a_project_alone_sizes_its_worker_pools_as_it_would_on_its_own(
         tiny: Path, runner: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,6 +142,7 @@ print("started", flush=True)
 """
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("runner", list(RUNNERS))
 def test_processes_a_script_leaves_running_are_stopped_and_named_on_its_page(
         tiny: Path, runner: str) -> None:
@@ -196,6 +199,7 @@ def start_training(root: Path, runner: str, command: str = "run") -> tuple[
     return build, [int(pid) for pid in pids.read_text().split()]
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("runner", list(RUNNERS))
 def test_a_build_killed_outright_takes_its_runs_and_their_children_with_it(
         tiny: Path, runner: str) -> None:
@@ -206,6 +210,7 @@ def test_a_build_killed_outright_takes_its_runs_and_their_children_with_it(
         assert wait_until(lambda pid=pid: not alive(pid)), pid
 
 
+@pytest.mark.cli
 def test_a_closed_terminal_stops_a_build_like_ctrl_c(tiny: Path) -> None:
     build, pids = start_training(tiny, "--no-warm", "build")
     build.send_signal(signal.SIGHUP)
@@ -215,6 +220,7 @@ def test_a_closed_terminal_stops_a_build_like_ctrl_c(tiny: Path) -> None:
     assert not (tiny / "results" / "long").exists()
 
 
+@pytest.mark.cli
 def test_the_next_build_clears_what_a_killed_one_left_half_done(tiny: Path) -> None:
     make_project(tiny, "done", "import portfolio\nportfolio.log_metric('score', 0.5)\n")
     assert portfolio_cli("run", "done", cwd=tiny).returncode == 0

@@ -9,6 +9,7 @@ from PIL import Image
 from portfolio import childenv, children, preview
 
 
+@pytest.mark.cli
 def test_a_fresh_child_writes_stdout_and_stderr_to_one_pipe_and_reports_its_end(
         tmp_path: Path) -> None:
     (tmp_path / "talk.py").write_text(
@@ -34,6 +35,7 @@ def test_a_child_that_never_starts_has_nothing_to_read_or_stop(tmp_path: Path) -
     assert child.wait(0) is None and children.stop_group(child) is None
 
 
+@pytest.mark.cli
 def test_the_preview_drawing_runs_as_a_child_and_lands_under_every_target(
         tmp_path: Path) -> None:
     targets = [tmp_path / "docs", tmp_path / "site"]
@@ -48,12 +50,14 @@ def test_the_preview_drawing_runs_as_a_child_and_lands_under_every_target(
     assert preview.start([(spec, "assets/preview.png")], tmp_path / "cache").child is None
 
 
+@pytest.mark.cli
 def test_a_failed_drawing_says_what_the_child_said(tmp_path: Path) -> None:
     pending = preview.start([({"no": "title"}, "x.png")], tmp_path / "cache")
     with pytest.raises(RuntimeError, match="KeyError: 'title'"):
         pending.finish(tmp_path)
 
 
+@pytest.mark.cli
 def test_a_drawing_still_going_when_the_site_build_fails_is_stopped(tmp_path: Path) -> None:
     (tmp_path / "hang.py").write_text("import time\nprint('drawing', flush=True)\n"
                                       "time.sleep(600)\n")

@@ -21,7 +21,6 @@ from conftest import FIXTURES, REPO, example_portfolio, make_project, portfolio_
 
 distributed = pytest.importorskip("distributed")
 
-pytestmark = pytest.mark.slow
 
 WAIT_S = 90.0  # for a remote run to reach a given point; never reached when all is well
 
@@ -126,6 +125,7 @@ def sections(page: Path) -> list[str]:
     return [p.split('"', 1)[0] + f":{p.count('<img')}" for p in parts[1:]]
 
 
+@pytest.mark.cluster
 def test_example_portfolio_builds_on_the_cluster(tmp_path: Path,
                                                  cluster: distributed.LocalCluster,
                                                  client: distributed.Client) -> None:
@@ -212,6 +212,7 @@ model.fit(x, y, epochs=2, batch_size=16, verbose=1, callbacks=[WaitForTheTest()]
 """
 
 
+@pytest.mark.cluster
 def test_progress_streams_back_while_the_project_trains(
         tmp_path: Path, cluster: distributed.LocalCluster) -> None:
     root = _portfolio_with(tmp_path, "fit", WAITING_FIT, "env: [GO_AHEAD]\n")
@@ -234,6 +235,7 @@ def test_progress_streams_back_while_the_project_trains(
     assert len(history) == 3  # the header and both epochs, from the worker's run folder
 
 
+@pytest.mark.cluster
 def test_a_killed_worker_fails_the_project_and_keeps_its_results(
         tmp_path: Path, cluster: distributed.LocalCluster) -> None:
     root = _portfolio_with(tmp_path, "slow", QUICK)
@@ -261,6 +263,7 @@ def test_a_killed_worker_fails_the_project_and_keeps_its_results(
     cluster.wait_for_workers(2)
 
 
+@pytest.mark.cluster
 def test_ctrl_c_cancels_the_remote_runs(tmp_path: Path, cluster: distributed.LocalCluster,
                                         client: distributed.Client) -> None:
     root = _portfolio_with(tmp_path, "sleepy", SLEEPER)
@@ -277,6 +280,7 @@ def test_ctrl_c_cancels_the_remote_runs(tmp_path: Path, cluster: distributed.Loc
     assert not list((root / "results").glob(".run-*"))
 
 
+@pytest.mark.cluster
 def test_a_resource_no_worker_has_fails_at_once_then_places_the_project(
         tmp_path: Path, cluster: distributed.LocalCluster, client: distributed.Client) -> None:
     """``resources: {GPU: 1}``: with no such worker, the build names the project and the
@@ -314,6 +318,7 @@ def test_a_resource_no_worker_has_fails_at_once_then_places_the_project(
         gpu_worker.wait(timeout=60)
 
 
+@pytest.mark.cluster
 def test_no_scheduler_address_is_bad_input(tmp_path: Path) -> None:
     root = _portfolio_with(tmp_path, "quick", QUICK)
     env = {k: v for k, v in os.environ.items() if k != "PORTFOLIO_SCHEDULER"}
@@ -349,6 +354,7 @@ def own_cluster(tmp_path: Path, worker_env: dict[str, str] | None = None
                 process.wait()
 
 
+@pytest.mark.cluster
 def test_a_scheduler_that_goes_away_fails_the_run_cleanly(tmp_path: Path) -> None:
     """The scheduler killed while a project runs: the build says so at once, keeps the
     project's earlier results, and the worker's child does not outlive the worker."""
@@ -372,6 +378,7 @@ def test_a_scheduler_that_goes_away_fails_the_run_cleanly(tmp_path: Path) -> Non
     wait_for(lambda: not children_of("orphan"), "the child to end with its worker", 30)
 
 
+@pytest.mark.cluster
 def test_a_worker_with_other_portfolio_code_stops_the_build_before_anything_runs(
         tmp_path: Path) -> None:
     """A worker whose portfolio differs from the client's (an older install, an edited
@@ -398,6 +405,7 @@ def _address(scheduler_file: Path) -> str | None:
         return None
 
 
+@pytest.mark.cluster
 def test_a_local_build_imports_no_dask(tmp_path: Path) -> None:
     root = _portfolio_with(tmp_path, "quick", QUICK)
     probe = ("import sys\nfrom portfolio import cli\n"

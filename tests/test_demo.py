@@ -23,8 +23,6 @@ from tests.conftest import (
     run_record,
 )
 
-pytestmark = pytest.mark.slow
-
 CLASSIFIER = """
 import numpy as np
 from sklearn.datasets import load_iris
@@ -71,6 +69,7 @@ def examples_of(out: Path) -> dict:
     return json.loads((out / "demo" / "examples.json").read_text())
 
 
+@pytest.mark.training
 def test_a_classifier_gets_a_demo_that_onnx_runtime_reproduces(tmp_path: Path) -> None:
     out = run_child(CLASSIFIER, tmp_path / "iris")
     record = run_record(out)
@@ -109,6 +108,7 @@ def test_a_classifier_gets_a_demo_that_onnx_runtime_reproduces(tmp_path: Path) -
     assert "tf2onnx" not in log and "PyFunc" not in log  # the converter's chatter is not the log
 
 
+@pytest.mark.training
 def test_a_model_the_exporter_cannot_handle_has_no_demo_and_a_warning(tmp_path: Path) -> None:
     out = run_child(CUSTOM_LAYER, tmp_path / "custom")
     record = run_record(out)
@@ -121,6 +121,7 @@ def test_a_model_the_exporter_cannot_handle_has_no_demo_and_a_warning(tmp_path: 
     assert (out / "model.keras").is_file()  # the model is still published
 
 
+@pytest.mark.cli
 def test_a_page_whose_model_cannot_be_exported_has_no_demo_and_says_why(
         tmp_path: Path) -> None:
     root = copy_portfolio("tiny", tmp_path / "tiny")
@@ -142,6 +143,7 @@ def test_a_page_whose_model_cannot_be_exported_has_no_demo_and_says_why(
     assert "PyFunc" not in page
 
 
+@pytest.mark.training
 def test_an_export_that_predicts_otherwise_is_refused(tmp_path: Path) -> None:
     """Never a wrong demo: a model whose export differs from what Keras predicts (here a
     script's own export that writes another model's weights) gets no demo."""
@@ -173,6 +175,7 @@ model.evaluate(x[60:], y[60:], verbose=0)
     assert not (out / "demo").exists()
 
 
+@pytest.mark.training
 def test_a_model_only_scored_on_its_training_data_has_no_demo(tmp_path: Path) -> None:
     script = """
 import numpy as np
@@ -193,6 +196,7 @@ print(model.evaluate(x, y, verbose=0))
     assert not any(w.startswith("demo:") for w in record["capture_warnings"])  # not a fault
 
 
+@pytest.mark.training
 def test_a_forecaster_gets_a_sequence_demo_with_its_windows(tmp_path: Path) -> None:
     script = """
 import numpy as np
@@ -220,6 +224,7 @@ print(model.evaluate(windows[split:], targets[split:], return_dict=True, verbose
         assert np.float32(example["truth"]) == series[start + 8]
 
 
+@pytest.mark.training
 def test_whole_number_targets_of_a_one_output_model_are_values_not_classes(
         tmp_path: Path) -> None:
     """A wine's quality, 3 to 9, predicted by one linear output: a regression demo."""
@@ -244,6 +249,7 @@ print("Test MSE: %.3f" % model.evaluate(x[90:], quality[90:], verbose=0))
     assert {e["truth"] for e in described["examples"]} <= set(range(3, 10))
 
 
+@pytest.mark.training
 def test_a_score_on_inverse_transformed_predictions_shows_them_in_those_units(
         tmp_path: Path) -> None:
     script = """
@@ -272,6 +278,7 @@ print("Test MAE: %.0f" % mean_absolute_error(price[80:], predicted))
         assert abs(a * example["keras"][0] + b) > 1_000  # the output in dollars too
 
 
+@pytest.mark.training
 def test_an_image_classifier_gets_thumbnails_and_a_drawing_pad_in_its_input_range(
         tmp_path: Path) -> None:
     script = """
@@ -311,6 +318,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return example_portfolio(tmp_path_factory.mktemp("demo") / "portfolio")
 
 
+@pytest.mark.cli
 def test_every_example_page_has_its_demo_and_the_site_the_runtime(demo_site: Path) -> None:
     from portfolio import demopage
 
@@ -329,6 +337,7 @@ def test_every_example_page_has_its_demo_and_the_site_the_runtime(demo_site: Pat
     assert 'data-rows="8" data-columns="8"' in page
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("setting", ["demo: false", "publish_model: false"])
 def test_demo_false_or_an_unpublished_model_takes_the_demo_off_the_site(
         demo_site: Path, tmp_path: Path, setting: str) -> None:
@@ -345,6 +354,7 @@ def test_demo_false_or_an_unpublished_model_takes_the_demo_off_the_site(
     assert not (site / "assets" / "ort").exists() and not (site / "assets" / "demo.js").exists()
 
 
+@pytest.mark.cli
 def test_a_site_without_keras_models_carries_no_runtime(tmp_path: Path) -> None:
     root = copy_portfolio("tiny", tmp_path / "tiny")
     shutil.rmtree(root / "projects" / "tutorial")

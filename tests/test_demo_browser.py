@@ -14,8 +14,6 @@ import pytest
 from tests.conftest import REPO, example_portfolio, served
 from tests.test_browser import CHROMIUM, FLAGS
 
-pytestmark = pytest.mark.browser
-
 SLUGS = ["breast-cancer-mlp", "digits-cnn", "sunspots-lstm"]
 LIGHT_BYTES = 20 * 1024  # what a demo may add to a page before anyone presses anything
 
@@ -77,6 +75,7 @@ class Visit:
         self.context.close()
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("slug", SLUGS)
 def test_pressing_an_example_runs_the_model_and_agrees_with_keras(
         browser, sites: tuple[str, str], slug: str) -> None:
@@ -110,6 +109,7 @@ def test_pressing_an_example_runs_the_model_and_agrees_with_keras(
     visit.close()
 
 
+@pytest.mark.browser
 def test_the_drawing_pad_classifies_a_stroke(browser, sites: tuple[str, str]) -> None:
     visit = Visit(browser, f"{sites[0]}/projects/digits-cnn/")
     canvas = visit.page.locator(".pf-demo-pad canvas")
@@ -139,6 +139,7 @@ def test_the_drawing_pad_classifies_a_stroke(browser, sites: tuple[str, str]) ->
     visit.close()
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("slug", SLUGS)
 def test_a_page_nobody_tries_grows_by_under_20_kb(browser, sites: tuple[str, str],
                                                   slug: str) -> None:
@@ -152,6 +153,7 @@ def test_a_page_nobody_tries_grows_by_under_20_kb(browser, sites: tuple[str, str
     without.close()
 
 
+@pytest.mark.browser
 def test_without_webassembly_it_says_so_in_one_line(browser, sites: tuple[str, str]) -> None:
     visit = Visit(browser, f"{sites[0]}/projects/breast-cancer-mlp/")
     visit.page.add_init_script("delete window.WebAssembly;")
@@ -165,6 +167,7 @@ def test_without_webassembly_it_says_so_in_one_line(browser, sites: tuple[str, s
     visit.close()
 
 
+@pytest.mark.browser
 def test_the_keyboard_alone_runs_an_example_in_dark_mode_on_a_phone(
         browser, sites: tuple[str, str]) -> None:
     visit = Visit(browser, f"{sites[0]}/projects/digits-cnn/", color_scheme="dark",

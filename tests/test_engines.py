@@ -23,6 +23,7 @@ def figures(page: Path) -> list[str]:
     return sorted(set(re.findall(r'<img[^>]+src="((?:figures|demo)/[^"]+)"', page.read_text())))
 
 
+@pytest.mark.cli
 def test_the_example_site_with_both_engines(tmp_path: Path) -> None:
     root = example_portfolio(tmp_path / "repo")  # built with MkDocs, the default
     mkdocs_site = tmp_path / "mkdocs-site"

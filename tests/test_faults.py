@@ -50,6 +50,7 @@ def wait_for(path: Path, seconds: float = 60) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("runner", ["--warm", "--no-warm"])
 def test_timeout_kills_the_whole_process_group_and_keeps_good_results(tiny: Path,
                                                                       runner: str) -> None:
@@ -75,6 +76,7 @@ def test_timeout_kills_the_whole_process_group_and_keeps_good_results(tiny: Path
     assert "The latest run timeout on" in shown and "timed out after 2 s" in shown
 
 
+@pytest.mark.cli
 def test_huge_output_is_capped_with_a_note_and_the_run_goes_on(tiny: Path) -> None:
     make_project(tiny, "chatty", "\n".join([
         "import sys",
@@ -98,7 +100,7 @@ def test_huge_output_is_capped_with_a_note_and_the_run_goes_on(tiny: Path) -> No
     assert (tiny / "site" / "projects" / "chatty" / "log.txt").stat().st_size < 25_000_000
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_a_diverging_loss_is_reported_at_its_epoch(tiny: Path) -> None:
     good = good_run(tiny, "nan")
     make_project(tiny, "nan", "\n".join([
@@ -120,6 +122,7 @@ def test_a_diverging_loss_is_reported_at_its_epoch(tiny: Path) -> None:
     assert f"at epoch {epoch}" in page(tiny, "nan")
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("runner", ["--warm", "--no-warm"])
 def test_a_kill_by_signal_is_named(tiny: Path, runner: str) -> None:
     make_project(tiny, "killed", "import os, signal\nprint('bye', flush=True)\n"
@@ -133,6 +136,7 @@ def test_a_kill_by_signal_is_named(tiny: Path, runner: str) -> None:
     assert "killed by SIGKILL" in shown and "bye" in shown  # the log's tail
 
 
+@pytest.mark.cli
 def test_a_script_without_metrics_is_shown_as_such_not_as_an_error(tiny: Path) -> None:
     make_project(tiny, "quiet", "print('trained nothing measurable')\n")
     result = portfolio_cli("build", "quiet", cwd=tiny)
@@ -160,6 +164,7 @@ def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.cli
 def test_sigint_mid_run_stops_children_and_leaves_results_as_they_were(tiny: Path) -> None:
     good = good_run(tiny, "long")
     build, marker = start_hanging(tiny, "long", "build")
@@ -173,6 +178,7 @@ def test_sigint_mid_run_stops_children_and_leaves_results_as_they_were(tiny: Pat
     assert [p.name for p in (tiny / "results").iterdir() if p.name.startswith(".")] == []
 
 
+@pytest.mark.cli
 def test_sigterm_is_handled_like_ctrl_c(tiny: Path) -> None:
     build, marker = start_hanging(tiny, "term", "run")
     build.terminate()
@@ -182,6 +188,7 @@ def test_sigterm_is_handled_like_ctrl_c(tiny: Path) -> None:
     assert not (tiny / "results" / "term").exists()
 
 
+@pytest.mark.cli
 def test_a_second_build_is_refused_while_one_runs_and_a_stale_lock_is_ignored(
         tiny: Path) -> None:
     first, _ = start_hanging(tiny, "slow", "run")
@@ -198,6 +205,7 @@ def test_a_second_build_is_refused_while_one_runs_and_a_stale_lock_is_ignored(
     assert portfolio_cli("run", "slow", cwd=tiny).returncode == 0
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize(("mkdocs_yml", "expected"), [
     ("site_name: x\ntheme: [material\n", "mkdocs.yml:3:1: invalid YAML"),
     ("site_name: x\ntheme:\n  name: no-such-theme\n",
@@ -221,6 +229,7 @@ def test_a_broken_mkdocs_yml_stops_the_build_at_once_and_keeps_nothing(
         assert not alive(int(marker.read_text()))
 
 
+@pytest.mark.cli
 def test_a_symlink_out_of_the_project_is_refused(tiny: Path) -> None:
     outside = tiny / "outside.py"
     outside.write_text("print('outside')\n")
@@ -233,6 +242,7 @@ def test_a_symlink_out_of_the_project_is_refused(tiny: Path) -> None:
            "project folder" in result.stderr
 
 
+@pytest.mark.cli
 def test_duplicate_slugs_are_refused(tiny: Path) -> None:
     make_project(tiny, "same_name", "print(1)\n")
     make_project(tiny, "same-name", "print(2)\n")
@@ -241,12 +251,14 @@ def test_duplicate_slugs_are_refused(tiny: Path) -> None:
     assert "duplicate slug: 'same_name' and 'same-name' name the same project" in result.stderr
 
 
+@pytest.mark.cli
 def test_a_template_the_portfolio_lacks_comes_from_the_package(tiny: Path) -> None:
     (tiny / "site_templates" / "project.md.j2").unlink()
     result = portfolio_cli("check", cwd=tiny)
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.cli
 def test_a_site_that_does_not_build_exits_3_with_a_message_and_keeps_the_runs(
         tiny: Path) -> None:
     make_project(tiny, "kept", "print('Accuracy: 0.5')\n")

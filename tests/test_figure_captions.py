@@ -43,6 +43,7 @@ def line_of(code: str) -> int:
     return HELPER_SCRIPT.splitlines().index(code) + 1
 
 
+@pytest.mark.training
 def test_untitled_figures_shown_by_one_helper_name_the_line_that_called_it(
         helped: Path) -> None:
     captions = [f["caption"] for f in run_record(helped)["figures"]][:3]
@@ -54,6 +55,7 @@ def test_untitled_figures_shown_by_one_helper_name_the_line_that_called_it(
                      "plot_history(np.ones(4))")]
 
 
+@pytest.mark.training
 def test_figures_with_one_title_are_told_apart_by_their_call_sites(helped: Path) -> None:
     captions = [f["caption"] for f in run_record(helped)["figures"]][3:]
     call = "plot_loss(np.ones(4))"

@@ -119,7 +119,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     return Site(root, status.stdout)
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_plot_model_picture_is_the_architecture_figure_on_the_page(site: Site) -> None:
     record = site.record("checkpointed")
     [figure] = [f for f in record["figures"] if f["kind"] == "architecture"]
@@ -134,7 +134,7 @@ def test_plot_model_picture_is_the_architecture_figure_on_the_page(site: Site) -
     assert (site.root / "site/projects/checkpointed" / figure["path"]).is_file()
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_reloaded_checkpoint_is_the_published_model_and_the_page_names_its_epoch(
         site: Site) -> None:
     results = site.results("checkpointed")
@@ -153,7 +153,7 @@ def test_reloaded_checkpoint_is_the_published_model_and_the_page_names_its_epoch
             "reloaded before evaluation.</p>") in site.page("checkpointed")
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_a_large_multi_panel_figure_links_to_its_full_size_image(site: Site) -> None:
     record = site.record("checkpointed")
     figure = next(f for f in record["figures"] if f["caption"] == "Feature distributions")
@@ -167,7 +167,7 @@ def test_a_large_multi_panel_figure_links_to_its_full_size_image(site: Site) -> 
     assert "full_path" not in small
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_new_run_fields_match_the_schema(site: Site) -> None:
     import jsonschema
 
@@ -176,7 +176,7 @@ def test_new_run_fields_match_the_schema(site: Site) -> None:
         jsonschema.validate(site.record(slug), schema)
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_spot_checks_name_the_algorithm_inside_a_pipeline(site: Site) -> None:
     checks = {c["name"]: c["description"] for c in site.record("pipelines")["spot_checks"]}
     assert checks == {"LR": "LogisticRegression, after StandardScaler",
@@ -191,7 +191,7 @@ def test_spot_checks_name_the_algorithm_inside_a_pipeline(site: Site) -> None:
     assert "Pipeline" not in table
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_status_lists_the_files_a_run_wrote_until_ignored(site: Site) -> None:
     [line] = [x for x in site.status.splitlines() if x.startswith("projects/checkpointed:")]
     assert line.startswith("projects/checkpointed: wrote ")
@@ -228,7 +228,7 @@ def without_graphviz(tmp_path_factory: pytest.TempPathFactory) -> Path:
         '''), folder / "project")
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_plot_model_without_graphviz_warns_and_the_run_goes_on(without_graphviz: Path) -> None:
     record = run_record(without_graphviz)
     assert record["status"] == "ok"
@@ -239,7 +239,7 @@ def test_plot_model_without_graphviz_warns_and_the_run_goes_on(without_graphviz:
     assert record["architecture"]["summary"]
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_a_checkpoint_trained_further_is_not_called_the_published_one(
         without_graphviz: Path) -> None:
     loaded = run_record(without_graphviz)["loaded_checkpoint"]
@@ -289,11 +289,13 @@ def drawn(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_child(FIGURES_SCRIPT, tmp_path_factory.mktemp("drawn") / "project")
 
 
+@pytest.mark.training
 def test_untitled_figures_are_captioned_by_their_axes_labels(drawn: Path) -> None:
     captions = [f["caption"] for f in run_record(drawn)["figures"]]
     assert captions[:2] == ["Loss against epoch", "Loss and accuracy against epoch"]
 
 
+@pytest.mark.training
 def test_a_figure_without_title_or_labels_is_captioned_by_its_script_line(drawn: Path) -> None:
     lines = FIGURES_SCRIPT.splitlines()
     scatter_show = lines.index("plt.scatter(np.random.rand(20), np.random.rand(20))") + 2
@@ -301,6 +303,7 @@ def test_a_figure_without_title_or_labels_is_captioned_by_its_script_line(drawn:
     assert caption == f"Figure shown at train.py:{scatter_show} (plt.show())"
 
 
+@pytest.mark.training
 def test_sixty_figures_in_a_loop_are_sixty_figures_even_when_ids_are_reused(
         drawn: Path) -> None:
     distinct = int(re.search(r"distinct figure ids: (\d+)", (drawn / "log.txt").read_text())[1])

@@ -40,8 +40,6 @@ from tests.conftest import (
     uv_cache,
 )
 
-pytestmark = pytest.mark.slow
-
 SECTION = "## Your first project"
 GIT_ENV = {"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
            "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com"}
@@ -78,6 +76,7 @@ def readme_steps() -> list[Step]:
     return steps
 
 
+@pytest.mark.venv
 def test_the_section_holds_the_whole_story() -> None:
     steps = readme_steps()
     commands = [s.command for s in steps if s.command]
@@ -159,6 +158,7 @@ def page_text(page: Path) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", raw)))
 
 
+@pytest.mark.venv
 def test_the_cnn_template_trains_and_its_page_shows_a_held_out_score_beside_the_trivial_baseline(
         walked: tuple[Path, Path, str]) -> None:
     root, _, _ = walked
@@ -174,6 +174,7 @@ def test_the_cnn_template_trains_and_its_page_shows_a_held_out_score_beside_the_
     assert "UCI reference, k-nearest neighbours" in text
 
 
+@pytest.mark.venv
 def test_the_csv_project_shows_its_data_card_baseline_and_narrative(
         walked: tuple[Path, Path, str]) -> None:
     root, _, _ = walked
@@ -191,6 +192,7 @@ def test_the_csv_project_shows_its_data_card_baseline_and_narrative(
     assert "Handwritten digits with a small convolutional network" in home
 
 
+@pytest.mark.venv
 def test_main_holds_the_results_and_the_wheel_the_workflow_installs(
         walked: tuple[Path, Path, str]) -> None:
     _, bare, output = walked
@@ -203,6 +205,7 @@ def test_main_holds_the_results_and_the_wheel_the_workflow_installs(
     assert f"the workflow installs portfolio from {wheel}" in output
 
 
+@pytest.mark.venv
 def test_the_workflow_init_wrote_installs_offline_and_builds_the_pushed_portfolio(
         walked: tuple[Path, Path, str], tmp_path: Path) -> None:
     """The job's own lines, none translated but pip's (uv, offline): its install commands
@@ -224,6 +227,7 @@ def test_the_workflow_init_wrote_installs_offline_and_builds_the_pushed_portfoli
     assert "UCI reference, 1-nearest neighbour" in built
 
 
+@pytest.mark.venv
 def test_the_wine_script_names_the_layout_it_expects_when_given_uci_s(tmp_path: Path) -> None:
     """The file UCI serves (the cultivar first, numbered 1 to 3, no header) stops the
     section's script with a message naming the file and the column it looks for, and so

@@ -48,6 +48,7 @@ swap.finish(root)  # what the next build does first
 """
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("way", ["exchange", "two renames"])
 def test_ctrl_c_during_the_swap_of_results_keeps_the_old_or_the_new_whole(
         tmp_path: Path, way: str) -> None:
@@ -96,6 +97,7 @@ cli.main()
 """
 
 
+@pytest.mark.cli
 def test_ctrl_c_while_the_site_is_written_keeps_the_old_site_and_publish_refuses_a_partial_one(
         tmp_path: Path) -> None:
     from portfolio import publish, site
@@ -131,6 +133,7 @@ def pages(build_dir: Path) -> dict[str, tuple[int, int]]:
             for p in sorted((build_dir / "docs").rglob("*")) if p.is_file()}
 
 
+@pytest.mark.cli
 def test_check_during_a_build_leaves_the_build_pages_alone(tmp_path: Path) -> None:
     root = small_portfolio(tmp_path / "p")
     assert portfolio_cli("build", "--no-warm", cwd=root).returncode == 0  # pages to keep
@@ -160,6 +163,7 @@ def site_files_containing(site: Path, needle: bytes) -> list[str]:
             if p.is_file() and needle in p.read_bytes()]
 
 
+@pytest.mark.cli
 def test_paths_in_a_crafted_run_json_never_copy_a_file_from_outside_its_results(
         tmp_path: Path) -> None:
     root = small_portfolio(tmp_path / "p")
@@ -183,6 +187,7 @@ def test_paths_in_a_crafted_run_json_never_copy_a_file_from_outside_its_results(
     assert (root / "site" / "projects" / "quick" / "run.json").is_file()  # inside: kept
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("repository", ["git", "no git"])
 def test_nothing_git_ignores_reaches_the_site(tmp_path: Path, repository: str) -> None:
     root = small_portfolio(tmp_path / "p")
@@ -267,6 +272,7 @@ def test_a_readme_with_script_and_onerror_runs_nothing_in_the_browser(tmp_path: 
 
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("runner", RUNNERS)
 def test_a_projects_matplotlibrc_is_read_in_both_kinds_of_run(tmp_path: Path,
                                                               runner: str) -> None:
@@ -286,6 +292,7 @@ def test_a_projects_matplotlibrc_is_read_in_both_kinds_of_run(tmp_path: Path,
     assert metrics == {"linewidth": 7.5, "restored": 7.5, "dpi": 33.0}
 
 
+@pytest.mark.cli
 def test_a_script_that_writes_into_another_projects_results_is_named(tmp_path: Path) -> None:
     root = small_portfolio(tmp_path / "p", "victim")
     assert portfolio_cli("run", "--no-warm", "victim", cwd=root).returncode == 0
@@ -304,6 +311,7 @@ def test_a_script_that_writes_into_another_projects_results_is_named(tmp_path: P
     assert record["outside_writes"]["added"] == ["victim/extra.txt"]
 
 
+@pytest.mark.cli
 def test_a_script_that_deletes_results_fails_with_a_message_not_a_traceback(
         tmp_path: Path) -> None:
     root = small_portfolio(tmp_path / "p", "victim")

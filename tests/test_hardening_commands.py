@@ -43,6 +43,7 @@ def _epochs(root: Path) -> int:
         return len(list(csv.DictReader(fh)))
 
 
+@pytest.mark.training
 def test_an_export_stopped_halfway_is_completed_by_the_next(exported_root: Path,
                                                             tmp_path: Path) -> None:
     """What an export stopped between two batches leaves: the run, tagged as it was made,
@@ -78,6 +79,7 @@ def closed_port() -> Iterator[int]:
         yield holder.getsockname()[1]
 
 
+@pytest.mark.training
 def test_a_tracking_server_that_is_down_is_one_line_at_once(exported_root: Path,
                                                             closed_port: int) -> None:
     uri = f"http://exporter:hunter2secret@127.0.0.1:{closed_port}"
@@ -90,6 +92,7 @@ def test_a_tracking_server_that_is_down_is_one_line_at_once(exported_root: Path,
     assert "hunter2secret" not in result.stderr + result.stdout
 
 
+@pytest.mark.training
 def test_a_password_in_the_tracking_uri_is_never_repeated(exported_root: Path,
                                                           closed_port: int) -> None:
     """A store MLflow cannot open, named by a URI with a password: the error says where,
@@ -102,6 +105,7 @@ def test_a_password_in_the_tracking_uri_is_never_repeated(exported_root: Path,
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.training
 def test_an_experiment_deleted_in_mlflow_does_not_block_the_export(exported_root: Path,
                                                                    tmp_path: Path) -> None:
     from mlflow.tracking import MlflowClient
@@ -123,6 +127,7 @@ def test_an_experiment_deleted_in_mlflow_does_not_block_the_export(exported_root
     assert len(client.get_metric_history(run.info.run_id, "loss")) == _epochs(exported_root)
 
 
+@pytest.mark.cli
 def test_init_ignores_mlflows_local_stores(tmp_path: Path) -> None:
     """The README says `git add -A`: MLflow's default stores must not be committed."""
     folder = tmp_path / "mine"
@@ -175,6 +180,7 @@ def repo(committed: Path, tmp_path: Path) -> tuple[Path, Path]:
     return root, bare
 
 
+@pytest.mark.cli
 def test_a_token_in_a_remote_url_is_never_printed(repo: tuple[Path, Path],
                                                   closed_port: int) -> None:
     """`--remote` given as a URL (git push takes one) with a token in it: the push to a
@@ -189,6 +195,7 @@ def test_a_token_in_a_remote_url_is_never_printed(repo: tuple[Path, Path],
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.cli
 def test_a_cname_of_two_lines_is_refused_before_anything_is_pushed(
         repo: tuple[Path, Path]) -> None:
     root, bare = repo
@@ -204,6 +211,7 @@ def test_a_cname_of_two_lines_is_refused_before_anything_is_pushed(
     assert git(bare, "branch", "--list") == ""  # nothing pushed
 
 
+@pytest.mark.cli
 def test_a_cname_of_one_domain_is_pushed_and_shared(repo: tuple[Path, Path]) -> None:
     root, bare = repo
     (root / "CNAME").write_text("\n  Portfolio.Example.com  \n\n")
@@ -218,6 +226,7 @@ def test_a_cname_of_one_domain_is_pushed_and_shared(repo: tuple[Path, Path]) -> 
 # --- new and init -------------------------------------------------------------------------
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("title", [r"C:\temp\new", r"\1 and \g<0>: kept as typed"])
 def test_new_takes_a_title_with_backslashes_as_typed(tmp_path: Path, title: str) -> None:
     root = copy_portfolio("tiny", tmp_path / "tiny")
@@ -231,6 +240,7 @@ def test_new_takes_a_title_with_backslashes_as_typed(tmp_path: Path, title: str)
     assert checked.returncode == 0, checked.stderr
 
 
+@pytest.mark.cli
 def test_new_when_projects_is_a_file_is_one_line(tmp_path: Path) -> None:
     root = copy_portfolio("tiny", tmp_path / "tiny")
     shutil.rmtree(root / "projects")
@@ -243,6 +253,7 @@ def test_new_when_projects_is_a_file_is_one_line(tmp_path: Path) -> None:
     assert (root / "projects").read_text() == "not a folder"
 
 
+@pytest.mark.cli
 def test_init_where_it_cannot_write_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("in the way")
     result = portfolio_cli("init", "a-file/portfolio", cwd=tmp_path)
@@ -278,6 +289,7 @@ def _main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
     return int(stopped.value.code or 0), capsys.readouterr().err
 
 
+@pytest.mark.training
 def test_a_full_disk_while_the_site_is_built_says_how_much_room_it_needs(
         built_tiny: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -342,6 +354,7 @@ def test_a_folder_at_the_warm_workers_socket_means_no_worker(
     assert (squatter / "kept").is_dir()  # not ours to delete
 
 
+@pytest.mark.cli
 def test_a_project_folder_symlinked_from_outside_is_refused_where_it_is(tmp_path: Path) -> None:
     """Its script could not be published (a dead link on its page) and git would keep only
     the link."""
@@ -359,6 +372,7 @@ def test_a_project_folder_symlinked_from_outside_is_refused_where_it_is(tmp_path
                          "link; move the folder into projects/")
 
 
+@pytest.mark.cli
 def test_zensicals_refusal_is_its_message_where_it_is(tmp_path: Path) -> None:
     pytest.importorskip("zensical")
     root = copy_portfolio("tiny", tmp_path / "tiny")

@@ -74,7 +74,7 @@ def _record(root: Path, slug: str) -> dict:
     return json.loads((root / "results" / slug / "run.json").read_text())
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_demo_false_or_an_unpublished_model_exports_nothing(tmp_path: Path) -> None:
     root = _portfolio(tmp_path / "p", {"demo-off": (TINY_KERAS, "demo: false\n"),
                                        "unpublished": (TINY_KERAS, "publish_model: false\n")})
@@ -91,7 +91,7 @@ def test_demo_false_or_an_unpublished_model_exports_nothing(tmp_path: Path) -> N
         assert not (root / "results" / slug / ".demo-clock").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_the_export_is_not_counted_in_the_scripts_timeout(tmp_path: Path) -> None:
     """The script ends well inside its 30 s; its export ends past them: the run is ok."""
     script = SLOW_EXPORT.format(timeout=30) + TINY_KERAS
@@ -105,7 +105,7 @@ def test_the_export_is_not_counted_in_the_scripts_timeout(tmp_path: Path) -> Non
     assert not (root / "results" / "slow-export" / ".demo-clock").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_an_export_out_of_its_own_budget_is_named_and_the_results_kept(
         tmp_path: Path) -> None:
     root = _portfolio(tmp_path / "p", {"stuck": (BLOCKED_EXPORT + TINY_KERAS,
@@ -250,6 +250,7 @@ def _png_size(path: Path) -> tuple[int, int]:
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
+@pytest.mark.training
 def test_a_figure_drawn_huge_is_saved_at_most_4000_px_and_says_so(tmp_path: Path) -> None:
     from tests.conftest import run_child, run_record
 
@@ -299,6 +300,7 @@ def _bomb(path: Path, width: int, height: int) -> Path:
     return path
 
 
+@pytest.mark.cli
 def test_a_huge_png_in_results_is_left_off_the_page_not_a_crash(tmp_path: Path) -> None:
     from tests.conftest import REPO
 

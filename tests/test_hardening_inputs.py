@@ -76,6 +76,7 @@ def _web_server() -> Iterator[str]:
         server.server_close()
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("server", [_silent_server, _web_server], ids=["silent", "http"])
 def test_a_scheduler_address_that_is_not_dask_is_one_line(tmp_path: Path, server) -> None:
     pytest.importorskip("distributed")
@@ -91,6 +92,7 @@ def test_a_scheduler_address_that_is_not_dask_is_one_line(tmp_path: Path, server
     assert not (root / "results").exists()
 
 
+@pytest.mark.cli
 def test_a_malformed_scheduler_address_is_one_line(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
     root = _portfolio_with(tmp_path)
@@ -141,6 +143,7 @@ print("proxy as set:",
 """
 
 
+@pytest.mark.cli
 def test_a_run_sees_the_proxy_but_no_secret(tmp_path: Path) -> None:
     names = sorted({*SECRETS, *NETWORK})
     digest = hashlib.sha256(NETWORK["HTTPS_PROXY"].encode()).hexdigest()
@@ -183,6 +186,7 @@ def _staleness(root: Path) -> str:
     return plan.decide(ws, project).staleness
 
 
+@pytest.mark.cli
 def test_an_edit_in_a_symlinked_data_folder_makes_the_project_stale(tmp_path: Path) -> None:
     root, outside = _linked_data(tmp_path)
     ran = portfolio_cli("run", "--no-warm", cwd=root)
@@ -193,6 +197,7 @@ def test_an_edit_in_a_symlinked_data_folder_makes_the_project_stale(tmp_path: Pa
     assert _staleness(root) != "fresh"
 
 
+@pytest.mark.cli
 def test_a_symlinked_data_folder_can_be_declared(tmp_path: Path) -> None:
     root, _ = _linked_data(tmp_path, "data: [data]\n")
     checked = portfolio_cli("check", cwd=root)
@@ -287,6 +292,7 @@ def test_a_line_no_rule_makes_python_is_refused_before_any_cell_runs(tmp_path: P
     assert not marker.exists()
 
 
+@pytest.mark.cli
 def test_a_file_run_with_percent_run_is_an_input(tmp_path: Path) -> None:
     from portfolio import parcel
 
@@ -303,6 +309,7 @@ def test_a_file_run_with_percent_run_is_an_input(tmp_path: Path) -> None:
     assert "shared/prepare.py" in parcel.local_modules(root, root / "projects" / "book")
 
 
+@pytest.mark.cli
 def test_check_reports_an_unreadable_notebook(tmp_path: Path) -> None:
     root = _notebook_project(tmp_path, ["print(1)"])
     (root / "projects" / "book" / "train.ipynb").write_text("{ this is not json")
@@ -312,6 +319,7 @@ def test_check_reports_an_unreadable_notebook(tmp_path: Path) -> None:
     assert "projects/book/train.ipynb" in line and "not a Jupyter notebook" in line, line
 
 
+@pytest.mark.cli
 def test_check_reports_a_notebook_that_needs_a_shell(tmp_path: Path) -> None:
     root = _notebook_project(tmp_path, ["print(1)", "!curl https://example.org/x"])
     result = portfolio_cli("check", cwd=root)
@@ -320,6 +328,7 @@ def test_check_reports_a_notebook_that_needs_a_shell(tmp_path: Path) -> None:
     assert "projects/book/train.ipynb" in line and "cell 2" in line, line
 
 
+@pytest.mark.cli
 def test_a_notebook_nested_100000_deep_is_one_line_and_spares_the_others(
         tmp_path: Path) -> None:
     root = _notebook_project(tmp_path, ["print('fine')"], slug="fine")
@@ -334,6 +343,7 @@ def test_a_notebook_nested_100000_deep_is_one_line_and_spares_the_others(
     assert "fine" in (root / "results" / "fine" / "log.txt").read_text()
 
 
+@pytest.mark.cli
 def test_a_notebooks_saved_outputs_are_not_published(tmp_path: Path) -> None:
     saved = {0: [{"output_type": "stream", "name": "stdout",
                   "text": "connected as admin with token OUTPUT-LEAK\n"}]}

@@ -155,6 +155,7 @@ def small_portfolio(root: Path) -> Path:
     return root
 
 
+@pytest.mark.cli
 def test_an_edit_to_a_config_that_mkdocs_yml_inherits_rebuilds_the_site(tmp_path: Path) -> None:
     root = small_portfolio(tmp_path / "portfolio")
     (root / "shared").mkdir()
@@ -172,6 +173,7 @@ def test_an_edit_to_a_config_that_mkdocs_yml_inherits_rebuilds_the_site(tmp_path
 SECRET = "private-key-material-7c1e"
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("link", ["site_templates/overrides/assets/notes.txt",
                                   "site_templates/assets/portfolio.css",
                                   "projects/plain/README.md"])
@@ -193,6 +195,7 @@ def test_a_link_to_a_file_outside_the_repository_is_refused_not_published(
 
 
 # -- odd text -----------------------------------------------------------------------------
+@pytest.mark.cli
 def test_a_nul_in_a_title_reaches_no_page_raw(tmp_path: Path) -> None:
     root = small_portfolio(tmp_path / "portfolio")
     (root / "projects" / "plain" / "project.yaml").write_text(

@@ -48,6 +48,7 @@ def test_no_metric_and_no_cross_validation_means_no_headline() -> None:
     assert result({}, []).headline(ProjectMeta(title="t")) is None
 
 
+@pytest.mark.cli
 def test_a_cross_validation_only_script_is_shown_with_its_cv_score(tiny: Path) -> None:
     make_project(tiny, "cv-only", "\n".join([
         "from sklearn.datasets import load_iris",

@@ -220,7 +220,7 @@ def home(root: Path) -> str:
 
 
 # -- pattern 1: a training score is never called held-out ---------------------------------
-@pytest.mark.slow
+@pytest.mark.training
 def test_evaluate_on_the_training_arrays_is_a_training_score(honest: Path) -> None:
     run = record(honest, "training-only")
     assert {r["split"] for r in run["results"] if r["source"] == "keras.evaluate"} == {"train"}
@@ -236,6 +236,7 @@ def test_evaluate_on_the_training_arrays_is_a_training_score(honest: Path) -> No
     assert index["model-index"][0]["results"][0]["metrics"] == []
 
 
+@pytest.mark.training
 def test_a_scikit_learn_score_on_the_fitted_data_is_a_training_score(honest: Path) -> None:
     [result] = [r for r in record(honest, "sklearn-training-only")["results"]
                 if r["source"] == "sklearn.metrics.accuracy_score"]
@@ -245,7 +246,7 @@ def test_a_scikit_learn_score_on_the_fitted_data_is_a_training_score(honest: Pat
 
 
 # -- patterns 6 and 7: a split by index, Keras' raw names ----------------------------------
-@pytest.mark.slow
+@pytest.mark.training
 def test_an_index_split_is_held_out_described_and_has_a_baseline(honest: Path) -> None:
     run = record(honest, "index-split")
     evaluated = [r for r in run["results"] if r["source"] == "keras.evaluate"]
@@ -271,7 +272,7 @@ def test_an_index_split_is_held_out_described_and_has_a_baseline(honest: Path) -
     assert f"over Always predicts class {majority}" in text
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_a_forecast_on_windows_is_compared_with_persistence(honest: Path) -> None:
     run = record(honest, "windows")
     baseline = run["trivial_baseline"]
@@ -284,7 +285,7 @@ def test_a_forecast_on_windows_is_compared_with_persistence(honest: Path) -> Non
 
 
 # -- pattern 2 with pattern 7: a printed RMSE of inverse-transformed predictions -----------
-@pytest.mark.slow
+@pytest.mark.training
 def test_the_airline_tutorials_printed_rmse_is_its_held_out_headline(honest: Path) -> None:
     run = record(honest, "airline")
     log = (honest / "results" / "airline" / "log.txt").read_text()
@@ -305,6 +306,7 @@ def test_the_airline_tutorials_printed_rmse_is_its_held_out_headline(honest: Pat
     assert "lower is better" in text and "higher is better" not in text
 
 
+@pytest.mark.training
 def test_scores_inside_helpers_and_a_final_refit_leave_the_one_held_out_score(
         honest: Path) -> None:
     run = record(honest, "helpers")
@@ -318,6 +320,7 @@ def test_scores_inside_helpers_and_a_final_refit_leave_the_one_held_out_score(
 
 
 # -- pattern 4: many scores, no single headline --------------------------------------------
+@pytest.mark.training
 def test_a_comparison_of_classifiers_is_a_table_not_a_headline(honest: Path) -> None:
     run = record(honest, "comparison")
     scores = [r for r in run["results"] if r["source"] == "Pipeline.score"]
@@ -345,6 +348,7 @@ def test_a_comparison_of_classifiers_is_a_table_not_a_headline(honest: Path) -> 
 
 
 # -- pattern 5: a report or a matrix is a result -------------------------------------------
+@pytest.mark.training
 def test_a_classification_report_alone_gives_accuracy_and_macro_scores(honest: Path) -> None:
     run = record(honest, "report-only")
     found = metrics(honest, "report-only")

@@ -60,6 +60,7 @@ def folder_installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _core_venv(tmp_path_factory.mktemp("venv"), clone)
 
 
+@pytest.mark.venv
 def test_the_wheel_carries_the_templates_the_project_templates_and_the_workflow(
         wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -81,6 +82,7 @@ def test_the_wheel_carries_the_templates_the_project_templates_and_the_workflow(
     assert project_templates and project_templates <= names, project_templates - names
 
 
+@pytest.mark.venv
 def test_the_wheel_puts_the_training_libraries_in_the_train_extra(wheel: Path) -> None:
     metadata = zipfile.ZipFile(wheel).read("portfolio-0.1.0.dist-info/METADATA").decode()
     requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines()
@@ -122,6 +124,7 @@ def test_the_parent_process_imports_no_training_library() -> None:
     assert offenders == []
 
 
+@pytest.mark.venv
 def test_an_installed_wheel_inits_and_builds_an_empty_portfolio_outside_the_repository(
         installed: Path, tmp_path: Path) -> None:
     venv, env = installed, clean_env()
@@ -171,6 +174,7 @@ def test_an_installed_wheel_inits_and_builds_an_empty_portfolio_outside_the_repo
     assert again.returncode == 0 and "site unchanged" in again.stdout, again.stderr
 
 
+@pytest.mark.cli
 def test_init_refuses_to_overwrite_and_names_every_existing_file(tmp_path: Path) -> None:
     (tmp_path / "mkdocs.yml").write_text("site_name: mine\n")
     (tmp_path / "README.md").write_text("mine\n")
@@ -183,6 +187,7 @@ def test_init_refuses_to_overwrite_and_names_every_existing_file(tmp_path: Path)
     assert not (tmp_path / ".gitignore").exists()  # nothing written at all
 
 
+@pytest.mark.venv
 def test_init_refuses_to_replace_a_wheel_of_the_tool_without_force(tmp_path: Path) -> None:
     wheel = tmp_path / ".portfolio" / "portfolio-0.0.1-py3-none-any.whl"
     wheel.parent.mkdir()
@@ -193,6 +198,7 @@ def test_init_refuses_to_replace_a_wheel_of_the_tool_without_force(tmp_path: Pat
     assert wheel.read_bytes() == b"an earlier version's wheel"
 
 
+@pytest.mark.cli
 def test_init_force_overwrites_the_existing_files(tmp_path: Path) -> None:
     (tmp_path / "mkdocs.yml").write_text("site_name: mine\n")
     result = portfolio_cli("init", "--force", cwd=tmp_path)
@@ -201,6 +207,7 @@ def test_init_force_overwrites_the_existing_files(tmp_path: Path) -> None:
     assert all((tmp_path / name).is_file() for name in INIT_FILES)
 
 
+@pytest.mark.cli
 def test_init_in_a_git_repository_does_not_git_init_again(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     result = portfolio_cli("init", "portfolio", cwd=tmp_path)
@@ -210,6 +217,7 @@ def test_init_in_a_git_repository_does_not_git_init_again(tmp_path: Path) -> Non
     assert (tmp_path / "portfolio" / "mkdocs.yml").is_file()
 
 
+@pytest.mark.cli
 def test_init_writes_the_workflow_that_init_ci_writes(tmp_path: Path) -> None:
     assert portfolio_cli("init", "a", cwd=tmp_path).returncode == 0
     (tmp_path / "b").mkdir()
@@ -218,6 +226,7 @@ def test_init_writes_the_workflow_that_init_ci_writes(tmp_path: Path) -> None:
     assert (tmp_path / "a" / workflow).read_text() == (tmp_path / "b" / workflow).read_text()
 
 
+@pytest.mark.cli
 def test_a_portfolios_own_templates_replace_the_packaged_ones_by_name(tmp_path: Path) -> None:
     assert portfolio_cli("init", cwd=tmp_path).returncode == 0
     own = tmp_path / "site_templates"
@@ -279,7 +288,7 @@ def _wheel_files(path: Path) -> dict[str, bytes]:
         return {n: archive.read(n) for n in archive.namelist() if not n.endswith("/RECORD")}
 
 
-@pytest.mark.slow
+@pytest.mark.venv
 @pytest.mark.parametrize("tool", ["installed", "folder_installed"])
 def test_the_workflow_init_writes_installs_the_tool_it_ran_offline_and_builds(
         tool: str, wheel: Path, request: pytest.FixtureRequest, tmp_path: Path) -> None:
@@ -311,6 +320,7 @@ def test_the_workflow_init_writes_installs_the_tool_it_ran_offline_and_builds(
     assert (checkout / "site" / "projects" / "breast-cancer-mlp" / "index.html").is_file()
 
 
+@pytest.mark.cli
 def test_init_writes_the_owners_name_to_the_title_and_the_profile(tmp_path: Path) -> None:
     result = portfolio_cli("init", "mine", "--name", "Zoë O'Brien: yes", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -325,6 +335,7 @@ def test_init_writes_the_owners_name_to_the_title_and_the_profile(tmp_path: Path
     assert not (tmp_path / "other").exists()
 
 
+@pytest.mark.cli
 def test_init_asks_for_the_name_in_a_terminal_and_never_waits_on_a_pipe(
         tmp_path: Path) -> None:
     import pty

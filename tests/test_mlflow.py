@@ -14,6 +14,7 @@ from conftest import Built, portfolio_cli
 mlflow = pytest.importorskip("mlflow")
 
 
+@pytest.mark.training
 def test_export_replays_the_recorded_runs_and_updates_them(built_tiny: Built,
                                                            tmp_path: Path) -> None:
     from mlflow.tracking import MlflowClient
@@ -59,6 +60,7 @@ def test_export_replays_the_recorded_runs_and_updates_them(built_tiny: Built,
     assert len(client.get_metric_history(run.info.run_id, "loss")) == len(history)
 
 
+@pytest.mark.training
 def test_a_store_mlflow_cannot_open_is_a_message(built_tiny: Built, tmp_path: Path) -> None:
     root = tmp_path / "tiny"
     shutil.copytree(built_tiny.root, root)

@@ -21,8 +21,6 @@ from portfolio import views
 
 from tests.conftest import scripts_portfolio
 
-pytestmark = pytest.mark.slow
-
 # TensorFlow's "Basic regression: Predict fuel efficiency", shrunk: a DataFrame split by
 # sample/drop, one normalized column, an MAE loss and no metrics.
 HORSEPOWER = textwrap.dedent('''
@@ -97,6 +95,7 @@ def page(root: Path, slug: str) -> str:
 
 
 # -- pattern 4: evaluate() with no metrics returns the loss, named by the compiled loss ----
+@pytest.mark.training
 def test_evaluates_loss_is_named_by_the_compiled_loss(named: Path) -> None:
     run = record(named, "horsepower")
     [result] = [r for r in run["results"] if r["source"] == "keras.evaluate"]
@@ -108,6 +107,7 @@ def test_evaluates_loss_is_named_by_the_compiled_loss(named: Path) -> None:
     assert metrics == {"mae": result["value"]}
 
 
+@pytest.mark.training
 def test_the_named_loss_is_compared_with_the_mean_predictors_mae(named: Path) -> None:
     run = record(named, "horsepower")
     [result] = [r for r in run["results"] if r["source"] == "keras.evaluate"]
@@ -125,6 +125,7 @@ def test_the_named_loss_is_compared_with_the_mean_predictors_mae(named: Path) ->
 
 
 # -- pattern 10: printed lines ---------------------------------------------------------
+@pytest.mark.training
 def test_a_printed_repeat_of_a_hooked_score_is_that_result_on_the_page(named: Path) -> None:
     run = record(named, "model-score")
     log = (named / "results" / "model-score" / "log-clean.txt").read_text().splitlines()
@@ -167,6 +168,7 @@ LOSSES = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.cli
 def test_a_loss_is_a_metric_only_with_its_defaults_and_nothing_added(tmp_path: Path) -> None:
     import subprocess
     import sys

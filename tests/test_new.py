@@ -32,6 +32,7 @@ def page_text(root: Path, slug: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
+@pytest.mark.cli
 def test_list_names_every_template_on_one_line_each(tmp_path: Path) -> None:
     result = portfolio_cli("new", "--list", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -56,6 +57,7 @@ def test_templates_are_package_data_without_any_import_of_portfolio() -> None:
         assert meta.dataset and meta.dataset.name and meta.dataset.citation
 
 
+@pytest.mark.cli
 def test_every_template_builds_in_smoke_mode(empty: Path) -> None:
     for template in TEMPLATES:
         result = portfolio_cli("new", f"my-{template}", "--template", template, cwd=empty)
@@ -71,7 +73,7 @@ def test_every_template_builds_in_smoke_mode(empty: Path) -> None:
         assert (empty / "site" / "projects" / f"my-{template}" / "index.html").is_file()
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_a_full_run_of_the_mlp_template_shows_a_held_out_score_that_beats_its_trivial_baseline(
         empty: Path) -> None:
     assert portfolio_cli("new", "first", "--template", "mlp", cwd=empty).returncode == 0
@@ -91,6 +93,7 @@ def test_a_full_run_of_the_mlp_template_shows_a_held_out_score_that_beats_its_tr
         assert section in text
 
 
+@pytest.mark.cli
 def test_a_second_project_from_one_template_gets_its_own_title(empty: Path) -> None:
     from portfolio import new, schema
 
@@ -120,6 +123,7 @@ def test_a_second_project_from_one_template_gets_its_own_title(empty: Path) -> N
     assert not (empty / "projects" / "fourth").exists()
 
 
+@pytest.mark.cli
 def test_an_existing_slug_is_refused_and_left_as_it_was(empty: Path) -> None:
     folder = empty / "projects" / "taken"
     folder.mkdir()
@@ -131,6 +135,7 @@ def test_an_existing_slug_is_refused_and_left_as_it_was(empty: Path) -> None:
     assert (folder / "project.yaml").read_text() == "title: mine\n"
 
 
+@pytest.mark.cli
 def test_a_slug_that_names_the_same_project_as_another_is_refused(empty: Path) -> None:
     (empty / "projects" / "digits_cnn").mkdir()
     result = portfolio_cli("new", "digits-cnn", "--template", "cnn", cwd=empty)
@@ -139,6 +144,7 @@ def test_a_slug_that_names_the_same_project_as_another_is_refused(empty: Path) -
     assert not (empty / "projects" / "digits-cnn").exists()
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("slug", ["My-Project", "-dash", "has space", "../escape", "a/b",
                                   ".hidden", "x" * 101])
 def test_an_invalid_slug_is_refused_with_the_rules(empty: Path, slug: str) -> None:
@@ -149,6 +155,7 @@ def test_an_invalid_slug_is_refused_with_the_rules(empty: Path, slug: str) -> No
     assert sorted(p.name for p in (empty / "projects").iterdir()) == []
 
 
+@pytest.mark.cli
 def test_an_unknown_template_is_refused_listing_the_known_ones(empty: Path) -> None:
     result = portfolio_cli("new", "fine", "--template", "transformer", cwd=empty)
     assert result.returncode == 2
@@ -157,6 +164,7 @@ def test_an_unknown_template_is_refused_listing_the_known_ones(empty: Path) -> N
     assert not (empty / "projects" / "fine").exists()
 
 
+@pytest.mark.cli
 def test_new_outside_a_portfolio_is_refused_and_writes_nothing(tmp_path: Path) -> None:
     result = portfolio_cli("new", "first", cwd=tmp_path)
     assert result.returncode == 2 and "not a portfolio" in result.stderr

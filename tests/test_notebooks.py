@@ -58,7 +58,7 @@ def portfolio_with_notebook(root: Path, cells: list, yaml: str = "title: Sonar\n
     return folder
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_a_notebook_builds_into_a_case_study(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     portfolio_with_notebook(root, CELLS)
@@ -99,6 +99,7 @@ def test_a_notebook_builds_into_a_case_study(tmp_path: Path) -> None:
     assert "train.ipynb changed" in status.stdout, status.stdout
 
 
+@pytest.mark.cli
 def test_a_shell_escape_fails_the_run_naming_the_cell(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     cells = [new_markdown_cell("# Setup"),
@@ -240,6 +241,7 @@ def tutorial_figures(root: Path) -> list[dict]:
     return json.loads((root / "results" / "sonar" / "run.json").read_text())["figures"]
 
 
+@pytest.mark.cli
 def test_figures_a_cell_leaves_open_are_its_own_not_the_next_cells(tutorial: Path) -> None:
     log = (tutorial / "results" / "sonar" / "log.txt").read_text()
     assert "lines in this figure: 1" in log  # cell 9 draws a figure of its own
@@ -249,6 +251,7 @@ def test_figures_a_cell_leaves_open_are_its_own_not_the_next_cells(tutorial: Pat
     assert {f["source"] for f in tutorial_figures(tutorial)[:2]} == {"end of cell"}
 
 
+@pytest.mark.cli
 def test_figures_shown_by_one_helper_are_captioned_by_their_call_sites(tutorial: Path) -> None:
     captions = [f["caption"] for f in tutorial_figures(tutorial)][2:]
     assert captions == [
@@ -261,6 +264,7 @@ def test_figures_shown_by_one_helper_are_captioned_by_their_call_sites(tutorial:
     assert set(captions) <= set(shown)
 
 
+@pytest.mark.cli
 def test_the_licence_comes_after_the_story_never_before_the_problem(tutorial: Path) -> None:
     page = (tutorial / "site" / "projects" / "sonar" / "index.html").read_text()
     problem = page.index("Show how a curve falls.")
@@ -272,6 +276,7 @@ def test_the_licence_comes_after_the_story_never_before_the_problem(tutorial: Pa
     assert "Plotting curves" not in page  # the notebook's title, no longer hidden by it
 
 
+@pytest.mark.cli
 def test_badges_and_pictures_from_other_hosts_become_plain_links(tutorial: Path) -> None:
     page = (tutorial / "site" / "projects" / "sonar" / "index.html").read_text()
     images = re.findall(r"<img\b[^>]*>", page)
@@ -283,6 +288,7 @@ def test_badges_and_pictures_from_other_hosts_become_plain_links(tutorial: Path)
             ("https://www.tensorflow.org/images/curve.png", "The falling curve")} <= links
 
 
+@pytest.mark.cli
 def test_a_pip_install_of_what_already_imports_is_skipped_with_a_note(tutorial: Path) -> None:
     log = (tutorial / "results" / "sonar" / "log.txt").read_text()
     assert "[portfolio: cell 7: `!pip install -q numpy matplotlib` skipped: what it installs " \

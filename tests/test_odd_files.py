@@ -58,6 +58,7 @@ def test_declared_data_in_an_ignored_folder_is_still_hashed(tiny: Path) -> None:
     assert sorted(plan.inputs_of(project, tiny).files) == ["data/big.csv", "train.py"]
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("command", [("check",), ("build", "--no-run"), ("status",)])
 def test_a_fifo_in_a_project_does_not_hang_the_build(tiny: Path, command: tuple) -> None:
     odd_files(tiny / "projects" / "tutorial")
@@ -139,6 +140,7 @@ def snapshot(folder: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("command", [("check",), ("build", "--no-warm")])
 @pytest.mark.parametrize("name", [".build", "site", "results"])
 def test_a_file_where_a_folder_belongs_is_named(tiny: Path, name: str, command: tuple) -> None:
@@ -164,6 +166,7 @@ CONFLICT = """{
 """
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("command", [("check",), ("build", "--no-warm"), ("status",)])
 def test_a_merge_conflict_in_results_is_named_and_kept(tiny: Path, command: tuple) -> None:
     good_results(tiny)

@@ -99,6 +99,7 @@ ODD_FILES = {
 }
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("command", ["check", "build"])
 def test_check_and_build_report_every_odd_file_with_exit_2(tiny: Path, command: str) -> None:
     for name, (content, _) in ODD_FILES.items():
@@ -175,6 +176,7 @@ def test_an_engine_error_on_a_nested_key_points_at_that_key(tmp_path: Path) -> N
         f"{path}:4: theme.name: unknown"
 
 
+@pytest.mark.cli
 def test_a_self_referencing_alias_is_a_located_error_in_check(tiny: Path) -> None:
     (tiny / "projects" / "tutorial" / "project.yaml").write_text("title: &x [*x]\n")
     result = portfolio_cli("check", cwd=tiny)

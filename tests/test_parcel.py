@@ -109,6 +109,7 @@ def test_an_archive_cannot_write_outside_its_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "outside.txt").exists()
 
 
+@pytest.mark.cli
 def test_a_bad_executor_in_mkdocs_yml_is_located(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     root.mkdir()
@@ -158,6 +159,7 @@ def test_planning_on_a_cluster_uses_the_versions_of_the_workers_that_can_take_it
     assert versions_for({}, {"python": "3.12.0", "tensorflow": "2.21.0"}) == cpu
 
 
+@pytest.mark.cli
 def test_a_project_trained_on_a_cluster_is_judged_with_the_versions_it_recorded(
         tmp_path: Path) -> None:
     """`portfolio status` (and --require-fresh) on a machine whose libraries differ from

@@ -29,6 +29,7 @@ def files(folder: Path) -> dict[str, tuple[int, int]]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.cli
 def test_a_no_op_build_rewrites_no_page_and_copies_nothing(tmp_path: Path) -> None:
     root = quick_portfolio(tmp_path / "p")
     assert portfolio_cli("build", "--no-warm", cwd=root).returncode == 0
@@ -40,6 +41,7 @@ def test_a_no_op_build_rewrites_no_page_and_copies_nothing(tmp_path: Path) -> No
     assert files(root / "site") == built
 
 
+@pytest.mark.cli
 def test_a_page_no_longer_needed_is_removed(tmp_path: Path) -> None:
     root = quick_portfolio(tmp_path / "p")
     assert portfolio_cli("build", "--no-warm", cwd=root).returncode == 0
@@ -49,6 +51,7 @@ def test_a_page_no_longer_needed_is_removed(tmp_path: Path) -> None:
     assert (root / ".build" / "docs" / "projects" / "one" / "index.md").is_file()
 
 
+@pytest.mark.cli
 def test_each_stage_runs_once_and_validation_renders_no_page(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = quick_portfolio(tmp_path / "p")
@@ -77,6 +80,7 @@ def test_each_stage_runs_once_and_validation_renders_no_page(
                      "render.render": 1, "site.build_if_changed": 1}
 
 
+@pytest.mark.cli
 def test_a_changed_mkdocs_yml_is_checked_again_and_its_error_located(tmp_path: Path) -> None:
     root = quick_portfolio(tmp_path / "p")
     assert portfolio_cli("build", "--no-warm", cwd=root).returncode == 0

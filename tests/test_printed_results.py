@@ -24,8 +24,6 @@ from portfolio.results import CAPTURE_ERRORS as ERRORS_FILE
 
 from tests.conftest import copy_portfolio, make_project, portfolio_cli, run_child, run_record
 
-pytestmark = pytest.mark.slow
-
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "generator" / "portfolio" /
                      "run.schema.json").read_text())
 
@@ -93,6 +91,7 @@ def multi_metric(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, 
     return record, json.loads((project / "truth.json").read_text()), out
 
 
+@pytest.mark.training
 def test_every_scorer_of_a_multi_metric_search_is_ranked(multi_metric: tuple) -> None:
     record, truth, _ = multi_metric
     by_name = record["searches"][0]
@@ -110,6 +109,7 @@ def test_every_scorer_of_a_multi_metric_search_is_ranked(multi_metric: tuple) ->
     assert by_name["best_score"] == pytest.approx(truth["by_name"]["precision_macro"]["best_mean"])
 
 
+@pytest.mark.training
 def test_a_callable_refit_is_named_and_its_best_index_kept(multi_metric: tuple) -> None:
     record, truth, _ = multi_metric
     search = record["searches"][1]
@@ -121,6 +121,7 @@ def test_a_callable_refit_is_named_and_its_best_index_kept(multi_metric: tuple) 
     assert not any(s["refit"] for s in search["scorers"])
 
 
+@pytest.mark.training
 def test_cross_validate_keeps_every_scorers_folds(multi_metric: tuple) -> None:
     record, truth, _ = multi_metric
     [check] = record["spot_checks"]
@@ -130,6 +131,7 @@ def test_cross_validate_keeps_every_scorers_folds(multi_metric: tuple) -> None:
     assert check["scores"] == pytest.approx(truth["folds"]["test_accuracy"])
 
 
+@pytest.mark.training
 def test_lines_printed_in_a_search_are_cv_and_a_repeated_test_score_is_the_hooked_one(
         multi_metric: tuple) -> None:
     record, truth, out = multi_metric
@@ -146,6 +148,7 @@ def test_lines_printed_in_a_search_are_cv_and_a_repeated_test_score_is_the_hooke
     assert record["printed_metrics"] == []  # nothing printed became a held-out result
 
 
+@pytest.mark.training
 def test_log_lines_stamp_where_each_event_happened(multi_metric: tuple) -> None:
     record, _, out = multi_metric
     lines = reader.clean((out / "log.txt").read_bytes().decode()).splitlines()
@@ -157,6 +160,7 @@ def test_log_lines_stamp_where_each_event_happened(multi_metric: tuple) -> None:
     assert lines[check["log_line"] - 1].startswith("Best parameters:")
 
 
+@pytest.mark.training
 def test_a_multi_metric_run_warns_of_nothing_and_leaves_the_log_alone(
         multi_metric: tuple) -> None:
     record, _, out = multi_metric
@@ -185,6 +189,7 @@ ODD_CAPTURE = textwrap.dedent('''
 ODD_WARNING = "cross_val_score capture: RuntimeError: steps are private here"
 
 
+@pytest.mark.training
 def test_a_failing_capturer_writes_its_traceback_beside_run_json_not_in_the_log(
         tmp_path: Path) -> None:
     out = run_child(ODD_CAPTURE, tmp_path / "project")
@@ -238,6 +243,7 @@ def page(root: Path, slug: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
+@pytest.mark.cli
 def test_a_printed_rmse_is_judged_as_rmse_lower_is_better(built: tuple) -> None:
     root, _ = built
     log = (root / "results" / "printed-rmse" / "log.txt").read_text()
@@ -254,6 +260,7 @@ def test_a_printed_rmse_is_judged_as_rmse_lower_is_better(built: tuple) -> None:
     assert "higher is better" not in text
 
 
+@pytest.mark.cli
 def test_a_score_naming_no_metric_is_shown_as_printed_with_no_headline(built: tuple) -> None:
     root, _ = built
     run = json.loads((root / "results" / "score-only" / "run.json").read_text())
@@ -264,6 +271,7 @@ def test_a_score_naming_no_metric_is_shown_as_printed_with_no_headline(built: tu
     assert "Judged by" not in text
 
 
+@pytest.mark.cli
 def test_capture_warnings_are_in_the_build_summary_and_on_the_page(built: tuple) -> None:
     root, stderr = built
     assert f"odd-capture: 1 capture warning: {ODD_WARNING}" in stderr
@@ -335,6 +343,7 @@ def run_child_merged(script: str, folder: Path) -> Path:
     return out
 
 
+@pytest.mark.cli
 def test_keras_progress_bars_still_draw_and_events_land_on_their_log_line(
         tmp_path: Path) -> None:
     out = run_child_merged(KERAS_VERBOSE, tmp_path / "project")
@@ -355,6 +364,7 @@ def test_keras_progress_bars_still_draw_and_events_land_on_their_log_line(
     assert "log_anchors" not in record
 
 
+@pytest.mark.cli
 def test_a_multi_metric_search_page_names_every_scorer_and_the_refit_one(built: tuple) -> None:
     root, _ = built
     [search] = json.loads((root / "results" / "two-scorers" / "run.json").read_text())["searches"]
@@ -379,6 +389,7 @@ AIRLINE_SHAPED = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.cli
 def test_the_child_reads_printed_results_and_the_parent_never_rewrites_metrics_json(
         tmp_path: Path) -> None:
     out = run_child_merged(AIRLINE_SHAPED, tmp_path / "project")

@@ -41,6 +41,7 @@ def repo(tiny: Path, tmp_path: Path) -> tuple[Path, Path]:
     return tiny, bare
 
 
+@pytest.mark.cli
 def test_publish_pushes_exactly_the_built_site(repo: tuple[Path, Path]) -> None:
     root, bare = repo
     result = portfolio_cli("publish", "--no-build", cwd=root)
@@ -59,6 +60,7 @@ def test_publish_pushes_exactly_the_built_site(repo: tuple[Path, Path]) -> None:
     assert git(bare, "rev-list", "--count", "gh-pages") == "1"  # nothing changed: no commit
 
 
+@pytest.mark.cli
 def test_publish_builds_first_and_honours_remote_and_branch(repo: tuple[Path, Path],
                                                              tmp_path: Path) -> None:
     root, _ = repo
@@ -71,6 +73,7 @@ def test_publish_builds_first_and_honours_remote_and_branch(repo: tuple[Path, Pa
     assert "index.html" in git(other, "ls-tree", "--name-only", "pages")
 
 
+@pytest.mark.cli
 def test_refuses_without_a_remote(repo: tuple[Path, Path]) -> None:
     root, _ = repo
     git(root, "remote", "remove", "origin")
@@ -79,6 +82,7 @@ def test_refuses_without_a_remote(repo: tuple[Path, Path]) -> None:
     assert "there is no git remote named 'origin'" in result.stderr
 
 
+@pytest.mark.cli
 def test_refuses_uncommitted_project_or_results_changes(repo: tuple[Path, Path]) -> None:
     root, bare = repo
     (root / "projects" / "tutorial" / "notes.txt").write_text("draft\n")
@@ -89,6 +93,7 @@ def test_refuses_uncommitted_project_or_results_changes(repo: tuple[Path, Path])
     assert git(bare, "branch", "--list") == ""  # nothing was pushed
 
 
+@pytest.mark.cli
 def test_refuses_stale_results_unless_allowed(repo: tuple[Path, Path]) -> None:
     root, bare = repo
     script = root / "projects" / "no-keras" / "main.py"
@@ -114,6 +119,7 @@ def site_tree(root: Path) -> dict[str, str]:
             for p in site.rglob("*") if p.is_file()}
 
 
+@pytest.mark.cli
 def test_publish_after_a_committed_script_change_never_pushes_uncommitted_results(
         repo: tuple[Path, Path]) -> None:
     """The script is committed, so the check before the build passes; the build re-runs the
@@ -141,6 +147,7 @@ def test_publish_after_a_committed_script_change_never_pushes_uncommitted_result
     assert "<html" in page
 
 
+@pytest.mark.cli
 def test_allow_stale_publishes_the_committed_results_without_training(
         repo: tuple[Path, Path]) -> None:
     root, bare = repo
@@ -159,6 +166,7 @@ def test_allow_stale_publishes_the_committed_results_without_training(
     assert refused.returncode == 2 and "mkdocs.yml" in refused.stderr
 
 
+@pytest.mark.cli
 def test_require_fresh_names_each_stale_never_run_or_failed_project(tiny: Path) -> None:
     assert portfolio_cli("build", "--keep-going", cwd=tiny).returncode == 0
     assert portfolio_cli("build", "--no-run", "--require-fresh", cwd=tiny).returncode == 1
@@ -177,6 +185,7 @@ def test_require_fresh_names_each_stale_never_run_or_failed_project(tiny: Path) 
     assert portfolio_cli("build", "--no-run", cwd=tiny).returncode == 0  # only when asked
 
 
+@pytest.mark.cli
 def test_require_fresh_without_the_training_libraries(repo: tuple[Path, Path],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """CI has no TensorFlow: with --no-run, results are judged by the committed files, not
@@ -195,6 +204,7 @@ def test_require_fresh_without_the_training_libraries(repo: tuple[Path, Path],
         assert plan.decide(ws, project, versions=False).staleness == "fresh"
 
 
+@pytest.mark.cli
 def test_require_fresh_in_a_checkout_without_the_git_ignored_data(repo: tuple[Path, Path],
                                                                    tmp_path: Path) -> None:
     """A declared data file that git ignores never reaches CI's checkout: the results are
@@ -233,6 +243,7 @@ def test_require_fresh_in_a_checkout_without_the_git_ignored_data(repo: tuple[Pa
     assert decision.staleness == "stale" and "big.csv removed" in decision.reasons
 
 
+@pytest.mark.cli
 def test_publish_no_build_refuses_a_site_older_than_the_files(repo: tuple[Path, Path]) -> None:
     root, bare = repo
     story = root / "projects" / "no-keras" / "README.md"
@@ -249,6 +260,7 @@ def test_publish_no_build_refuses_a_site_older_than_the_files(repo: tuple[Path, 
     assert "A committed new paragraph." in page
 
 
+@pytest.mark.cli
 def test_publish_refuses_an_uncommitted_avatar_or_cv(repo: tuple[Path, Path]) -> None:
     """The profile's files are copied into the site: they must match a commit too."""
     root, bare = repo
@@ -261,6 +273,7 @@ def test_publish_refuses_an_uncommitted_avatar_or_cv(repo: tuple[Path, Path]) ->
     assert git(bare, "branch", "--list") == ""
 
 
+@pytest.mark.cli
 def test_a_preview_that_cannot_be_drawn_is_a_warning(repo: tuple[Path, Path],
                                                      tmp_path: Path) -> None:
     root, _ = repo
@@ -311,6 +324,7 @@ def test_size_warnings(tmp_path: Path) -> None:
     assert publish.size_warnings(tmp_path) == []
 
 
+@pytest.mark.cli
 def test_publish_model_false_keeps_the_model_off_the_site(tiny: Path) -> None:
     meta = tiny / "projects" / "tutorial" / "project.yaml"
     meta.write_text("title: T\npublish_model: false\nmodel_url: https://example.com/m.keras\n")
@@ -320,6 +334,7 @@ def test_publish_model_false_keeps_the_model_off_the_site(tiny: Path) -> None:
     assert 'href="https://example.com/m.keras"' in page and " download>" not in page
 
 
+@pytest.mark.cli
 def test_every_page_carries_link_preview_tags_with_an_existing_image(tiny: Path) -> None:
     assert portfolio_cli("build", "--keep-going", cwd=tiny).returncode == 0
     site = tiny / "site"
@@ -344,6 +359,7 @@ def test_every_page_carries_link_preview_tags_with_an_existing_image(tiny: Path)
     assert f"Sitemap: {site_url}sitemap.xml" in (site / "robots.txt").read_text()
 
 
+@pytest.mark.cli
 def test_shipped_workflow_builds_from_results_and_deploys_with_pages_actions(
         tiny: Path) -> None:
     shipped = (REPO / ".github" / "workflows" / "publish.yml").read_text()
@@ -411,7 +427,7 @@ def _workflow_build_steps() -> tuple[list[list[str]], list[str]]:
     return installs, builds[0]
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_the_workflow_installs_offline_and_builds_the_example_portfolio(
         tmp_path: Path) -> None:
     """The workflow's own install commands, run offline (uv, from the cache `make` filled)

@@ -111,7 +111,7 @@ print("accuracy:", model.evaluate(x[48:], y[48:], verbose=1)[1])
 """
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_the_published_log_of_a_verbose_fit_has_no_escape_code_and_no_path(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "home"

@@ -17,8 +17,6 @@ import pytest
 
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.browser
-
 
 def _gates():
     spec = importlib.util.spec_from_file_location("quality_gates",
@@ -38,6 +36,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return gates.example_site(tmp_path_factory.mktemp("quality"))
 
 
+@pytest.mark.browser
 def test_the_example_site_passes_the_html_link_and_weight_gates(example: Path) -> None:
     report = gates.check(example, with_lighthouse=False)
     assert report.ok, report.failures
@@ -83,6 +82,7 @@ def broken(example: Path, tmp_path: Path) -> Path:
     return site
 
 
+@pytest.mark.browser
 def test_each_gate_fails_on_a_broken_copy_and_names_the_page(broken: Path) -> None:
     report = gates.check(broken, with_lighthouse=False)
     failures = "\n".join(report.failures)
@@ -100,6 +100,7 @@ def test_each_gate_fails_on_a_broken_copy_and_names_the_page(broken: Path) -> No
     assert not any(f.startswith("/projects/breast-cancer-mlp/") for f in report.failures)
 
 
+@pytest.mark.browser
 def test_lighthouse_fails_a_page_whose_image_has_no_alt_text(broken: Path) -> None:
     report = gates.Report()
     gates.lighthouse_gate(broken, report, pages=["/"])
@@ -107,10 +108,12 @@ def test_lighthouse_fails_a_page_whose_image_has_no_alt_text(broken: Path) -> No
                and "image-alt" in f for f in report.failures), report.failures
 
 
+@pytest.mark.browser
 def test_the_material_filters_each_say_why() -> None:
     assert gates.MATERIAL and all(len(reason) > 20 for reason in gates.MATERIAL.values())
 
 
+@pytest.mark.browser
 def test_charts_are_published_as_palette_pngs_and_photographs_as_they_are(
         example: Path, tmp_path: Path) -> None:
     from PIL import Image

@@ -316,6 +316,7 @@ def trivial_row(page: str) -> str:
 
 
 # -- 1. categorical string targets ------------------------------------------------------
+@pytest.mark.training
 def test_a_dataframe_with_text_and_nan_and_a_categorical_target_is_held_out(built) -> None:
     run = record(built, "categorical")
     scores = [r for r in run["results"] if r["name"] == "accuracy"]
@@ -329,6 +330,7 @@ def test_a_dataframe_with_text_and_nan_and_a_categorical_target_is_held_out(buil
     assert "not verified" not in text(built, "categorical")
 
 
+@pytest.mark.training
 def test_a_numeric_x_with_a_categorical_y_gets_its_majority_baseline(built) -> None:
     run = record(built, "categorical-y")
     assert run["judged"]["basis"] == "held-out"
@@ -337,6 +339,7 @@ def test_a_numeric_x_with_a_categorical_y_gets_its_majority_baseline(built) -> N
 
 
 # -- 2. equal rows are not the same rows ------------------------------------------------
+@pytest.mark.training
 def test_equal_values_alone_keep_a_test_score_in_place_with_the_overlap_stated(built) -> None:
     run = record(built, "repeated")
     mae = next(r for r in run["results"] if r["name"] == "mae")
@@ -348,6 +351,7 @@ def test_equal_values_alone_keep_a_test_score_in_place_with_the_overlap_stated(b
     assert "Always predicts the training mean" in trivial_row(built.page("repeated"))
 
 
+@pytest.mark.training
 def test_a_dataframe_index_says_which_rows_are_which(built) -> None:
     run = record(built, "repeated-lineage")
     r2 = next(r for r in run["results"] if r["name"] == "r2")
@@ -373,7 +377,7 @@ def test_slices_of_one_array_are_placed_by_where_they_came_from() -> None:
 
 
 # -- 3. a reloaded checkpoint keeps its lineage -----------------------------------------
-@pytest.mark.slow
+@pytest.mark.training
 def test_a_reloaded_best_checkpoint_scored_on_validation_data_says_so(built) -> None:
     run = record(built, "checkpoint")
     accuracy = next(r for r in run["results"] if r["name"] == "accuracy"
@@ -388,7 +392,7 @@ def test_a_reloaded_best_checkpoint_scored_on_validation_data_says_so(built) -> 
 
 
 # -- 5. a baseline for every kind of run ------------------------------------------------
-@pytest.mark.slow
+@pytest.mark.training
 def test_a_tf_data_test_set_gets_a_baseline_from_the_labels_it_streamed(built) -> None:
     run = record(built, "tf-data")
     accuracy = next(r for r in run["results"] if r["name"] == "accuracy")
@@ -400,6 +404,7 @@ def test_a_tf_data_test_set_gets_a_baseline_from_the_labels_it_streamed(built) -
     assert "Always predicts" in trivial_row(built.page("tf-data"))
 
 
+@pytest.mark.training
 def test_a_cross_validation_only_run_gets_the_dummy_on_the_same_folds(built) -> None:
     run = record(built, "cv-only")
     check = run["spot_checks"][0]
@@ -415,6 +420,7 @@ def test_a_cross_validation_only_run_gets_the_dummy_on_the_same_folds(built) -> 
         text(built, "cv-only")
 
 
+@pytest.mark.training
 def test_a_training_score_is_compared_with_the_majority_share_of_the_training_rows(
         built) -> None:
     run = record(built, "training-only")
@@ -425,7 +431,7 @@ def test_a_training_score_is_compared_with_the_majority_share_of_the_training_ro
     assert "training accuracy" in text(built, "training-only")
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_a_fit_with_only_validation_scores_shows_them_with_a_baseline(built) -> None:
     run = record(built, "fit-only")
     page = text(built, "fit-only")
@@ -439,6 +445,7 @@ def test_a_fit_with_only_validation_scores_shows_them_with_a_baseline(built) -> 
     assert "learning-curve" in built.page("fit-only")  # the curve capture drew is shown
 
 
+@pytest.mark.training
 def test_a_score_no_better_than_its_trivial_baseline_is_flagged(built) -> None:
     run = record(built, "worse")
     trivial = run["trivial_baseline"]["metrics"]["accuracy"]
@@ -454,7 +461,7 @@ def test_a_score_no_better_than_its_trivial_baseline_is_flagged(built) -> None:
 
 
 # -- 8. the Data section for every split capture saw ------------------------------------
-@pytest.mark.slow
+@pytest.mark.training
 def test_folders_read_by_a_keras_loader_are_the_data_section(built) -> None:
     run = record(built, "folders")
     folders = [s for s in run["splits"] if s["kind"] == "directory"]
@@ -474,13 +481,14 @@ def test_folders_read_by_a_keras_loader_are_the_data_section(built) -> None:
     assert not any(r["source"] == "output" for r in run["results"])
 
 
-@pytest.mark.slow
+@pytest.mark.training
 def test_a_fit_with_only_a_validation_split_has_a_data_section(built) -> None:
     page = text(built, "fit-only")
     assert ("No test data was set aside: fit kept the last 25% of the 200 training samples "
             "(50) apart for validation") in page
 
 
+@pytest.mark.training
 def test_a_score_with_no_possible_baseline_says_why(built) -> None:
     run = record(built, "autoencoder")
     assert run["judged"]["basis"] == "held-out" and run["trivial_baseline"] is None
@@ -490,6 +498,7 @@ def test_a_score_with_no_possible_baseline_says_why(built) -> None:
         assert "No trivial baseline is shown" not in text(built, slug)
 
 
+@pytest.mark.training
 def test_a_script_that_splits_twice_describes_the_split_of_its_headline(built) -> None:
     run = record(built, "split-twice")
     judged = [r for r in run["results"] if r.get("judged")]
@@ -501,6 +510,7 @@ def test_a_script_that_splits_twice_describes_the_split_of_its_headline(built) -
 
 
 # -- 6. several models on the same data --------------------------------------------------
+@pytest.mark.training
 def test_several_models_scored_on_training_data_are_ranked_and_labelled(built) -> None:
     page = built.page("training-comparison")
     assert "Every model the script scored on its training data" in page
@@ -516,6 +526,7 @@ def test_several_models_scored_on_training_data_are_ranked_and_labelled(built) -
 
 
 # -- labels in words everywhere ----------------------------------------------------------
+@pytest.mark.training
 def test_every_label_names_the_data_in_words(built) -> None:
     home = html.unescape((built.site / "index.html").read_text())
     results = html.unescape((built.site / "results" / "index.html").read_text())

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from portfolio import plan
 from portfolio.discover import discover
 from portfolio.domain import Workspace
@@ -22,6 +23,7 @@ def decision(root: Path, slug: str) -> plan.Decision:
     return plan.decide(ws, project)
 
 
+@pytest.mark.cli
 def test_status_says_why_each_project_is_stale(tiny: Path) -> None:
     folder = make_project(tiny, "why", "print('v1')\n")
     assert decision(tiny, "why").reasons == ["never run"]
@@ -51,6 +53,7 @@ def test_gitignored_files_are_not_inputs_unless_declared_as_data(tiny: Path) -> 
     assert decision(tiny, "ignored").inputs.digest != declared.digest
 
 
+@pytest.mark.cli
 def test_a_repository_module_the_run_imported_is_an_input(tiny: Path) -> None:
     (tiny / "shared_lib").mkdir()
     (tiny / "shared_lib" / "features.py").write_text("SCALE = 2\n")
@@ -82,6 +85,7 @@ def keras_script(samples: int, epochs: int, *more: str) -> str:
     ])
 
 
+@pytest.mark.cli
 def test_smoke_runs_everything_into_scratch_and_touches_no_results(tiny: Path) -> None:
     make_project(tiny, "epochs", keras_script(
         256, 50,
@@ -99,6 +103,7 @@ def test_smoke_runs_everything_into_scratch_and_touches_no_results(tiny: Path) -
     assert decision(tiny, "epochs").staleness == "never run"  # a smoke run is never cached
 
 
+@pytest.mark.cli
 def test_plain_progress_lines_and_summary_table_when_not_a_terminal(tiny: Path) -> None:
     make_project(tiny, "progress", keras_script(64, 2, "print('Test loss: 0.5')"))
     result = portfolio_cli("run", "progress", cwd=tiny)
@@ -111,6 +116,7 @@ def test_plain_progress_lines_and_summary_table_when_not_a_terminal(tiny: Path) 
     assert row.rstrip("│ ").endswith("MB")
 
 
+@pytest.mark.cli
 def test_exclusive_projects_run_alone(tiny: Path) -> None:
     spans = tiny / "spans.txt"  # each script appends "slug start end" from its own clock
     for slug in ("alone", "shared-a", "shared-b"):
@@ -138,6 +144,7 @@ def test_exclusive_projects_run_alone(tiny: Path) -> None:
     assert sizes == {"alone": inherited, "shared-a": str(cores // 2) if cores > 1 else inherited}
 
 
+@pytest.mark.cli
 def test_a_noop_build_skips_the_engine_and_imports_nothing_heavy(tiny: Path) -> None:
     make_project(tiny, "light", "print('Accuracy: 0.5')\n")
     for slug in ("tutorial", "failing", "no-keras"):
@@ -158,6 +165,7 @@ def test_a_noop_build_skips_the_engine_and_imports_nothing_heavy(tiny: Path) -> 
     assert "site built" in again.stdout
 
 
+@pytest.mark.cli
 def test_a_script_that_edits_itself_is_stale_after_its_run_and_its_page_links_what_ran(
         tiny: Path) -> None:
     script = "print('Accuracy: 0.5')\nopen(__file__, 'a').write('# edited by its run\\n')\n"

@@ -25,6 +25,7 @@ def record(root: Path, slug: str, failed: bool = False) -> dict:
     return json.loads((folder / "run.json").read_text())
 
 
+@pytest.mark.cli
 def test_script_runs_in_its_folder_and_its_output_is_logged(tiny: Path) -> None:
     make_project(tiny, "cwd", "import os, sys\nprint('cwd', os.getcwd())\n"
                  "print('to stderr', file=sys.stderr)\nopen('data.txt').read()\n")
@@ -41,6 +42,7 @@ def test_script_runs_in_its_folder_and_its_output_is_logged(tiny: Path) -> None:
     assert set(run["versions"]) == {"python", "keras", "tensorflow", "scikit-learn", "numpy"}
 
 
+@pytest.mark.cli
 def test_failure_keeps_the_last_good_results(tiny: Path) -> None:
     folder = make_project(tiny, "flaky", "import portfolio\nportfolio.log_metric('score', 1.0)\n")
     assert portfolio_cli("run", "flaky", cwd=tiny).returncode == 0
@@ -62,6 +64,7 @@ def test_failure_keeps_the_last_good_results(tiny: Path) -> None:
     assert json.loads((tiny / "results" / "flaky" / "metrics.json").read_text()) == {"score": 2.0}
 
 
+@pytest.mark.cli
 def test_a_failed_run_is_never_cached_as_fresh(tiny: Path) -> None:
     make_project(tiny, "broken", "raise SystemExit(3)\n")
     first = portfolio_cli("run", "broken", cwd=tiny)
@@ -72,6 +75,7 @@ def test_a_failed_run_is_never_cached_as_fresh(tiny: Path) -> None:
     assert "broken: queued: last run failed" in second.stderr
 
 
+@pytest.mark.cli
 def test_timeout_stops_the_run(tiny: Path) -> None:
     make_project(tiny, "slow", "import time\nprint('started', flush=True)\ntime.sleep(60)\n",
                  "timeout: 1\n")
@@ -82,6 +86,7 @@ def test_timeout_stops_the_run(tiny: Path) -> None:
     assert "timed out after 1 s" in failure["error"]
 
 
+@pytest.mark.cli
 def test_fresh_projects_are_not_rerun_and_outputs_do_not_make_them_stale(tiny: Path) -> None:
     make_project(tiny, "writer", "open('model-output.txt', 'w').write('x')\n"
                  "import matplotlib.pyplot as plt\nplt.plot([1])\nplt.savefig('plot.png')\n")
@@ -94,6 +99,7 @@ def test_fresh_projects_are_not_rerun_and_outputs_do_not_make_them_stale(tiny: P
     assert "writer" in status.stdout and "fresh" in status.stdout
 
 
+@pytest.mark.cli
 def test_no_temporary_folders_are_left_behind(tiny: Path) -> None:
     make_project(tiny, "ok", "print('hello')\n")
     make_project(tiny, "bad", "raise KeyError('x')\n")
@@ -130,6 +136,7 @@ def test_a_log_write_that_fails_is_reported_and_the_pipe_is_still_drained() -> N
     assert "(No space left on device)" in problem and "bytes of output were lost" in problem
 
 
+@pytest.mark.cli
 def test_a_full_disk_under_the_log_is_in_the_run_record_and_the_build_output(
         tiny: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     make_project(tiny, "loud", "for i in range(2000):\n    print('line', i)\n")

@@ -47,6 +47,7 @@ def line_of(script: str, text: str) -> int:
     return next(n for n, line in enumerate(script.splitlines(), 1) if text in line)
 
 
+@pytest.mark.cli
 def test_a_failed_run_is_one_line_with_the_scripts_line_pythons_hint_and_the_log(
         tiny: Path) -> None:
     make_project(tiny, "my-iris", TUTORIAL_WITH_A_TYPO)
@@ -77,6 +78,7 @@ def test_a_failed_run_is_one_line_with_the_scripts_line_pythons_hint_and_the_log
     assert HINT in (failed / "log.txt").read_text()  # the log keeps Python's hint too
 
 
+@pytest.mark.cli
 def test_one_failed_project_is_the_errors_one_line(tiny: Path) -> None:
     crash = line_of((tiny / "projects" / "failing" / "train.py").read_text(), "raise")
     result = portfolio_cli("build", "failing", cwd=tiny)
@@ -212,6 +214,7 @@ class Recording(Reporter):
         super().running(slug, detail, phase)
 
 
+@pytest.mark.training
 def test_a_searchs_candidates_and_a_cross_validations_folds_reach_the_parent(
         tiny: Path) -> None:
     make_project(tiny, "search", "\n".join([
@@ -234,6 +237,7 @@ def test_a_searchs_candidates_and_a_cross_validations_folds_reach_the_parent(
     assert re.fullmatch(r"cross-validation fold [123]/3", details["fold"])
 
 
+@pytest.mark.training
 def test_a_build_ends_with_the_next_steps(built_tiny: Built) -> None:
     lines = built_tiny.result.stdout.splitlines()
     assert re.fullmatch(r"site built: site/ \(the build took \d+ s\)", lines[-3])
@@ -260,6 +264,7 @@ def git(cwd: Path, *args: str) -> str:
                           env=env).stdout.strip()
 
 
+@pytest.mark.training
 def test_publish_says_how_to_turn_pages_on_and_the_site_url_line(
         built_tiny: Built, tmp_path: Path) -> None:
     """A first push to a GitHub repository (here a local bare one, reached through git's

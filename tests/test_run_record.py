@@ -51,6 +51,7 @@ def test_committed_schema_is_generated_from_the_model() -> None:
         f"run.schema.json is out of date with portfolio/record.py; regenerate it: {REGENERATE}")
 
 
+@pytest.mark.cli
 def test_the_regenerate_command_prints_the_schema() -> None:
     printed = subprocess.run([sys.executable, "-m", "portfolio.record"], capture_output=True,
                              text=True, check=True, timeout=60).stdout
@@ -236,6 +237,7 @@ SKLEARN_SCRIPT = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.training
 def test_a_record_written_by_capture_loads_whole(tmp_path: Path) -> None:
     out = run_child(SKLEARN_SCRIPT, tmp_path / "project")
     path = out / "run.json"

@@ -71,6 +71,7 @@ def test_document_must_be_a_mapping(tmp_path: Path, text: str) -> None:
         "project.yaml:1:1: expected a mapping of keys to values"]
 
 
+@pytest.mark.cli
 def test_check_exits_2_with_every_problem_and_no_traceback(tiny: Path) -> None:
     (tiny / "projects" / "tutorial" / "project.yaml").write_text(
         "title: T\nmetric:\n  name: accuracy\n  goal: maxx\n")
@@ -83,12 +84,14 @@ def test_check_exits_2_with_every_problem_and_no_traceback(tiny: Path) -> None:
     assert "projects/failing/project.yaml:1:1: titel: unknown key; did you mean 'title'?" in lines
 
 
+@pytest.mark.cli
 def test_check_accepts_the_fixture_portfolio(tiny: Path) -> None:
     result = portfolio_cli("check", cwd=tiny)
     assert result.returncode == 0, result.stderr
     assert "3 project(s) OK" in result.stdout
 
 
+@pytest.mark.cli
 def test_build_refuses_bad_metadata_before_running_anything(tiny: Path) -> None:
     (tiny / "projects" / "failing" / "project.yaml").write_text("title: [\n")
     result = portfolio_cli("build", cwd=tiny)

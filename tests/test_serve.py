@@ -144,6 +144,7 @@ def _start(root: Path, port: int, out: Path) -> tuple[subprocess.Popen, str]:
     return server, (out / "stdout").read_text()
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_serve_says_where_stops_cleanly_and_names_a_busy_port(
         tiny: Path, tmp_path: Path, stop: signal.Signals) -> None:

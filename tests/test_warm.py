@@ -70,6 +70,7 @@ def test_preloads_are_the_fork_safe_modules_the_scripts_import(tmp_path: Path) -
         "matplotlib.pyplot", "numpy", "sklearn.ensemble"]
 
 
+@pytest.mark.cli
 def test_runs_fork_from_one_worker_that_has_the_libraries_loaded(tmp_path: Path) -> None:
     root = portfolio_root(tmp_path)
     make_project(root, "first", SKLEARN)
@@ -88,6 +89,7 @@ def test_runs_fork_from_one_worker_that_has_the_libraries_loaded(tmp_path: Path)
     assert run_json(root, "first")["process"]["worker_pid"] == worker
 
 
+@pytest.mark.cli
 def test_a_forked_run_gives_the_same_results_as_a_fresh_interpreter(tmp_path: Path) -> None:
     roots = {}
     for runner in ("--warm", "--no-warm"):
@@ -112,6 +114,7 @@ def test_a_forked_run_gives_the_same_results_as_a_fresh_interpreter(tmp_path: Pa
     assert seen(roots["--warm"])[0] == "cwd ROOT/projects/model"
 
 
+@pytest.mark.cli
 def test_each_run_gets_its_share_of_the_cores(tmp_path: Path) -> None:
     """The worker loads OpenBLAS with one thread; a forked child is resized to its share,
     as a fresh one is by its environment."""
@@ -126,6 +129,7 @@ def test_each_run_gets_its_share_of_the_cores(tmp_path: Path) -> None:
         assert f"threads [{cores}]" in log, (runner, log)
 
 
+@pytest.mark.cli
 def test_an_edited_import_starts_a_new_worker_and_retires_the_old(tmp_path: Path) -> None:
     root = portfolio_root(tmp_path)
     # Imports of this test alone: a worker another test's portfolio uses is not retired.
@@ -139,6 +143,7 @@ def test_an_edited_import_starts_a_new_worker_and_retires_the_old(tmp_path: Path
     assert gone(old)
 
 
+@pytest.mark.cli
 def test_a_worker_leaves_when_idle_and_portfolio_stop_stops_it(tmp_path: Path) -> None:
     root = portfolio_root(tmp_path)
     # Imports of this test alone: no worker another test started (and left waiting) serves it.
@@ -156,6 +161,7 @@ def test_a_worker_leaves_when_idle_and_portfolio_stop_stops_it(tmp_path: Path) -
     assert gone(worker)
 
 
+@pytest.mark.cli
 def test_a_client_killed_outright_takes_its_run_with_it(tmp_path: Path) -> None:
     """Nobody is left to time the run out or read its output: the worker kills it."""
     root = portfolio_root(tmp_path)
@@ -174,6 +180,7 @@ def test_a_client_killed_outright_takes_its_run_with_it(tmp_path: Path) -> None:
     assert gone(child)
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("setting", ["PORTFOLIO_WARM=0", "--no-warm"])
 def test_the_worker_can_be_turned_off(tmp_path: Path, setting: str) -> None:
     root = portfolio_root(tmp_path)
@@ -188,6 +195,7 @@ def test_the_worker_can_be_turned_off(tmp_path: Path, setting: str) -> None:
     assert run_json(root, "model")["process"] == {"kind": "fresh interpreter"}
 
 
+@pytest.mark.cli
 def test_a_preload_that_fails_is_the_scripts_error_not_the_workers(tmp_path: Path) -> None:
     """A library the worker cannot import (here: not installed) fails the script that
     imports it, with the usual error in its log; the worker serves the other projects."""
@@ -204,6 +212,7 @@ def test_a_preload_that_fails_is_the_scripts_error_not_the_workers(tmp_path: Pat
     assert run_json(root, "fine")["status"] == "ok"
 
 
+@pytest.mark.cli
 def test_start_up_variables_reach_a_forked_run_as_they_reach_a_fresh_one(
         tmp_path: Path) -> None:
     """PYTHONPATH is read when an interpreter starts: the worker is started with it (and
@@ -221,6 +230,7 @@ def test_start_up_variables_reach_a_forked_run_as_they_reach_a_fresh_one(
         assert run_json(root, "model")["process"]["kind"] == RUNNERS[runner]
 
 
+@pytest.mark.cli
 def test_an_unusable_runtime_folder_means_fresh_interpreters(tmp_path: Path) -> None:
     """A folder others can enter (anyone could connect and run code as us) or a path too
     long for a socket: no worker, and the build still runs."""
@@ -238,6 +248,7 @@ def test_an_unusable_runtime_folder_means_fresh_interpreters(tmp_path: Path) -> 
         assert not list(folder.glob("warm-*"))
 
 
+@pytest.mark.cli
 def test_a_worker_that_disappears_mid_run_is_named_and_the_next_build_starts_another(
         tmp_path: Path, warm_workers: Path) -> None:
     root = portfolio_root(tmp_path)
@@ -270,6 +281,7 @@ def test_a_worker_that_disappears_mid_run_is_named_and_the_next_build_starts_ano
     assert process["worker_pid"] != worker
 
 
+@pytest.mark.cli
 def test_portfolios_with_different_imports_built_in_turn_keep_their_workers(
         tmp_path: Path, warm_workers: Path) -> None:
     roots = {"a": "import numpy\nimport joblib\n", "b": "import numpy\nimport scipy.special\n"}

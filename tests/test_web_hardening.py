@@ -92,6 +92,7 @@ def test_publish_never_prints_a_remotes_credentials() -> None:
                               Path("/nowhere")) == "https://ada.github.io/site/"
 
 
+@pytest.mark.cli
 def test_publish_with_credentials_in_the_remote_url_prints_none(repo: tuple[Path, Path],  # noqa: F811
                                                                ) -> None:
     root, bare = repo

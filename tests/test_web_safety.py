@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from portfolio import render
 
 HOSTILE = "<script>alert(1)</script>"
@@ -25,6 +26,7 @@ def site_text(root: Path) -> str:
                      if p.is_file() and p.suffix in (".html", ".txt", ".json", ".yaml", ".xml"))
 
 
+@pytest.mark.cli
 def test_values_from_every_source_render_as_text(tiny: Path) -> None:
     folder = tiny / "projects" / "no-keras"
     (folder / "project.yaml").write_text(
@@ -48,6 +50,7 @@ def test_values_from_every_source_render_as_text(tiny: Path) -> None:
     assert "javascript:alert(4)" not in page.split('href="')[1:]  # never a link target
 
 
+@pytest.mark.cli
 def test_the_readme_narrative_may_hold_html(tiny: Path) -> None:
     folder = tiny / "projects" / "no-keras"
     (folder / "README.md").write_text("## Data\n\n<mark>owner's own HTML</mark>\n")
@@ -56,6 +59,7 @@ def test_the_readme_narrative_may_hold_html(tiny: Path) -> None:
     assert "<mark>owner's own HTML</mark>" in page
 
 
+@pytest.mark.cli
 def test_no_secret_of_the_build_reaches_results_or_site(tiny: Path) -> None:
     secret = "s3cr3t-value-that-must-not-leak"
     (tiny / "projects" / "no-keras" / "main.py").write_text(
@@ -72,6 +76,7 @@ def test_no_secret_of_the_build_reaches_results_or_site(tiny: Path) -> None:
     assert secret not in results and secret not in site_text(tiny)  # ...without the secrets
 
 
+@pytest.mark.cli
 def test_a_variable_named_under_env_reaches_the_script_and_no_other(tiny: Path) -> None:
     (tiny / "projects" / "no-keras" / "main.py").write_text(
         "import os, portfolio\n"
@@ -85,6 +90,7 @@ def test_a_variable_named_under_env_reaches_the_script_and_no_other(tiny: Path) 
     assert "wanted /data/here other None" in log
 
 
+@pytest.mark.cli
 def test_hidden_and_ignored_files_are_never_published(tiny: Path) -> None:
     (tiny / ".gitignore").write_text("private/\n")
     (tiny / "private").mkdir()
@@ -112,6 +118,7 @@ def test_text_escaping_is_inert_in_markdown_and_html() -> None:
     assert str(render.url("https://example.com/a_b")) == "https&#58;//example.com/a&#95;b"
 
 
+@pytest.mark.cli
 def test_run_json_never_records_the_environment(tiny: Path) -> None:
     marker = "plain-env-value-9f3a"  # not secret-looking: it reaches the script, not run.json
     result = build(tiny, {"PORTFOLIO_TEST_PLAIN": marker})

@@ -524,26 +524,36 @@ def init_ci(root: str | None, force: bool) -> None:
         click.echo(f"the workflow installs portfolio from {install.describe()}")
 
 
-def main() -> None:
+def run_command_line(args: list[str] | None = None) -> int:
+    """The command with ``args`` (default: ``sys.argv``): its exit status, every error of
+    the user's turned into its message on stderr. ``main`` exits with it; tests call it in
+    their own process (click's CliRunner) for commands that start no child."""
     try:
-        cli.main(standalone_mode=False)
+        cli.main(args, standalone_mode=False)
     except PortfolioError as exc:
         click.echo(f"error: {exc}" if "\n" not in str(exc) else str(exc), err=True)
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt):
         # What was stopped is worth saying only when projects could have been running.
         click.echo("interrupted: running projects were stopped; results/ is as it was, "
                    "except for projects that had finished" if _LOCKED else "interrupted",
                    err=True)
-        sys.exit(130)
+        return 130
     except click.ClickException as exc:
         exc.show()
-        sys.exit(2)
+        return 2
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise  # anything else is a bug in portfolio, with its traceback
         # A full disk outside a run (a run's own is in its record): one line, where.
         where = f"{display(Path(exc.filename))}: " if exc.filename else ""
         click.echo(f"error: {where}{exc.strerror}; {_room(exc)}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def main() -> None:
+    status = run_command_line()
+    if status != EXIT_OK:
+        sys.exit(status)
     process.leave(EXIT_OK)  # skip the teardown of every module a build loaded
