@@ -15,7 +15,7 @@ portfolio: $(VENV)/.base graphviz
 	@echo
 	@echo "The site is in site/, made to be served (opened from disk, its links and demos"
 	@echo "do not work). Look at it with:"
-	@echo "    $(BIN)/portfolio serve     # then open http://127.0.0.1:8000"
+	@echo "    $(BIN)/portfolio serve     # then open the address it prints"
 
 test: $(VENV)/.test chromium graphviz web quality-tools
 	$(BIN)/python -m pytest
