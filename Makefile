@@ -17,8 +17,13 @@ portfolio: $(VENV)/.base graphviz
 	@echo "do not work). Look at it with:"
 	@echo "    $(BIN)/portfolio serve     # then open the address it prints"
 
+# Two pytest workers, each given whole test files (--dist loadfile: a module's shared
+# fixture, one trained model or built site, is made once): 12.5 minutes instead of 20.6
+# on 2 cores (BENCHMARKS.md). Four workers on 2 cores were no faster and overloaded the
+# timing-sensitive fault tests.
+WORKERS ?= 2
 test: $(VENV)/.test chromium graphviz web quality-tools
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile
 	$(MAKE) --no-print-directory quality
 
 # The contributor's loop: the in-process tests only, no child process, browser, cluster
