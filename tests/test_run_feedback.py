@@ -91,7 +91,7 @@ def test_one_failed_project_is_the_errors_one_line(tiny: Path) -> None:
 
 def test_a_long_error_is_summed_up_by_its_first_line(tmp_path: Path) -> None:
     error = "ValueError: Input 0 of layer \"dense\" is incompatible\n\nArguments received:\n  x"
-    assert failures.summary("cnn", "failed", error, None, smoke=False) == \
+    assert failures.summary("cnn", "failed", error, None, None, smoke=False) == \
         "ValueError: Input 0 of layer \"dense\" is incompatible …"
 
 

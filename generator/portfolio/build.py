@@ -108,7 +108,6 @@ def validate(ws: Workspace, projects: list[Project]) -> None:
     """Every input checked before anything runs: each ``project.yaml`` (``discover`` did),
     ``mkdocs.yml`` and the profile, the templates, the READMEs, and the engine's reading of
     the derived config. No page is rendered; bad input stops here, results untouched."""
-    metric_check.check([plan.state_of(ws, p) for p in projects], current=set())
     with private_build_dir(ws, "check") as out:
         config = render.check(ws, projects, out)
         site.check_if_changed(config, _shown(ws.mkdocs_yml), render.template_dirs(ws),
@@ -155,7 +154,7 @@ def plan_runs(ws: Workspace, projects: list[Project], options: Options,
               cluster: Cluster | None = None) -> list[Decision]:
     """A decision per project to consider (the named ones, or all): stale, and why; judged
     with the library versions of the machines that will run it (a cluster's workers). A
-    fresh project's declared metric is judged by its run now, before others train."""
+    project's declared metric is judged now, before anything trains."""
     if not options.run:
         return []
     chosen = discover.select(ws, projects, list(options.slugs)) if options.slugs else projects
@@ -165,8 +164,9 @@ def plan_runs(ws: Workspace, projects: list[Project], options: Options,
         cluster.warn_if_versions_differ()
         decisions = [plan.decide(ws, p, libraries=functools.partial(
             cluster.versions_for, dict(p.meta.resources))) for p in chosen]
-    fresh = [d.state for d in decisions if not d.must_run]
-    metric_check.check(fresh, {state.project.slug for state in fresh})
+    # Judged by the run of a fresh project, by the known names for one about to run.
+    metric_check.check([d.state for d in decisions],
+                       {d.state.project.slug for d in decisions if not d.must_run})
     return decisions
 
 

@@ -8,22 +8,21 @@ The build's status line and the command's closing error both say it.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from portfolio import results
-from portfolio.errors import PortfolioError, display
+from portfolio.errors import display
 from portfolio.record import RunRecord
 
 __all__ = ["summary", "trained_first"]
 
 
 def summary(slug: str, status: str, error: str | None, folder: Path | None,
-            smoke: bool) -> str:
+            record: RunRecord | None, smoke: bool) -> str:
     """The line for a run of ``slug`` that ended with ``status`` (not ok) and ``error``,
     kept in ``folder`` (``results/<slug>/failed``, or the smoke scratch folder; None when
-    nothing was kept). A smoke run gets no smoke advice: it was one already."""
-    record = _record(folder)
+    nothing was kept) with its ``record`` (None when it left none: a killed run). A smoke
+    run gets no smoke advice: it was one already."""
     said = _first_line(error) or status
     if record is not None and record.error_at:
         said = f"{record.error_at}: {said}"
@@ -59,12 +58,3 @@ def trained_first(record: RunRecord) -> bool:
             return False
         return bool(last.epochs) and len(last.epochs) >= planned
     return bool(record.searches or record.spot_checks)
-
-
-def _record(folder: Path | None) -> RunRecord | None:
-    """The run's record, if it left a readable one (a killed run may not have)."""
-    if folder is None or not (folder / results.RUN_RECORD).is_file():
-        return None
-    with contextlib.suppress(PortfolioError):
-        return RunRecord.read(folder / results.RUN_RECORD)
-    return None

@@ -542,10 +542,12 @@ def _run_batch(workspace: Workspace, decisions: list[Decision], executor: Execut
                         reporter.warned(item.slug, outcome.log_incomplete)
                     final = store_run(workspace, item.decision, item.job, outcome, outside)
                     replaced.append(item.slug)
-                    score, weak = _score(item.decision, final)
+                    kept = RunResult.load(final) if final is not None else None  # read once
+                    score, weak = _score(item.decision, kept)
                     if outcome.status not in ("ok", "interrupted"):
                         outcome = replace(outcome, summary=failure_summary(
-                            item.slug, outcome.status, outcome.error, final, item.job.smoke))
+                            item.slug, outcome.status, outcome.error, final,
+                            kept.run if kept else None, item.job.smoke))
                     reporter.finished(item.slug, outcome.status, outcome.duration_s,
                                       outcome.peak_mb, score, outcome.summary or outcome.error)
                     reporter.captured_with_warnings(item.slug, _capture_warnings(final))
@@ -631,11 +633,10 @@ def _last_duration(decision: Decision) -> float:
     return float("inf") if duration is None else duration
 
 
-def _score(decision: Decision, folder: Path | None) -> tuple[str, str]:
+def _score(decision: Decision, result: RunResult | None) -> tuple[str, str]:
     """The run's headline for the status line ('accuracy 0.9474'), and the warning when it
     is no better than its trivial baseline ('accuracy 0.29 is no better than its trivial
     baseline: Always predicts class 1 scores 0.5 on the same data'), each '' when none."""
-    result = RunResult.load(folder) if folder is not None else None
     headline = result.headline(decision.state.project.meta) if result else None
     if result is None or headline is None:
         return "", ""
